@@ -1,0 +1,51 @@
+# The two commands of the README: `make demo` and `make test`. Both set up a local
+# virtualenv (.venv) from pyproject.toml and build the extension in release mode.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEPS_STAMP := $(VENV)/.deps-installed
+
+.PHONY: all setup build demo test test-rust test-python lint bench clean
+
+all: test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall the Python tooling when pyproject.toml changes.
+$(DEPS_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "maturin>=1.9,<2" "numpy>=1.21" \
+		"labelbox[data]==7.17.0" "pytest>=8" "pytest-benchmark>=4" "hypothesis>=6" \
+		"orjson>=3.9" "ruff>=0.6"
+	touch $@
+
+setup: $(DEPS_STAMP)
+
+build: setup
+	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --release --quiet
+
+demo: build
+	$(BIN)/python scripts/demo.py
+
+test: build test-rust test-python lint
+
+test-rust:
+	cargo test -p lbfast-core --quiet
+
+test-python: build
+	$(BIN)/python -m pytest -q tests
+
+lint: setup
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --quiet -- -D warnings
+	$(BIN)/ruff check python tests benches scripts
+	$(BIN)/ruff format --check python tests benches scripts
+
+bench: build
+	$(BIN)/python benches/compare.py
+
+clean:
+	cargo clean
+	rm -rf $(VENV) python/lbfast/*.so

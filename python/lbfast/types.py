@@ -1,0 +1,416 @@
+"""The typed prediction API, keyword-compatible with ``labelbox.types``.
+
+These classes only hold what they are given: checking and conversion happen in
+the Rust core when the labels are written, where every problem of a batch is
+reported at once (``lbfast.ValidationError``). That keeps construction cheap,
+which matters when a model emits millions of predictions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Optional, Union
+
+__all__ = [
+    "Checklist",
+    "ClassificationAnnotation",
+    "ClassificationAnswer",
+    "CustomMetric",
+    "GenericDataRowData",
+    "Label",
+    "Line",
+    "Mask",
+    "MaskData",
+    "ObjectAnnotation",
+    "Point",
+    "Polygon",
+    "Radio",
+    "Rectangle",
+    "Text",
+]
+
+Number = Union[int, float]
+Color = Union[int, tuple[int, int, int]]
+
+
+class _Repr:
+    """A readable repr from the slots that are set."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        fields = []
+        for cls in type(self).__mro__:
+            for name in getattr(cls, "__slots__", ()):
+                value = getattr(self, name, None)
+                if value is not None and not name.startswith("_"):
+                    fields.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(fields)})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(
+            getattr(self, name, None) == getattr(other, name, None)
+            for cls in type(self).__mro__
+            for name in getattr(cls, "__slots__", ())
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class CustomMetric(_Repr):
+    """A named number attached to an object or answer (``{"name", "value"}`` dicts work too)."""
+
+    __slots__ = ("name", "value")
+
+    def __init__(self, name: str, value: Number) -> None:
+        self.name = name
+        self.value = value
+
+
+# --- geometry -------------------------------------------------------------------
+
+# `_lbkind` tells the Rust lowering what a value is without isinstance chains.
+_POINT, _RECTANGLE, _LINE, _POLYGON, _MASK = 1, 2, 3, 4, 5
+_RADIO, _CHECKLIST, _TEXT = 11, 12, 13
+_OBJECT_ANNOTATION, _CLASSIFICATION_ANNOTATION = 21, 22
+
+
+class Point(_Repr):
+    """A pixel position; ``x`` from the left edge, ``y`` from the top."""
+
+    __slots__ = ("extra", "x", "y")
+    _lbkind = _POINT
+
+    def __init__(self, x: Number, y: Number, extra: Optional[dict[str, Any]] = None) -> None:
+        self.x = x
+        self.y = y
+        self.extra = extra
+
+
+class Rectangle(_Repr):
+    """A box by two opposite corners, in any order."""
+
+    __slots__ = ("end", "extra", "start")
+    _lbkind = _RECTANGLE
+
+    def __init__(self, start: Point, end: Point, extra: Optional[dict[str, Any]] = None) -> None:
+        self.start = start
+        self.end = end
+        self.extra = extra
+
+    @classmethod
+    def from_xyhw(cls, x: Number, y: Number, h: Number, w: Number) -> Rectangle:
+        """A box from its top-left corner, height and width."""
+        return cls(start=Point(x=x, y=y), end=Point(x=x + w, y=y + h))
+
+
+class Line(_Repr):
+    """A polyline of two or more points, written as given (never closed)."""
+
+    __slots__ = ("extra", "points")
+    _lbkind = _LINE
+
+    def __init__(self, points: Sequence[Point], extra: Optional[dict[str, Any]] = None) -> None:
+        self.points = points
+        self.extra = extra
+
+
+class Polygon(_Repr):
+    """A ring of three or more points; written closed (first point repeated)."""
+
+    __slots__ = ("extra", "points")
+    _lbkind = _POLYGON
+
+    def __init__(self, points: Sequence[Point], extra: Optional[dict[str, Any]] = None) -> None:
+        self.points = points
+        self.extra = extra
+
+
+class MaskData(_Repr):
+    """The pixels of a mask: PNG bytes, a ``uint8`` array, a file, or a URL.
+
+    A ``MaskData`` shared by several ``Mask`` annotations (a composite mask) is
+    decoded once per write.
+    """
+
+    __slots__ = ("arr", "file_path", "global_key", "im_bytes", "uid", "url")
+
+    def __init__(
+        self,
+        *,
+        im_bytes: Optional[bytes] = None,
+        arr: Any = None,
+        url: Optional[str] = None,
+        file_path: Optional[Union[str, Path]] = None,
+        uid: Optional[str] = None,
+        global_key: Optional[str] = None,
+    ) -> None:
+        if all(v is None for v in (im_bytes, arr, url, file_path, uid, global_key)):
+            raise ValueError(
+                "MaskData needs one of `file_path`, `im_bytes`, `url`, `uid`, `global_key` or `arr`"
+            )
+        if arr is not None:
+            arr = _check_mask_array(arr)
+        self.im_bytes = im_bytes
+        self.arr = arr
+        self.url = url
+        self.file_path = file_path
+        self.uid = uid
+        self.global_key = global_key
+
+    @classmethod
+    def from_2D_arr(cls, arr: Any, **kwargs: Any) -> MaskData:  # noqa: N802 - the SDK's name
+        """A mask from an (H, W) integer array with values 0..255."""
+        import numpy as np
+
+        arr = np.asarray(arr)
+        if arr.ndim != 2:
+            raise ValueError(f"Found array with shape {arr.shape}. Expected two dimensions [H, W]")
+        if not np.issubdtype(arr.dtype, np.integer):
+            raise ValueError("Array must be an integer subtype")
+        if arr.dtype != np.uint8:
+            if arr.size and (arr.min() < 0 or arr.max() > 255):
+                raise ValueError(
+                    "Could not cast array to uint8, check that values are between 0 and 255"
+                )
+            arr = arr.astype(np.uint8)
+        return cls(arr=arr, **kwargs)
+
+    def _source(self) -> tuple[str, Any]:
+        """What the Rust core reads: ("url", str), ("png", bytes) or ("array", uint8 array)."""
+        if self.url is not None:
+            return ("url", self.url)
+        if self.im_bytes is not None:
+            return ("png", self.im_bytes)
+        if self.arr is not None:
+            return ("array", self.arr)
+        if self.file_path is not None:
+            return ("png", Path(self.file_path).read_bytes())
+        raise ValueError("MaskData has no pixels: set `url`, `file_path`, `im_bytes` or `arr`")
+
+
+def _check_mask_array(arr: Any) -> Any:
+    import numpy as np
+
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"Expected numpy array. Found {type(arr)}")
+    if arr.dtype != np.uint8:
+        raise TypeError("Numpy array representing segmentation mask must be np.uint8")
+    if arr.ndim not in (2, 3):
+        raise ValueError(f"Mask array must be (H, W) or (H, W, C), got shape {arr.shape}")
+    return np.ascontiguousarray(arr)
+
+
+class Mask(_Repr):
+    """One instance of a mask image: the pixels equal to ``color``.
+
+    ``color`` is an ``(r, g, b)`` tuple, or one int that every channel must equal.
+    """
+
+    __slots__ = ("color", "confidence", "extra", "mask")
+    _lbkind = _MASK
+
+    def __init__(
+        self,
+        mask: MaskData,
+        color: Color,
+        confidence: Optional[float] = None,
+        extra: Optional[dict[str, Any]] = None,
+    ) -> None:
+        self.mask = mask
+        self.color = color
+        # The SDK drops a confidence given here; lbfast writes it as the object's.
+        self.confidence = confidence
+        self.extra = extra
+
+
+# --- classifications ------------------------------------------------------------
+
+
+class ClassificationAnswer(_Repr):
+    """An answer (an option of a radio or checklist question), with optional nesting."""
+
+    __slots__ = (
+        "classifications",
+        "confidence",
+        "custom_metrics",
+        "extra",
+        "feature_schema_id",
+        "keyframe",
+        "name",
+    )
+
+    def __init__(
+        self,
+        name: Optional[str] = None,
+        feature_schema_id: Optional[str] = None,
+        confidence: Optional[float] = None,
+        custom_metrics: Optional[list[Union[CustomMetric, dict[str, Any]]]] = None,
+        classifications: Optional[list[ClassificationAnnotation]] = None,
+        extra: Optional[dict[str, Any]] = None,
+        keyframe: Optional[bool] = None,
+    ) -> None:
+        self.name = name
+        self.feature_schema_id = feature_schema_id
+        self.confidence = confidence
+        self.custom_metrics = custom_metrics
+        self.classifications = classifications
+        self.extra = extra
+        self.keyframe = keyframe
+
+
+class Radio(_Repr):
+    """A single-choice answer."""
+
+    __slots__ = ("answer", "confidence", "custom_metrics")
+    _lbkind = _RADIO
+
+    def __init__(
+        self,
+        answer: ClassificationAnswer,
+        confidence: Optional[float] = None,
+        custom_metrics: Optional[list[Union[CustomMetric, dict[str, Any]]]] = None,
+    ) -> None:
+        self.answer = answer
+        self.confidence = confidence
+        self.custom_metrics = custom_metrics
+
+
+class Checklist(_Repr):
+    """A multiple-choice answer."""
+
+    __slots__ = ("answer", "confidence", "custom_metrics")
+    _lbkind = _CHECKLIST
+
+    def __init__(
+        self,
+        answer: list[ClassificationAnswer],
+        confidence: Optional[float] = None,
+        custom_metrics: Optional[list[Union[CustomMetric, dict[str, Any]]]] = None,
+    ) -> None:
+        self.answer = answer
+        self.confidence = confidence
+        self.custom_metrics = custom_metrics
+
+
+class Text(_Repr):
+    """A free-text answer."""
+
+    __slots__ = ("answer", "classifications", "confidence", "custom_metrics")
+    _lbkind = _TEXT
+
+    def __init__(
+        self,
+        answer: str,
+        confidence: Optional[float] = None,
+        custom_metrics: Optional[list[Union[CustomMetric, dict[str, Any]]]] = None,
+        classifications: Optional[list[ClassificationAnnotation]] = None,
+    ) -> None:
+        self.answer = answer
+        self.confidence = confidence
+        self.custom_metrics = custom_metrics
+        self.classifications = classifications
+
+
+# --- annotations ----------------------------------------------------------------
+
+
+class ClassificationAnnotation(_Repr):
+    """A question and its answer: global (its own line) or nested under an object or answer."""
+
+    __slots__ = (
+        "confidence",
+        "custom_metrics",
+        "extra",
+        "feature_schema_id",
+        "message_id",
+        "name",
+        "value",
+    )
+    _lbkind = _CLASSIFICATION_ANNOTATION
+
+    def __init__(
+        self,
+        value: Union[Radio, Checklist, Text],
+        name: Optional[str] = None,
+        feature_schema_id: Optional[str] = None,
+        confidence: Optional[float] = None,
+        custom_metrics: Optional[list[Union[CustomMetric, dict[str, Any]]]] = None,
+        extra: Optional[dict[str, Any]] = None,
+        message_id: Optional[str] = None,
+    ) -> None:
+        self.value = value
+        self.name = name
+        self.feature_schema_id = feature_schema_id
+        self.confidence = confidence
+        self.custom_metrics = custom_metrics
+        self.extra = extra
+        self.message_id = message_id
+
+
+class ObjectAnnotation(_Repr):
+    """A geometry (box, point, line, polygon, mask) of one feature, with optional nesting."""
+
+    __slots__ = (
+        "classifications",
+        "confidence",
+        "custom_metrics",
+        "extra",
+        "feature_schema_id",
+        "name",
+        "value",
+    )
+    _lbkind = _OBJECT_ANNOTATION
+
+    def __init__(
+        self,
+        value: Union[Point, Rectangle, Line, Polygon, Mask],
+        name: Optional[str] = None,
+        feature_schema_id: Optional[str] = None,
+        confidence: Optional[float] = None,
+        custom_metrics: Optional[list[Union[CustomMetric, dict[str, Any]]]] = None,
+        classifications: Optional[list[ClassificationAnnotation]] = None,
+        extra: Optional[dict[str, Any]] = None,
+    ) -> None:
+        self.value = value
+        self.name = name
+        self.feature_schema_id = feature_schema_id
+        self.confidence = confidence
+        self.custom_metrics = custom_metrics
+        self.classifications = classifications
+        self.extra = extra
+
+
+class GenericDataRowData(_Repr):
+    """A data row by id (``uid``) or by global key."""
+
+    __slots__ = ("global_key", "uid")
+
+    def __init__(self, uid: Optional[str] = None, global_key: Optional[str] = None) -> None:
+        self.uid = uid
+        self.global_key = global_key
+
+
+class Label(_Repr):
+    """The predictions of one data row: ``data={"global_key": ...}`` or ``{"uid": ...}``."""
+
+    __slots__ = ("annotations", "data", "extra", "is_benchmark_reference")
+
+    def __init__(
+        self,
+        data: Union[dict[str, Any], GenericDataRowData],
+        annotations: Optional[list[Union[ObjectAnnotation, ClassificationAnnotation]]] = None,
+        extra: Optional[dict[str, Any]] = None,
+        is_benchmark_reference: bool = False,
+    ) -> None:
+        if annotations is None:
+            annotations = []
+        elif not isinstance(annotations, list):
+            raise TypeError(f"Annotations must be a list. Found {type(annotations)}")
+        self.data = data
+        self.annotations = annotations
+        self.extra = extra
+        self.is_benchmark_reference = is_benchmark_reference

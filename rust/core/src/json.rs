@@ -1,0 +1,144 @@
+//! The JSON text primitives of the writer: strings, floats and integers.
+//!
+//! Output is compact UTF-8. Strings escape exactly what RFC 8259 requires (quote,
+//! backslash, control characters); Rust strings cannot hold lone surrogates, so
+//! none can be written. Floats are shortest round-trip (zmij) and always carry a
+//! fraction or exponent, as Python's `repr` does, so `2.0` never turns into `2`.
+
+/// Bytes that need escaping inside a JSON string: 0 = none, b'u' = `\u00XX`, else the letter.
+static ESCAPE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        table[i] = b'u';
+        i += 1;
+    }
+    table[b'\x08' as usize] = b'b';
+    table[b'\t' as usize] = b't';
+    table[b'\n' as usize] = b'n';
+    table[b'\x0c' as usize] = b'f';
+    table[b'\r' as usize] = b'r';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends `s` as a quoted JSON string.
+pub fn push_str(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc = ESCAPE[b as usize];
+        if esc == 0 {
+            continue;
+        }
+        out.extend_from_slice(&bytes[start..i]);
+        if esc == b'u' {
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(b >> 4) as usize],
+                HEX[(b & 0xf) as usize],
+            ]);
+        } else {
+            out.extend_from_slice(&[b'\\', esc]);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Appends a finite float in shortest round-trip form. The validator guarantees
+/// finiteness before anything is written; a non-finite value here is a bug, and is
+/// written as `null` rather than as an invalid token.
+pub fn push_f64(out: &mut Vec<u8>, value: f64) {
+    debug_assert!(value.is_finite(), "non-finite float reached the writer");
+    if !value.is_finite() {
+        out.extend_from_slice(b"null");
+        return;
+    }
+    let mut buf = zmij::Buffer::new();
+    out.extend_from_slice(buf.format_finite(value).as_bytes());
+}
+
+/// Appends an integer.
+pub fn push_i64(out: &mut Vec<u8>, value: i64) {
+    let mut buf = [0u8; 20];
+    let mut n = value.unsigned_abs();
+    let mut pos = buf.len();
+    loop {
+        pos -= 1;
+        buf[pos] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&buf[pos..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(value: &str) -> String {
+        let mut out = Vec::new();
+        push_str(&mut out, value);
+        String::from_utf8(out).unwrap()
+    }
+
+    fn f(value: f64) -> String {
+        let mut out = Vec::new();
+        push_f64(&mut out, value);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn strings_escape_quotes_backslashes_and_controls_only() {
+        assert_eq!(s("plain"), "\"plain\"");
+        assert_eq!(s("a\"b\\c"), r#""a\"b\\c""#);
+        assert_eq!(s("l1\nl2\r\t\x08\x0c"), r#""l1\nl2\r\t\b\f""#);
+        assert_eq!(s("\x00\x1f"), r#""\u0000\u001f""#);
+        assert_eq!(s("café 😀"), "\"café 😀\"");
+        assert_eq!(s(""), "\"\"");
+    }
+
+    #[test]
+    fn floats_are_shortest_round_trip_and_keep_a_fraction() {
+        assert_eq!(f(2.0), "2.0");
+        assert_eq!(f(-5.0), "-5.0");
+        assert_eq!(f(0.1), "0.1");
+        assert_eq!(f(10.200000000000001), "10.200000000000001");
+        assert_eq!(f(1e300), "1e+300");
+        for v in [
+            1e-9,
+            5e-324,
+            1.2345678901234567e19,
+            1489.581,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+        ] {
+            assert_eq!(f(v).parse::<f64>().unwrap(), v);
+        }
+    }
+
+    #[test]
+    fn integers() {
+        let mut out = Vec::new();
+        for v in [0i64, 7, -1, 255, i64::MIN, i64::MAX] {
+            out.clear();
+            push_i64(&mut out, v);
+            assert_eq!(String::from_utf8(out.clone()).unwrap(), v.to_string());
+        }
+    }
+}

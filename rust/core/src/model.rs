@@ -1,0 +1,161 @@
+//! The one representation every input form is lowered into.
+//!
+//! Lowering is permissive: it records what the caller gave (options stay options,
+//! numbers stay unchecked). The validator decides what is acceptable, so that every
+//! problem of a batch can be reported at once.
+
+use std::sync::Arc;
+
+use crate::mask::Image;
+
+/// The data row a prediction belongs to. Both fields are kept so that the validator
+/// can report "neither" and "both" instead of the lowering guessing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DataRow {
+    pub id: Option<String>,
+    pub global_key: Option<String>,
+}
+
+impl DataRow {
+    pub fn global_key(key: impl Into<String>) -> Self {
+        DataRow {
+            id: None,
+            global_key: Some(key.into()),
+        }
+    }
+    pub fn id(id: impl Into<String>) -> Self {
+        DataRow {
+            id: Some(id.into()),
+            global_key: None,
+        }
+    }
+}
+
+/// An ontology feature, by name, by schema id, or both.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Feature {
+    pub name: Option<String>,
+    pub schema_id: Option<String>,
+}
+
+impl Feature {
+    pub fn named(name: impl Into<String>) -> Self {
+        Feature {
+            name: Some(name.into()),
+            schema_id: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metric {
+    pub name: String,
+    pub value: f64,
+}
+
+/// Confidence and custom metrics, which can sit on objects, answers and text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scores {
+    pub confidence: Option<f64>,
+    pub custom_metrics: Option<Vec<Metric>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pt {
+    pub x: f64,
+    pub y: f64,
+}
+
+/// A box as given: two corners in any order (the SDK's `Rectangle(start, end)`),
+/// normalised to top/left/height/width by the writer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Corners {
+    pub start: Pt,
+    pub end: Pt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BBox {
+    Corners(Corners),
+    /// Already in the wire form (NDJSON dicts), written as given once checked.
+    TopLeftHeightWidth([f64; 4]),
+}
+
+/// The colour that selects one instance from a mask image.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MaskColor {
+    /// One value that every channel must equal (how grayscale masks are addressed).
+    Gray(i64),
+    Rgb([i64; 3]),
+}
+
+#[derive(Debug, Clone)]
+pub enum Mask {
+    /// A mask hosted elsewhere; nothing is fetched.
+    Url { uri: String, color: MaskColor },
+    /// An already binary PNG (from a dict's `{"png": base64}`), written as given.
+    Png(Vec<u8>),
+    /// Pixels to threshold on `color`; the validator turns this into `Png`.
+    Pixels { image: Arc<Image>, color: MaskColor },
+    /// The source could not be decoded; the reason is reported by the validator.
+    Invalid(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum Geometry {
+    Point(Pt),
+    Bbox(BBox),
+    Line(Vec<Pt>),
+    Polygon(Vec<Pt>),
+    Mask(Mask),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub feature: Feature,
+    pub scores: Scores,
+    pub classifications: Vec<Classification>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClassificationValue {
+    Radio(Answer),
+    Checklist(Vec<Answer>),
+    Text(String),
+}
+
+/// A radio, checklist or text question with its answer. Used at the top level
+/// (its own NDJSON line) and nested below objects and answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classification {
+    pub feature: Feature,
+    /// Radio/checklist: the question's confidence (metrics have no place there).
+    /// Text: the text's confidence and metrics.
+    pub scores: Scores,
+    pub value: ClassificationValue,
+    /// Only text carries classifications of its own; answers carry theirs.
+    pub classifications: Vec<Classification>,
+}
+
+/// A geometry with its feature, scores and sub-classifications.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub feature: Feature,
+    pub scores: Scores,
+    pub geometry: Geometry,
+    pub classifications: Vec<Classification>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    Object(Object),
+    Classification(Classification),
+}
+
+/// One NDJSON line.
+#[derive(Debug, Clone)]
+pub struct Annotation {
+    pub uuid: Option<String>,
+    pub data_row: DataRow,
+    pub body: Body,
+}

@@ -1,0 +1,240 @@
+//! Reading Python values into core types, with the field path in every error.
+//!
+//! A value of the wrong Python type is a `TypeError` (the caller's code is wrong);
+//! a value of the right type that the format cannot take (NaN, a lone surrogate)
+//! is recorded as an issue and reported with the rest of the batch.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use lbfast_core::issues::Issues;
+use lbfast_core::mask::{self, Image};
+use lbfast_core::model::{MaskColor, Metric};
+use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use pyo3::exceptions::{PyTypeError, PyUnicodeEncodeError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+
+/// Nested classifications deeper than this are refused: real ontologies are a few
+/// levels deep, and a reference cycle must not exhaust the stack.
+pub const MAX_DEPTH: usize = 32;
+
+/// A `TypeError` naming the row and field.
+pub fn type_error(issues: &Issues, expected: &str, got: &Bound<'_, PyAny>) -> PyErr {
+    let type_name = got
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".to_string());
+    let path = issues.current_path();
+    let at = if path.is_empty() {
+        String::new()
+    } else {
+        format!(" {path}:")
+    };
+    PyTypeError::new_err(format!(
+        "row {}:{at} expected {expected}, got {type_name}",
+        issues.row()
+    ))
+}
+
+pub fn f64_of(value: &Bound<'_, PyAny>, issues: &Issues) -> PyResult<f64> {
+    if let Ok(f) = value.cast::<PyFloat>() {
+        return Ok(f.value());
+    }
+    if value.is_instance_of::<PyString>() || value.is_instance_of::<PyBytes>() {
+        return Err(type_error(issues, "a number", value));
+    }
+    value
+        .extract::<f64>()
+        .map_err(|_| type_error(issues, "a number", value))
+}
+
+pub fn opt_f64(value: &Bound<'_, PyAny>, issues: &Issues) -> PyResult<Option<f64>> {
+    if value.is_none() {
+        Ok(None)
+    } else {
+        f64_of(value, issues).map(Some)
+    }
+}
+
+pub fn i64_of(value: &Bound<'_, PyAny>, issues: &Issues) -> PyResult<i64> {
+    if value.is_instance_of::<PyInt>() {
+        if let Ok(v) = value.extract::<i64>() {
+            return Ok(v);
+        }
+    }
+    // numpy integers and other __index__ types; floats are refused, as colours are integers.
+    if value.is_instance_of::<PyFloat>() || value.is_instance_of::<PyString>() {
+        return Err(type_error(issues, "an integer", value));
+    }
+    value
+        .extract::<i64>()
+        .map_err(|_| type_error(issues, "an integer", value))
+}
+
+/// A Python `str` as a Rust string. A lone surrogate cannot be written as UTF-8, so it
+/// is an issue, reported with the batch; the returned placeholder is never written.
+pub fn string_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<String> {
+    let s = value
+        .cast::<PyString>()
+        .map_err(|_| type_error(issues, "a string", value))?;
+    match s.to_str() {
+        Ok(text) => Ok(text.to_owned()),
+        Err(err) if err.is_instance_of::<PyUnicodeEncodeError>(value.py()) => {
+            issues.report("string contains a lone surrogate, which is not valid Unicode");
+            Ok(String::new())
+        }
+        Err(err) => Err(err),
+    }
+}
+
+pub fn opt_string(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Option<String>> {
+    if value.is_none() {
+        Ok(None)
+    } else {
+        string_of(value, issues).map(Some)
+    }
+}
+
+/// A list or tuple (the only sequences accepted where a list is expected, so that a
+/// string or dict given by mistake is a `TypeError` rather than a surprise).
+pub fn sequence<'py>(
+    value: &Bound<'py, PyAny>,
+    issues: &Issues,
+    what: &str,
+) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    if let Ok(list) = value.cast::<PyList>() {
+        return Ok(list.iter().collect());
+    }
+    if let Ok(tuple) = value.cast::<PyTuple>() {
+        return Ok(tuple.iter().collect());
+    }
+    Err(type_error(issues, what, value))
+}
+
+/// `[CustomMetric | {"name", "value"}]`.
+pub fn metrics(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Option<Vec<Metric>>> {
+    if value.is_none() {
+        return Ok(None);
+    }
+    let py = value.py();
+    let items = sequence(value, issues, "a list of custom metrics")?;
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        issues.push_index(i);
+        let (name, val) = if let Ok(dict) = item.cast::<PyDict>() {
+            let name = dict.get_item(pyo3::intern!(py, "name"))?;
+            let val = dict.get_item(pyo3::intern!(py, "value"))?;
+            match (name, val) {
+                (Some(n), Some(v)) => (n, v),
+                _ => {
+                    let err = type_error(issues, "a metric dict with `name` and `value`", item);
+                    issues.pop();
+                    return Err(err);
+                }
+            }
+        } else {
+            (
+                item.getattr(pyo3::intern!(py, "name"))?,
+                item.getattr(pyo3::intern!(py, "value"))?,
+            )
+        };
+        issues.push_key("name");
+        let name = string_of(&name, issues)?;
+        issues.pop();
+        issues.push_key("value");
+        let value = f64_of(&val, issues)?;
+        issues.pop();
+        out.push(Metric { name, value });
+        issues.pop();
+    }
+    Ok(Some(out))
+}
+
+/// A mask colour: one int, or three ints.
+pub fn color_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Option<MaskColor>> {
+    if value.is_instance_of::<PyInt>()
+        || value.hasattr("__index__").unwrap_or(false) && !value.is_instance_of::<PyFloat>()
+    {
+        if let Ok(v) = i64_of(value, issues) {
+            return Ok(Some(MaskColor::Gray(v)));
+        }
+    }
+    let items = sequence(value, issues, "an int or an (r, g, b) tuple of ints")?;
+    if items.len() != 3 {
+        issues.report(format!(
+            "colour must be an int or 3 ints (r, g, b), got {} values",
+            items.len()
+        ));
+        return Ok(None);
+    }
+    let mut rgb = [0i64; 3];
+    for (slot, item) in rgb.iter_mut().zip(&items) {
+        *slot = i64_of(item, issues)?;
+    }
+    Ok(Some(MaskColor::Rgb(rgb)))
+}
+
+/// Decoded mask sources of one call, keyed by the Python object they came from, so
+/// that a composite shared by many annotations is decoded once.
+#[derive(Default)]
+pub struct ImageCache {
+    images: HashMap<usize, Result<Arc<Image>, String>>,
+}
+
+impl ImageCache {
+    pub fn get_or_decode(
+        &mut self,
+        key: &Bound<'_, PyAny>,
+        decode: impl FnOnce() -> PyResult<Result<Image, String>>,
+    ) -> PyResult<Result<Arc<Image>, String>> {
+        let id = key.as_ptr() as usize;
+        if let Some(found) = self.images.get(&id) {
+            return Ok(found.clone());
+        }
+        let decoded = decode()?.map(Arc::new);
+        self.images.insert(id, decoded.clone());
+        Ok(decoded)
+    }
+}
+
+/// PNG bytes to pixels, without holding the GIL while decoding.
+pub fn decode_png(py: Python<'_>, bytes: &[u8]) -> Result<Image, String> {
+    py.detach(|| mask::decode_png(bytes, mask::DEFAULT_MAX_PIXELS))
+}
+
+/// A `uint8` numpy array of shape (H, W) or (H, W, C) to pixels.
+pub fn image_of_array(array: &Bound<'_, PyAny>) -> PyResult<Result<Image, String>> {
+    let array: PyReadonlyArrayDyn<'_, u8> = match array.extract() {
+        Ok(a) => a,
+        Err(_) => {
+            return Ok(Err(
+                "mask array must be a numpy array of dtype uint8".to_string()
+            ))
+        }
+    };
+    let shape = array.shape().to_vec();
+    let (height, width, channels) = match shape.as_slice() {
+        [h, w] => (*h, *w, 1usize),
+        [h, w, c] => (*h, *w, *c),
+        _ => {
+            return Ok(Err(format!(
+                "mask array must have shape (H, W) or (H, W, C), got {shape:?}"
+            )))
+        }
+    };
+    if width == 0 || height == 0 || channels == 0 || channels > 4 {
+        return Ok(Err(format!("mask array has an unusable shape {shape:?}")));
+    }
+    let (Ok(w), Ok(h), Ok(c)) = (
+        u32::try_from(width),
+        u32::try_from(height),
+        u8::try_from(channels),
+    ) else {
+        return Ok(Err(format!("mask array is too large: {shape:?}")));
+    };
+    // as_array() honours strides, so a non-contiguous view is copied correctly.
+    let data: Vec<u8> = array.as_array().iter().copied().collect();
+    Ok(Image::from_u8(w, h, c, data))
+}

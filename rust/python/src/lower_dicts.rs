@@ -1,0 +1,418 @@
+//! Lowering of NDJSON-shaped dicts (the guide's "NDJSON" payloads) into core annotations.
+//!
+//! Each dict is read in one pass over its items. Unknown keys are reported rather
+//! than ignored, so that a typo (`"confidance"`) never silently loses a value.
+
+use base64::Engine as _;
+use lbfast_core::batch::{Batch, Located};
+use lbfast_core::issues::Issues;
+use lbfast_core::model::{
+    Annotation, Answer, BBox, Body, Classification, ClassificationValue, DataRow, Feature,
+    Geometry, Mask, Object, Pt, Scores,
+};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+
+use crate::extract::{
+    color_of, f64_of, metrics, opt_f64, opt_string, sequence, string_of, type_error, MAX_DEPTH,
+};
+
+/// What a dict's keys said, before deciding whether it is an object or a classification.
+#[derive(Default)]
+struct Fields<'py> {
+    uuid: Option<String>,
+    data_row: Option<DataRow>,
+    feature: Feature,
+    scores: Scores,
+    geometry: Vec<(&'static str, Geometry)>,
+    answer: Option<Bound<'py, PyAny>>,
+    classifications: Option<Bound<'py, PyAny>>,
+}
+
+fn dict_of<'a, 'py>(
+    value: &'a Bound<'py, PyAny>,
+    issues: &Issues,
+    what: &str,
+) -> PyResult<&'a Bound<'py, PyDict>> {
+    value
+        .cast::<PyDict>()
+        .map_err(|_| type_error(issues, what, value))
+}
+
+/// Runs `f` with `key` on the path.
+fn at<T>(
+    issues: &mut Issues,
+    key: &'static str,
+    f: impl FnOnce(&mut Issues) -> PyResult<T>,
+) -> PyResult<T> {
+    issues.push_key(key);
+    let out = f(issues);
+    issues.pop();
+    out
+}
+
+/// Lowers one NDJSON-shaped dict, input item number `row`, into `batch`.
+pub fn lower_dict(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) -> PyResult<()> {
+    let issues = &mut batch.issues;
+    issues.set_row(row);
+    let dict = dict_of(item, issues, "an NDJSON-shaped dict")?;
+    let fields = read_fields(dict, issues, true)?;
+    let data_row = fields.data_row.clone().unwrap_or_default();
+    let uuid = fields.uuid.clone();
+    if let Some(body) = body_of(fields, issues, 0)? {
+        batch.items.push(Located {
+            row,
+            slot: None,
+            annotation: Annotation {
+                uuid,
+                data_row,
+                body,
+            },
+        });
+    }
+    Ok(())
+}
+
+fn read_fields<'py>(
+    dict: &Bound<'py, PyDict>,
+    issues: &mut Issues,
+    top_level: bool,
+) -> PyResult<Fields<'py>> {
+    let mut f = Fields::default();
+    for (key, value) in dict.iter() {
+        let key_str = key
+            .cast::<PyString>()
+            .map_err(|_| type_error(issues, "string keys", &key))?;
+        let key_text = key_str.to_str()?;
+        match key_text {
+            "name" => f.feature.name = at(issues, "name", |i| opt_string(&value, i))?,
+            "schemaId" => f.feature.schema_id = at(issues, "schemaId", |i| opt_string(&value, i))?,
+            "confidence" => f.scores.confidence = at(issues, "confidence", |i| opt_f64(&value, i))?,
+            "customMetrics" => {
+                f.scores.custom_metrics = at(issues, "customMetrics", |i| metrics(&value, i))?
+            }
+            "answer" | "answers" => f.answer = Some(value),
+            "classifications" => f.classifications = Some(value),
+            "uuid" if top_level => f.uuid = at(issues, "uuid", |i| opt_string(&value, i))?,
+            "dataRow" if top_level => {
+                f.data_row = Some(at(issues, "dataRow", |i| data_row_of(&value, i))?)
+            }
+            "bbox" => f
+                .geometry
+                .push(("bbox", at(issues, "bbox", |i| bbox_of(&value, i))?)),
+            "point" => f.geometry.push((
+                "point",
+                at(issues, "point", |i| pt_of(&value, i).map(Geometry::Point))?,
+            )),
+            "line" => f.geometry.push((
+                "line",
+                at(issues, "line", |i| points_of(&value, i).map(Geometry::Line))?,
+            )),
+            "polygon" => f.geometry.push((
+                "polygon",
+                at(issues, "polygon", |i| {
+                    points_of(&value, i).map(Geometry::Polygon)
+                })?,
+            )),
+            "mask" => f.geometry.push((
+                "mask",
+                at(issues, "mask", |i| mask_of(&value, i).map(Geometry::Mask))?,
+            )),
+            other => {
+                let other = other.to_string();
+                issues.push_owned_key(other.clone());
+                issues.report(if top_level {
+                    format!("unknown key {other:?}")
+                } else {
+                    format!("unknown key {other:?} in a nested classification")
+                });
+                issues.pop();
+            }
+        }
+    }
+    Ok(f)
+}
+
+/// Decides what the dict is: one geometry makes an object, an `answer` a classification.
+fn body_of(f: Fields<'_>, issues: &mut Issues, depth: usize) -> PyResult<Option<Body>> {
+    let Fields {
+        feature,
+        scores,
+        mut geometry,
+        answer,
+        classifications,
+        ..
+    } = f;
+    match (geometry.len(), answer) {
+        (1, None) => {
+            let classifications = classification_list(classifications.as_ref(), issues, depth)?;
+            let (_, geometry) = geometry.pop().expect("one geometry");
+            Ok(Some(Body::Object(Object {
+                feature,
+                scores,
+                geometry,
+                classifications,
+            })))
+        }
+        (0, Some(answer)) => {
+            let c = classification_of(
+                feature,
+                scores,
+                &answer,
+                classifications.as_ref(),
+                issues,
+                depth,
+            )?;
+            Ok(c.map(Body::Classification))
+        }
+        (0, None) => {
+            issues.report("expected one of the keys bbox, point, line, polygon, mask (an object) or answer (a classification)");
+            Ok(None)
+        }
+        _ => {
+            let keys: Vec<&str> = geometry.iter().map(|(k, _)| *k).collect();
+            let extra = if keys.len() > 1 { "" } else { " and answer" };
+            issues.report(format!(
+                "expected one geometry or one answer, got {}{extra}",
+                keys.join(", ")
+            ));
+            Ok(None)
+        }
+    }
+}
+
+fn classification_of(
+    feature: Feature,
+    scores: Scores,
+    answer: &Bound<'_, PyAny>,
+    classifications: Option<&Bound<'_, PyAny>>,
+    issues: &mut Issues,
+    depth: usize,
+) -> PyResult<Option<Classification>> {
+    if depth > MAX_DEPTH {
+        issues.report(format!(
+            "classifications are nested more than {MAX_DEPTH} levels deep"
+        ));
+        return Ok(None);
+    }
+    let value = at(issues, "answer", |issues| {
+        if answer.is_instance_of::<PyString>() {
+            string_of(answer, issues).map(|s| Some(ClassificationValue::Text(s)))
+        } else if let Ok(dict) = answer.cast::<PyDict>() {
+            answer_of(dict, issues, depth).map(|a| Some(ClassificationValue::Radio(a)))
+        } else if answer.is_instance_of::<PyList>() || answer.is_instance_of::<PyTuple>() {
+            let items = sequence(answer, issues, "a list of answers")?;
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                issues.push_index(i);
+                let a = dict_of(item, issues, "an answer dict")
+                    .and_then(|d| answer_of(d, issues, depth));
+                issues.pop();
+                out.push(a?);
+            }
+            Ok(Some(ClassificationValue::Checklist(out)))
+        } else {
+            Err(type_error(
+                issues,
+                "a string (text), a dict (radio) or a list (checklist)",
+                answer,
+            ))
+        }
+    })?;
+    let Some(value) = value else { return Ok(None) };
+    // Only a text answer has classifications beside it; radio/checklist nest them in answers.
+    let nested = if matches!(value, ClassificationValue::Text(_)) {
+        classification_list(classifications, issues, depth)?
+    } else {
+        if classifications.is_some_and(|c| !c.is_none() && c.len().unwrap_or(0) > 0) {
+            issues.report_at(
+                "classifications",
+                "a radio or checklist question nests classifications inside its answers",
+            );
+        }
+        Vec::new()
+    };
+    Ok(Some(Classification {
+        feature,
+        scores,
+        value,
+        classifications: nested,
+    }))
+}
+
+fn answer_of(dict: &Bound<'_, PyDict>, issues: &mut Issues, depth: usize) -> PyResult<Answer> {
+    let mut feature = Feature::default();
+    let mut scores = Scores::default();
+    let mut nested = Vec::new();
+    for (key, value) in dict.iter() {
+        let key_str = key
+            .cast::<PyString>()
+            .map_err(|_| type_error(issues, "string keys", &key))?;
+        match key_str.to_str()? {
+            "name" => feature.name = at(issues, "name", |i| opt_string(&value, i))?,
+            "schemaId" => feature.schema_id = at(issues, "schemaId", |i| opt_string(&value, i))?,
+            "confidence" => scores.confidence = at(issues, "confidence", |i| opt_f64(&value, i))?,
+            "customMetrics" => {
+                scores.custom_metrics = at(issues, "customMetrics", |i| metrics(&value, i))?
+            }
+            "classifications" => nested = classification_list(Some(&value), issues, depth)?,
+            other => {
+                let other = other.to_string();
+                issues.push_owned_key(other.clone());
+                issues.report(format!("unknown key {other:?} in an answer"));
+                issues.pop();
+            }
+        }
+    }
+    Ok(Answer {
+        feature,
+        scores,
+        classifications: nested,
+    })
+}
+
+fn classification_list(
+    value: Option<&Bound<'_, PyAny>>,
+    issues: &mut Issues,
+    depth: usize,
+) -> PyResult<Vec<Classification>> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    if value.is_none() {
+        return Ok(Vec::new());
+    }
+    at(issues, "classifications", |issues| {
+        let items = sequence(value, issues, "a list of classification dicts")?;
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            issues.push_index(i);
+            let c = (|| {
+                let dict = dict_of(item, issues, "a classification dict")?;
+                let fields = read_fields(dict, issues, false)?;
+                if !fields.geometry.is_empty() {
+                    issues.report("a nested classification cannot hold a geometry");
+                    return Ok(None);
+                }
+                let Some(answer) = fields.answer else {
+                    issues.report("a nested classification needs an answer");
+                    return Ok(None);
+                };
+                classification_of(
+                    fields.feature,
+                    fields.scores,
+                    &answer,
+                    fields.classifications.as_ref(),
+                    issues,
+                    depth + 1,
+                )
+            })();
+            issues.pop();
+            if let Some(c) = c? {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    })
+}
+
+fn data_row_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<DataRow> {
+    let dict = dict_of(value, issues, "a dict with `id` or `globalKey`")?;
+    let mut data_row = DataRow::default();
+    for (key, value) in dict.iter() {
+        let key_str = key
+            .cast::<PyString>()
+            .map_err(|_| type_error(issues, "string keys", &key))?;
+        match key_str.to_str()? {
+            "id" => data_row.id = at(issues, "id", |i| opt_string(&value, i))?,
+            "globalKey" => {
+                data_row.global_key = at(issues, "globalKey", |i| opt_string(&value, i))?
+            }
+            other => {
+                let other = other.to_string();
+                issues.push_owned_key(other.clone());
+                issues.report(format!(
+                    "unknown key {other:?} in dataRow (expected id or globalKey)"
+                ));
+                issues.pop();
+            }
+        }
+    }
+    Ok(data_row)
+}
+
+fn number_at(dict: &Bound<'_, PyDict>, key: &'static str, issues: &mut Issues) -> PyResult<f64> {
+    at(issues, key, |issues| match dict.get_item(key)? {
+        Some(v) => f64_of(&v, issues),
+        None => {
+            issues.report(format!("missing {key:?}"));
+            Ok(0.0)
+        }
+    })
+}
+
+fn pt_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Pt> {
+    let dict = dict_of(value, issues, "a point dict {\"x\", \"y\"}")?;
+    Ok(Pt {
+        x: number_at(dict, "x", issues)?,
+        y: number_at(dict, "y", issues)?,
+    })
+}
+
+fn points_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Vec<Pt>> {
+    let items = sequence(value, issues, "a list of point dicts")?;
+    let mut out = Vec::with_capacity(items.len() + 1);
+    for (i, item) in items.iter().enumerate() {
+        issues.push_index(i);
+        let p = pt_of(item, issues);
+        issues.pop();
+        out.push(p?);
+    }
+    Ok(out)
+}
+
+fn bbox_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Geometry> {
+    let dict = dict_of(value, issues, "a bbox dict {top, left, height, width}")?;
+    let tlhw = [
+        number_at(dict, "top", issues)?,
+        number_at(dict, "left", issues)?,
+        number_at(dict, "height", issues)?,
+        number_at(dict, "width", issues)?,
+    ];
+    if dict.len() > 4 {
+        issues.report("unexpected keys in bbox (expected top, left, height, width)");
+    }
+    Ok(Geometry::Bbox(BBox::TopLeftHeightWidth(tlhw)))
+}
+
+fn mask_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Mask> {
+    let dict = dict_of(
+        value,
+        issues,
+        "a mask dict {png} or {instanceURI, colorRGB}",
+    )?;
+    if let Some(png) = dict.get_item("png")? {
+        let text = at(issues, "png", |i| string_of(&png, i))?;
+        return Ok(
+            match base64::engine::general_purpose::STANDARD.decode(text.as_bytes()) {
+                Ok(bytes) => Mask::Png(bytes),
+                Err(err) => Mask::Invalid(format!("png is not valid base64: {err}")),
+            },
+        );
+    }
+    match (dict.get_item("instanceURI")?, dict.get_item("colorRGB")?) {
+        (Some(uri), Some(color)) => {
+            let uri = at(issues, "instanceURI", |i| string_of(&uri, i))?;
+            let color = at(issues, "colorRGB", |i| color_of(&color, i))?;
+            Ok(match color {
+                Some(color) => Mask::Url { uri, color },
+                None => Mask::Invalid(String::new()),
+            })
+        }
+        _ => {
+            issues
+                .report("a mask needs {\"png\": base64} or both \"instanceURI\" and \"colorRGB\"");
+            Ok(Mask::Invalid(String::new()))
+        }
+    }
+}

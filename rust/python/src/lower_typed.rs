@@ -1,0 +1,507 @@
+//! Lowering of the typed objects of `lbfast.types` (the SDK's API) into core annotations.
+
+use lbfast_core::batch::{Batch, Located};
+use lbfast_core::issues::Issues;
+use lbfast_core::model::{
+    Annotation, Answer, BBox, Body, Classification, ClassificationValue, Corners, DataRow, Feature,
+    Geometry, Mask, MaskColor, Metric, Object, Pt, Scores,
+};
+use lbfast_core::validate::check_data_row;
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyString};
+
+use crate::extract::{
+    color_of, decode_png, f64_of, image_of_array, metrics, opt_f64, opt_string, sequence,
+    string_of, type_error, ImageCache, MAX_DEPTH,
+};
+
+// The `_lbkind` tags of lbfast/types.py.
+const POINT: i64 = 1;
+const RECTANGLE: i64 = 2;
+const LINE: i64 = 3;
+const POLYGON: i64 = 4;
+const MASK: i64 = 5;
+const RADIO: i64 = 11;
+const CHECKLIST: i64 = 12;
+const TEXT: i64 = 13;
+const OBJECT_ANNOTATION: i64 = 21;
+const CLASSIFICATION_ANNOTATION: i64 = 22;
+
+pub struct TypedLowering<'py> {
+    py: Python<'py>,
+    pub batch: Batch,
+    images: ImageCache,
+}
+
+fn kind_of(value: &Bound<'_, PyAny>) -> i64 {
+    value
+        .getattr(intern!(value.py(), "_lbkind"))
+        .and_then(|k| k.extract::<i64>())
+        .unwrap_or(0)
+}
+
+impl<'py> TypedLowering<'py> {
+    pub fn new(py: Python<'py>) -> Self {
+        TypedLowering {
+            py,
+            batch: Batch::new(),
+            images: ImageCache::default(),
+        }
+    }
+
+    pub fn label(&mut self, row: usize, label: &Bound<'py, PyAny>) -> PyResult<()> {
+        let py = self.py;
+        self.batch.issues.set_row(row);
+        let annotations = match label.getattr(intern!(py, "annotations")) {
+            Ok(a) => a,
+            Err(_) => return Err(type_error(&self.batch.issues, "a Label", label)),
+        };
+        let issues = &mut self.batch.issues;
+        issues.push_key("data");
+        let data_row = data_row_of(&label.getattr(intern!(py, "data"))?, issues)?;
+        check_data_row(&data_row, issues);
+        issues.pop();
+        issues.push_key("annotations");
+        let items = sequence(&annotations, issues, "a list of annotations")?;
+        issues.pop();
+        for (slot, item) in items.iter().enumerate() {
+            self.batch.issues.push_key("annotations");
+            self.batch.issues.push_index(slot);
+            let body = self.annotation(item);
+            self.batch.issues.pop();
+            self.batch.issues.pop();
+            let (uuid, body) = body?;
+            self.batch.items.push(Located {
+                row,
+                slot: Some(slot),
+                annotation: Annotation {
+                    uuid,
+                    data_row: data_row.clone(),
+                    body,
+                },
+            });
+        }
+        Ok(())
+    }
+
+    fn annotation(&mut self, ann: &Bound<'py, PyAny>) -> PyResult<(Option<String>, Body)> {
+        let py = self.py;
+        let uuid = uuid_of(&ann.getattr(intern!(py, "extra"))?, &mut self.batch.issues)?;
+        match kind_of(ann) {
+            OBJECT_ANNOTATION => Ok((uuid, Body::Object(self.object(ann)?))),
+            CLASSIFICATION_ANNOTATION => {
+                Ok((uuid, Body::Classification(self.classification(ann, 0)?)))
+            }
+            _ => Err(type_error(
+                &self.batch.issues,
+                "an ObjectAnnotation or ClassificationAnnotation",
+                ann,
+            )),
+        }
+    }
+
+    fn object(&mut self, ann: &Bound<'py, PyAny>) -> PyResult<Object> {
+        let py = self.py;
+        let feature = self.feature(ann)?;
+        let mut scores = self.scores(ann)?;
+        let value = ann.getattr(intern!(py, "value"))?;
+        self.batch.issues.push_key("value");
+        let geometry = self.geometry(&value, &mut scores);
+        self.batch.issues.pop();
+        let geometry = geometry?;
+        let classifications =
+            self.classification_list(&ann.getattr(intern!(py, "classifications"))?, 0)?;
+        Ok(Object {
+            feature,
+            scores,
+            geometry,
+            classifications,
+        })
+    }
+
+    fn feature(&mut self, item: &Bound<'py, PyAny>) -> PyResult<Feature> {
+        let py = self.py;
+        let issues = &mut self.batch.issues;
+        issues.push_key("name");
+        let name = opt_string(&item.getattr(intern!(py, "name"))?, issues);
+        issues.pop();
+        issues.push_key("feature_schema_id");
+        let schema_id = opt_string(&item.getattr(intern!(py, "feature_schema_id"))?, issues);
+        issues.pop();
+        Ok(Feature {
+            name: name?,
+            schema_id: schema_id?,
+        })
+    }
+
+    fn scores(&mut self, item: &Bound<'py, PyAny>) -> PyResult<Scores> {
+        let py = self.py;
+        let issues = &mut self.batch.issues;
+        issues.push_key("confidence");
+        let confidence = opt_f64(&item.getattr(intern!(py, "confidence"))?, issues);
+        issues.pop();
+        issues.push_key("custom_metrics");
+        let custom_metrics = metrics(&item.getattr(intern!(py, "custom_metrics"))?, issues);
+        issues.pop();
+        Ok(Scores {
+            confidence: confidence?,
+            custom_metrics: custom_metrics?,
+        })
+    }
+
+    fn point(&mut self, value: &Bound<'py, PyAny>) -> PyResult<Pt> {
+        let py = self.py;
+        if kind_of(value) != POINT {
+            return Err(type_error(&self.batch.issues, "a Point", value));
+        }
+        let issues = &mut self.batch.issues;
+        issues.push_key("x");
+        let x = f64_of(&value.getattr(intern!(py, "x"))?, issues);
+        issues.pop();
+        issues.push_key("y");
+        let y = f64_of(&value.getattr(intern!(py, "y"))?, issues);
+        issues.pop();
+        Ok(Pt { x: x?, y: y? })
+    }
+
+    fn points(&mut self, value: &Bound<'py, PyAny>) -> PyResult<Vec<Pt>> {
+        self.batch.issues.push_key("points");
+        let result = (|| {
+            let items = sequence(
+                &value.getattr(intern!(self.py, "points"))?,
+                &self.batch.issues,
+                "a list of Points",
+            )?;
+            let mut out = Vec::with_capacity(items.len() + 1);
+            for (i, item) in items.iter().enumerate() {
+                self.batch.issues.push_index(i);
+                let p = self.point(item);
+                self.batch.issues.pop();
+                out.push(p?);
+            }
+            Ok(out)
+        })();
+        self.batch.issues.pop();
+        result
+    }
+
+    fn geometry(&mut self, value: &Bound<'py, PyAny>, scores: &mut Scores) -> PyResult<Geometry> {
+        let py = self.py;
+        match kind_of(value) {
+            POINT => Ok(Geometry::Point(self.point(value)?)),
+            RECTANGLE => {
+                self.batch.issues.push_key("start");
+                let start = self.point(&value.getattr(intern!(py, "start"))?);
+                self.batch.issues.pop();
+                self.batch.issues.push_key("end");
+                let end = self.point(&value.getattr(intern!(py, "end"))?);
+                self.batch.issues.pop();
+                Ok(Geometry::Bbox(BBox::Corners(Corners {
+                    start: start?,
+                    end: end?,
+                })))
+            }
+            LINE => Ok(Geometry::Line(self.points(value)?)),
+            POLYGON => Ok(Geometry::Polygon(self.points(value)?)),
+            MASK => {
+                // The SDK ignores a confidence given on the Mask; it is the object's.
+                self.batch.issues.push_key("confidence");
+                let mask_confidence = opt_f64(
+                    &value.getattr(intern!(py, "confidence"))?,
+                    &self.batch.issues,
+                );
+                self.batch.issues.pop();
+                if let Some(c) = mask_confidence? {
+                    merge_confidence(
+                        &mut scores.confidence,
+                        c,
+                        "the annotation and its Mask",
+                        &mut self.batch.issues,
+                    );
+                }
+                Ok(Geometry::Mask(self.mask(value)?))
+            }
+            _ => Err(type_error(
+                &self.batch.issues,
+                "a Point, Rectangle, Line, Polygon or Mask",
+                value,
+            )),
+        }
+    }
+
+    fn mask(&mut self, value: &Bound<'py, PyAny>) -> PyResult<Mask> {
+        let py = self.py;
+        self.batch.issues.push_key("color");
+        let color = color_of(
+            &value.getattr(intern!(py, "color"))?,
+            &mut self.batch.issues,
+        );
+        self.batch.issues.pop();
+        let Some(color) = color? else {
+            return Ok(Mask::Invalid(String::new()));
+        };
+        let data = value.getattr(intern!(py, "mask"))?;
+        self.batch.issues.push_key("mask");
+        let result = self.mask_source(&data, color);
+        self.batch.issues.pop();
+        result
+    }
+
+    fn mask_source(&mut self, data: &Bound<'py, PyAny>, color: MaskColor) -> PyResult<Mask> {
+        let py = self.py;
+        let source = data
+            .call_method0(intern!(py, "_source"))
+            .map_err(|_| type_error(&self.batch.issues, "a MaskData", data))?;
+        let (kind, payload): (String, Bound<'py, PyAny>) = source.extract()?;
+        if kind == "url" {
+            self.batch.issues.push_key("url");
+            let uri = string_of(&payload, &mut self.batch.issues);
+            self.batch.issues.pop();
+            return Ok(Mask::Url { uri: uri?, color });
+        }
+        let decoded = self.images.get_or_decode(data, || match kind.as_str() {
+            "png" => {
+                let bytes = payload
+                    .cast::<PyBytes>()
+                    .map_err(|_| type_error(&self.batch.issues, "PNG bytes", &payload))?;
+                Ok(decode_png(py, bytes.as_bytes()))
+            }
+            _ => image_of_array(&payload),
+        })?;
+        Ok(match decoded {
+            Ok(image) => Mask::Pixels { image, color },
+            Err(reason) => Mask::Invalid(reason),
+        })
+    }
+
+    fn classification_list(
+        &mut self,
+        value: &Bound<'py, PyAny>,
+        depth: usize,
+    ) -> PyResult<Vec<Classification>> {
+        if value.is_none() {
+            return Ok(Vec::new());
+        }
+        self.batch.issues.push_key("classifications");
+        let result = (|| {
+            let items = sequence(
+                value,
+                &self.batch.issues,
+                "a list of ClassificationAnnotations",
+            )?;
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                self.batch.issues.push_index(i);
+                let c = if kind_of(item) == CLASSIFICATION_ANNOTATION {
+                    self.classification(item, depth + 1)
+                } else {
+                    Err(type_error(
+                        &self.batch.issues,
+                        "a ClassificationAnnotation",
+                        item,
+                    ))
+                };
+                self.batch.issues.pop();
+                out.push(c?);
+            }
+            Ok(out)
+        })();
+        self.batch.issues.pop();
+        result
+    }
+
+    fn classification(
+        &mut self,
+        ann: &Bound<'py, PyAny>,
+        depth: usize,
+    ) -> PyResult<Classification> {
+        let py = self.py;
+        if depth > MAX_DEPTH {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "row {}: {}: classifications are nested more than {MAX_DEPTH} levels deep (a reference cycle?)",
+                self.batch.issues.row(),
+                self.batch.issues.current_path()
+            )));
+        }
+        let feature = self.feature(ann)?;
+        let mut scores = self.scores(ann)?;
+        let value = ann.getattr(intern!(py, "value"))?;
+        self.batch.issues.push_key("value");
+        let result = self.classification_value(&value, &mut scores, depth);
+        self.batch.issues.pop();
+        let (value, classifications) = result?;
+        Ok(Classification {
+            feature,
+            scores,
+            value,
+            classifications,
+        })
+    }
+
+    fn classification_value(
+        &mut self,
+        value: &Bound<'py, PyAny>,
+        scores: &mut Scores,
+        depth: usize,
+    ) -> PyResult<(ClassificationValue, Vec<Classification>)> {
+        let py = self.py;
+        let kind = kind_of(value);
+        if !matches!(kind, RADIO | CHECKLIST | TEXT) {
+            return Err(type_error(
+                &self.batch.issues,
+                "a Radio, Checklist or Text",
+                value,
+            ));
+        }
+        // Scores given on the value belong to the question too; the SDK keeps only one
+        // of the two places, lbfast keeps whichever is set and refuses a contradiction.
+        let value_scores = self.scores(value)?;
+        if let Some(c) = value_scores.confidence {
+            merge_confidence(
+                &mut scores.confidence,
+                c,
+                "the annotation and its value",
+                &mut self.batch.issues,
+            );
+        }
+        if let Some(m) = value_scores.custom_metrics {
+            merge_metrics(&mut scores.custom_metrics, m, &mut self.batch.issues);
+        }
+        let answer = value.getattr(intern!(py, "answer"))?;
+        self.batch.issues.push_key("answer");
+        let result = match kind {
+            RADIO => self.answer(&answer, depth).map(ClassificationValue::Radio),
+            CHECKLIST => (|| {
+                let items = sequence(
+                    &answer,
+                    &self.batch.issues,
+                    "a list of ClassificationAnswers",
+                )?;
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    self.batch.issues.push_index(i);
+                    let a = self.answer(item, depth);
+                    self.batch.issues.pop();
+                    out.push(a?);
+                }
+                Ok(ClassificationValue::Checklist(out))
+            })(),
+            _ => string_of(&answer, &mut self.batch.issues).map(ClassificationValue::Text),
+        };
+        self.batch.issues.pop();
+        let lowered = result?;
+        // Only Text holds classifications of its own; answers hold theirs.
+        let nested = if kind == TEXT {
+            self.classification_list(&value.getattr(intern!(py, "classifications"))?, depth)?
+        } else {
+            Vec::new()
+        };
+        Ok((lowered, nested))
+    }
+
+    fn answer(&mut self, answer: &Bound<'py, PyAny>, depth: usize) -> PyResult<Answer> {
+        let py = self.py;
+        if !answer.hasattr(intern!(py, "feature_schema_id"))? || answer.is_instance_of::<PyString>()
+        {
+            return Err(type_error(
+                &self.batch.issues,
+                "a ClassificationAnswer",
+                answer,
+            ));
+        }
+        let feature = self.feature(answer)?;
+        let scores = self.scores(answer)?;
+        let classifications =
+            self.classification_list(&answer.getattr(intern!(py, "classifications"))?, depth)?;
+        Ok(Answer {
+            feature,
+            scores,
+            classifications,
+        })
+    }
+}
+
+fn merge_confidence(into: &mut Option<f64>, other: f64, what: &str, issues: &mut Issues) {
+    match *into {
+        None => *into = Some(other),
+        Some(existing) if existing == other || (existing.is_nan() && other.is_nan()) => {}
+        Some(existing) => issues.report_at(
+            "confidence",
+            format!(
+                "conflicting confidence on {what}: {existing} and {other}; set it in one place"
+            ),
+        ),
+    }
+}
+
+fn merge_metrics(into: &mut Option<Vec<Metric>>, other: Vec<Metric>, issues: &mut Issues) {
+    match into {
+        Some(existing) if !existing.is_empty() && !other.is_empty() && *existing != other => issues.report_at(
+            "custom_metrics",
+            "custom metrics are set on both the annotation and its value; set them in one place",
+        ),
+        Some(existing) if !existing.is_empty() => {}
+        _ => *into = Some(other),
+    }
+}
+
+/// `extra["uuid"]`, when the caller fixed the annotation's id.
+fn uuid_of(extra: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Option<String>> {
+    if extra.is_none() {
+        return Ok(None);
+    }
+    let Ok(dict) = extra.cast::<PyDict>() else {
+        return Ok(None);
+    };
+    match dict.get_item(intern!(extra.py(), "uuid"))? {
+        Some(uuid) if !uuid.is_none() => {
+            issues.push_key("extra");
+            issues.push_key("uuid");
+            let text = string_of(&uuid, issues);
+            issues.pop();
+            issues.pop();
+            text.map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// `Label.data`: a dict with `global_key`/`uid` (the SDK also takes `external_id`,
+/// which cannot be written), or an object with those attributes.
+fn data_row_of(data: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<DataRow> {
+    let py = data.py();
+    let (uid, key) = if let Ok(dict) = data.cast::<PyDict>() {
+        (
+            dict.get_item(intern!(py, "uid"))?,
+            dict.get_item(intern!(py, "global_key"))?,
+        )
+    } else if data.hasattr(intern!(py, "global_key"))? || data.hasattr(intern!(py, "uid"))? {
+        (
+            data.getattr_opt(intern!(py, "uid"))?,
+            data.getattr_opt(intern!(py, "global_key"))?,
+        )
+    } else {
+        return Err(type_error(
+            issues,
+            "a dict with `global_key` or `uid`",
+            data,
+        ));
+    };
+    let mut field =
+        |value: Option<Bound<'_, PyAny>>, key: &'static str| -> PyResult<Option<String>> {
+            match value {
+                Some(v) => {
+                    issues.push_key(key);
+                    let s = opt_string(&v, issues);
+                    issues.pop();
+                    s
+                }
+                None => Ok(None),
+            }
+        };
+    Ok(DataRow {
+        id: field(uid, "uid")?,
+        global_key: field(key, "global_key")?,
+    })
+}
