@@ -43,10 +43,7 @@ impl Batch {
     /// An annotation with a `slot` came from a typed Label, whose data row the lowering
     /// checked once; any other stands alone and its data row is checked here.
     pub fn validated(self, options: &Options) -> Result<Vec<Located>, Vec<Issue>> {
-        let Batch {
-            mut items,
-            mut issues,
-        } = self;
+        let Batch { mut items, mut issues } = self;
         let mut found = Issues::new();
         for item in &mut items {
             found.set_row(item.row);
@@ -57,9 +54,7 @@ impl Batch {
                     Style::Typed
                 }
                 None => {
-                    found.at("dataRow", |found| {
-                        validate::check_data_row(&item.annotation.data_row, found)
-                    });
+                    found.at("dataRow", |found| validate::check_data_row(&item.annotation.data_row, found));
                     Style::Dict
                 }
             };

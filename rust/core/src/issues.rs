@@ -115,11 +115,7 @@ impl Issues {
     /// Records a problem at the current path.
     pub fn report(&mut self, message: impl Into<String>) {
         let path = self.current_path();
-        self.found.push(Issue {
-            row: self.row,
-            path,
-            message: message.into(),
-        });
+        self.found.push(Issue { row: self.row, path, message: message.into() });
     }
 
     /// Records a problem at the current path extended by `key`.
@@ -167,20 +163,13 @@ mod tests {
         issues.set_row(4);
         issues.at("annotations", |i| {
             i.at_index(3, |i| {
-                i.at("value", |i| {
-                    i.at("points", |i| {
-                        i.at_index(1, |i| i.report_at("x", "not finite"))
-                    })
-                })
+                i.at("value", |i| i.at("points", |i| i.at_index(1, |i| i.report_at("x", "not finite"))))
             })
         });
         let found = issues.into_vec();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].row, 4);
         assert_eq!(found[0].path, "annotations[3].value.points[1].x");
-        assert_eq!(
-            found[0].to_string(),
-            "row 4: annotations[3].value.points[1].x: not finite"
-        );
+        assert_eq!(found[0].to_string(), "row 4: annotations[3].value.points[1].x: not finite");
     }
 }

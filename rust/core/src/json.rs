@@ -120,14 +120,7 @@ mod tests {
         assert_eq!(f(0.1), "0.1");
         assert_eq!(f(10.200000000000001), "10.200000000000001");
         assert_eq!(f(1e300), "1e+300");
-        for v in [
-            1e-9,
-            5e-324,
-            1.2345678901234567e19,
-            1489.581,
-            f64::MAX,
-            f64::MIN_POSITIVE,
-        ] {
+        for v in [1e-9, 5e-324, 1.2345678901234567e19, 1489.581, f64::MAX, f64::MIN_POSITIVE] {
             assert_eq!(f(v).parse::<f64>().unwrap(), v);
         }
     }

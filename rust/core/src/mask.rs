@@ -39,28 +39,13 @@ impl Image {
     /// From a numpy-style `uint8` buffer of shape `(h, w)` (`channels == 1`) or `(h, w, c)`.
     pub fn from_u8(width: u32, height: u32, channels: u8, data: Vec<u8>) -> Result<Image, String> {
         check_len(width, height, channels, data.len())?;
-        Ok(Image {
-            width,
-            height,
-            channels,
-            samples: Samples::U8(data),
-        })
+        Ok(Image { width, height, channels, samples: Samples::U8(data) })
     }
 
     /// From a numpy-style `uint16` buffer of shape `(h, w)` or `(h, w, c)`.
-    pub fn from_u16(
-        width: u32,
-        height: u32,
-        channels: u8,
-        data: Vec<u16>,
-    ) -> Result<Image, String> {
+    pub fn from_u16(width: u32, height: u32, channels: u8, data: Vec<u16>) -> Result<Image, String> {
         check_len(width, height, channels, data.len())?;
-        Ok(Image {
-            width,
-            height,
-            channels,
-            samples: Samples::U16(data),
-        })
+        Ok(Image { width, height, channels, samples: Samples::U16(data) })
     }
 
     /// `width * height`, as the length of a mask of this image.
@@ -74,9 +59,8 @@ fn check_len(width: u32, height: u32, channels: u8, len: usize) -> Result<(), St
         return Err("an image needs at least one channel".to_string());
     }
     // w * h fits in u64 but w * h * c may not.
-    let expected = u64::from(width)
-        .checked_mul(u64::from(height))
-        .and_then(|n| n.checked_mul(u64::from(channels)));
+    let expected =
+        u64::from(width).checked_mul(u64::from(height)).and_then(|n| n.checked_mul(u64::from(channels)));
     if expected != Some(len as u64) {
         return Err(format!(
             "image data has {len} samples, but {width}x{height}x{channels} needs {}",
@@ -94,7 +78,8 @@ fn check_len(width: u32, height: u32, channels: u8, len: usize) -> Result<(), St
 /// | gray 1-bit              | 1 channel u8, 0/1 (Pillow mode "1" is a bool array) |
 /// | gray 2/4-bit            | 1 channel u8, scaled x85 / x17 (Pillow "L;2"/"L;4") |
 /// | gray 8 / 16-bit         | 1 channel u8 / u16 (raw 16-bit values, "I;16")     |
-/// | gray+alpha 8 / 16-bit   | 2 channels u8 (16-bit: the high byte, like Pillow) |
+/// | gray+alpha 8 / 16-bit   | 2 channels u8 (16-bit: the high byte; Pillow gives |
+/// |                         | RGBA g,g,g,a there, which selects the same pixels) |
 /// | RGB, RGBA 8 / 16-bit    | 3 / 4 channels u8 (16-bit: the high byte)          |
 /// | palette 1/2/4/8-bit     | 1 channel u8 of palette indices (mode "P")         |
 ///
@@ -170,9 +155,7 @@ fn read_ihdr(bytes: &[u8], max_pixels: u64) -> Result<(u32, u32), String> {
     }
     let pixels = u64::from(width) * u64::from(height);
     if pixels > max_pixels {
-        return Err(format!(
-            "PNG is {width}x{height} = {pixels} pixels, above the limit of {max_pixels}"
-        ));
+        return Err(format!("PNG is {width}x{height} = {pixels} pixels, above the limit of {max_pixels}"));
     }
     Ok((width, height))
 }
@@ -220,10 +203,9 @@ fn fragment(msg: &str) -> String {
     let msg = msg.trim().trim_end_matches('.');
     let mut chars = msg.chars();
     match (chars.next(), chars.next()) {
-        (Some(first), Some(second)) if first.is_uppercase() && !second.is_uppercase() => first
-            .to_lowercase()
-            .chain(msg[first.len_utf8()..].chars())
-            .collect(),
+        (Some(first), Some(second)) if first.is_uppercase() && !second.is_uppercase() => {
+            first.to_lowercase().chain(msg[first.len_utf8()..].chars()).collect()
+        }
         _ => msg.to_string(),
     }
 }
@@ -241,11 +223,9 @@ fn pillow_samples(
     let samples = match (color_type, depth) {
         (_, D::Eight) => Samples::U8(raw),
         // Pillow "I;16": raw values, not scaled to 8 bits.
-        (C::Grayscale, D::Sixteen) => Samples::U16(
-            raw.chunks_exact(2)
-                .map(|b| u16::from_be_bytes([b[0], b[1]]))
-                .collect(),
-        ),
+        (C::Grayscale, D::Sixteen) => {
+            Samples::U16(raw.chunks_exact(2).map(|b| u16::from_be_bytes([b[0], b[1]])).collect())
+        }
         // Pillow opens 16-bit RGB(A) and gray+alpha as 8-bit modes, keeping the most
         // significant byte of each sample (16-bit LA even becomes RGBA; two channels
         // select the same pixels). Compact in place: sample i moves to byte i.
@@ -268,12 +248,7 @@ fn pillow_samples(
         // The decoder rejects every other combination when it reads the header.
         (ct, d) => return Err(format!("corrupt PNG: colour type {ct:?} at depth {d:?}")),
     };
-    Ok(Image {
-        width,
-        height,
-        channels,
-        samples,
-    })
+    Ok(Image { width, height, channels, samples })
 }
 
 /// Unpacks rows of 1, 2 or 4-bit samples (most significant bits first, each row padded
@@ -305,6 +280,10 @@ fn unpack_bits(width: u32, height: u32, bits: u8, scale: u8, raw: &[u8]) -> Vec<
 ///   `Rgb([r, g, b])` matches only if `r == g == b == v`;
 /// - 3+ channels: the first three channels are compared, alpha and extras ignored.
 ///
+/// Gray+alpha is a deliberate choice rather than a copy: numpy does not stack Pillow's
+/// `(h, w, 2)` "LA" array, so the SDK's comparison fails to broadcast against an RGB
+/// colour (and an int colour would also have to equal the alpha).
+///
 /// A colour component no sample can hold (negative, > 255 for u8, > 65535 for u16)
 /// never matches. An image whose sample buffer is shorter than its size says (only
 /// possible by building [`Image`] by hand) leaves the missing pixels unmatched.
@@ -327,9 +306,7 @@ pub fn binary_mask(image: &Image, color: MaskColor) -> (Vec<u8>, usize) {
 /// counting inside them made the RGB loop three times slower. Per chunk of 255 the sum
 /// of zeros and ones fits a `u8`, so the additions run 16+ bytes at a time.
 fn count_ones(mask: &[u8]) -> usize {
-    mask.chunks(255)
-        .map(|chunk| usize::from(chunk.iter().fold(0u8, |acc, &m| acc.wrapping_add(m))))
-        .sum()
+    mask.chunks(255).map(|chunk| usize::from(chunk.iter().fold(0u8, |acc, &m| acc.wrapping_add(m)))).sum()
 }
 
 /// The colour as one gray value, for 1- and 2-channel images: the SDK stacks them to
@@ -366,6 +343,8 @@ fn fill_mask_u8(data: &[u8], channels: usize, rgb: [i64; 3], mask: &mut [u8]) ->
 /// RGB u8: each pixel is read as a little-endian u32 (its three bytes plus the first
 /// byte of the next pixel, masked off). One load and compare per pixel runs about 3x
 /// faster than three byte compares, which LLVM does not vectorise at stride 3.
+// Measured: inlined into `binary_mask` this loop compiles to code twice as slow.
+#[inline(never)]
 fn match_rgb_u8(data: &[u8], t: [u8; 3], mask: &mut [u8]) {
     let n = mask.len().min(data.len() / 3);
     let Some(last) = n.checked_sub(1) else {
@@ -449,10 +428,7 @@ pub fn encode_binary_png(width: u32, height: u32, mask: &[u8]) -> Result<Vec<u8>
     }
     let pixels = u64::from(width) * u64::from(height);
     if mask.len() as u64 != pixels {
-        return Err(format!(
-            "mask has {} pixels, but {width}x{height} needs {pixels}",
-            mask.len()
-        ));
+        return Err(format!("mask has {} pixels, but {width}x{height} needs {pixels}", mask.len()));
     }
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, width, height);
@@ -478,11 +454,7 @@ mod tests {
         for &b in bytes {
             crc ^= u32::from(b);
             for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
             }
         }
         !crc
@@ -510,11 +482,7 @@ mod tests {
     fn zlib_stored(data: &[u8]) -> Vec<u8> {
         let mut out = vec![0x78, 0x01];
         let blocks: Vec<&[u8]> = data.chunks(65_535).collect();
-        let blocks = if blocks.is_empty() {
-            vec![&data[..0]]
-        } else {
-            blocks
-        };
+        let blocks = if blocks.is_empty() { vec![&data[..0]] } else { blocks };
         for (i, block) in blocks.iter().enumerate() {
             out.push(u8::from(i + 1 == blocks.len()));
             let len = block.len() as u16;
@@ -622,15 +590,7 @@ mod tests {
     #[test]
     fn binary_png_round_trips() {
         let mut rng = fastrand::Rng::with_seed(1);
-        for (w, h) in [
-            (1, 1),
-            (1, 7),
-            (7, 1),
-            (3, 5),
-            (17, 9),
-            (255, 3),
-            (1001, 13),
-        ] {
+        for (w, h) in [(1, 1), (1, 7), (7, 1), (3, 5), (17, 9), (255, 3), (1001, 13)] {
             let mask: Vec<u8> = (0..w * h).map(|_| u8::from(rng.bool())).collect();
             for mask in [mask, vec![0; (w * h) as usize], vec![1; (w * h) as usize]] {
                 let png = encode_binary_png(w, h, &mask).unwrap();
@@ -642,11 +602,7 @@ mod tests {
         }
         let mask = blob_mask(1920, 1080, 12, 42);
         let png = encode_binary_png(1920, 1080, &mask).unwrap();
-        assert!(
-            png.len() < 100_000,
-            "blob mask encoded to {} bytes",
-            png.len()
-        );
+        assert!(png.len() < 100_000, "blob mask encoded to {} bytes", png.len());
         let image = decode_png(&png, DEFAULT_MAX_PIXELS).unwrap();
         assert_eq!(u8s(&image), &mask[..]);
     }
@@ -654,9 +610,7 @@ mod tests {
     #[test]
     fn encoded_png_is_8_bit_gray_with_values_0_and_1() {
         let png = encode_binary_png(4, 2, &[0, 1, 1, 0, 1, 0, 0, 1]).unwrap();
-        let reader = png::Decoder::new(Cursor::new(&png[..]))
-            .read_info()
-            .unwrap();
+        let reader = png::Decoder::new(Cursor::new(&png[..])).read_info().unwrap();
         assert_eq!(reader.info().color_type, png::ColorType::Grayscale);
         assert_eq!(reader.info().bit_depth, png::BitDepth::Eight);
         let image = decode_png(&png, DEFAULT_MAX_PIXELS).unwrap();
@@ -680,10 +634,7 @@ mod tests {
         // Width 5 leaves padding bits at the end of each packed row.
         let rows1 = vec![vec![1, 0, 1, 1, 0], vec![0, 1, 0, 0, 1]];
         let image = decode_png(&encode(5, C::Grayscale, D::One, &rows1, None), u64::MAX).unwrap();
-        assert_eq!(
-            (image.channels, u8s(&image)),
-            (1, &[1, 0, 1, 1, 0, 0, 1, 0, 0, 1][..])
-        );
+        assert_eq!((image.channels, u8s(&image)), (1, &[1, 0, 1, 1, 0, 0, 1, 0, 0, 1][..]));
 
         let rows2 = vec![vec![0, 1, 2, 3, 1], vec![3, 2, 1, 0, 2]];
         let image = decode_png(&encode(5, C::Grayscale, D::Two, &rows2, None), u64::MAX).unwrap();
@@ -695,46 +646,27 @@ mod tests {
 
         let rows8 = vec![vec![0, 1, 254], vec![255, 7, 128]];
         let image = decode_png(&encode(3, C::Grayscale, D::Eight, &rows8, None), u64::MAX).unwrap();
-        assert_eq!(
-            (image.channels, u8s(&image)),
-            (1, &[0, 1, 254, 255, 7, 128][..])
-        );
+        assert_eq!((image.channels, u8s(&image)), (1, &[0, 1, 254, 255, 7, 128][..]));
 
         let rows16 = vec![vec![0, 1, 0x1234], vec![0xFFFF, 256, 255]];
-        let image = decode_png(
-            &encode(3, C::Grayscale, D::Sixteen, &rows16, None),
-            u64::MAX,
-        )
-        .unwrap();
+        let image = decode_png(&encode(3, C::Grayscale, D::Sixteen, &rows16, None), u64::MAX).unwrap();
         assert_eq!(image.channels, 1);
-        assert_eq!(
-            image.samples,
-            Samples::U16(vec![0, 1, 0x1234, 0xFFFF, 256, 255])
-        );
+        assert_eq!(image.samples, Samples::U16(vec![0, 1, 0x1234, 0xFFFF, 256, 255]));
     }
 
     #[test]
     fn decodes_colour_types_like_pillow() {
         use png::{BitDepth as D, ColorType as C};
         let ga8 = vec![vec![10, 255, 20, 0]];
-        let image = decode_png(
-            &encode(2, C::GrayscaleAlpha, D::Eight, &ga8, None),
-            u64::MAX,
-        );
+        let image = decode_png(&encode(2, C::GrayscaleAlpha, D::Eight, &ga8, None), u64::MAX);
         let image = image.unwrap();
         assert_eq!((image.channels, u8s(&image)), (2, &[10, 255, 20, 0][..]));
 
         // 16-bit modes other than gray: Pillow keeps the high byte of each sample.
         let ga16 = vec![vec![0x1234, 0xABCD, 0x00FF, 0x0100]];
-        let image = decode_png(
-            &encode(2, C::GrayscaleAlpha, D::Sixteen, &ga16, None),
-            u64::MAX,
-        );
+        let image = decode_png(&encode(2, C::GrayscaleAlpha, D::Sixteen, &ga16, None), u64::MAX);
         let image = image.unwrap();
-        assert_eq!(
-            (image.channels, u8s(&image)),
-            (2, &[0x12, 0xAB, 0x00, 0x01][..])
-        );
+        assert_eq!((image.channels, u8s(&image)), (2, &[0x12, 0xAB, 0x00, 0x01][..]));
 
         let rgb8 = vec![vec![1, 2, 3, 4, 5, 6], vec![7, 8, 9, 10, 11, 12]];
         let image = decode_png(&encode(2, C::Rgb, D::Eight, &rgb8, None), u64::MAX).unwrap();
@@ -743,17 +675,11 @@ mod tests {
 
         let rgb16 = vec![vec![0x1234, 0xABCD, 0x00FF, 0xFFFF, 0x0100, 0x0001]];
         let image = decode_png(&encode(2, C::Rgb, D::Sixteen, &rgb16, None), u64::MAX).unwrap();
-        assert_eq!(
-            (image.channels, u8s(&image)),
-            (3, &[0x12, 0xAB, 0, 0xFF, 1, 0][..])
-        );
+        assert_eq!((image.channels, u8s(&image)), (3, &[0x12, 0xAB, 0, 0xFF, 1, 0][..]));
 
         let rgba8 = vec![vec![1, 2, 3, 4, 5, 6, 7, 8]];
         let image = decode_png(&encode(2, C::Rgba, D::Eight, &rgba8, None), u64::MAX).unwrap();
-        assert_eq!(
-            (image.channels, u8s(&image)),
-            (4, &[1, 2, 3, 4, 5, 6, 7, 8][..])
-        );
+        assert_eq!((image.channels, u8s(&image)), (4, &[1, 2, 3, 4, 5, 6, 7, 8][..]));
 
         let rgba16 = vec![vec![0x0102, 0x0304, 0x0506, 0x0708]];
         let image = decode_png(&encode(1, C::Rgba, D::Sixteen, &rgba16, None), u64::MAX).unwrap();
@@ -766,31 +692,19 @@ mod tests {
         // Colours that differ from the indices, to tell the two apart.
         let palette: Vec<u8> = (0..=255u8).flat_map(|i| [255 - i, 100, i]).collect();
         for (depth, max) in [(D::One, 1u16), (D::Two, 3), (D::Four, 15), (D::Eight, 255)] {
-            let rows: Vec<Vec<u16>> = (0..3)
-                .map(|y| (0..7).map(|x| (x * 5 + y * 3) % (max + 1)).collect())
-                .collect();
+            let rows: Vec<Vec<u16>> =
+                (0..3).map(|y| (0..7).map(|x| (x * 5 + y * 3) % (max + 1)).collect()).collect();
             let entries = usize::from(max) + 1;
             let png = encode(7, C::Indexed, depth, &rows, Some(&palette[..3 * entries]));
             let image = decode_png(&png, u64::MAX).unwrap();
             let expected: Vec<u8> = rows.iter().flatten().map(|&v| v as u8).collect();
-            assert_eq!(
-                (image.channels, u8s(&image)),
-                (1, &expected[..]),
-                "{depth:?}"
-            );
+            assert_eq!((image.channels, u8s(&image)), (1, &expected[..]), "{depth:?}");
         }
     }
 
     /// Adam7 (pass origin and step) as in the PNG specification.
-    const ADAM7: [(usize, usize, usize, usize); 7] = [
-        (0, 0, 8, 8),
-        (4, 0, 8, 8),
-        (0, 4, 4, 8),
-        (2, 0, 4, 4),
-        (0, 2, 2, 4),
-        (1, 0, 2, 2),
-        (0, 1, 1, 2),
-    ];
+    const ADAM7: [(usize, usize, usize, usize); 7] =
+        [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)];
 
     fn interlaced_png(width: usize, height: usize, depth: u8, values: &[u16]) -> Vec<u8> {
         let mut scanlines = Vec::new();
@@ -799,19 +713,12 @@ mod tests {
                 continue; // empty passes have no scanlines at all
             }
             for y in (y0..height).step_by(dy) {
-                let row: Vec<u16> = (x0..width)
-                    .step_by(dx)
-                    .map(|x| values[y * width + x])
-                    .collect();
+                let row: Vec<u16> = (x0..width).step_by(dx).map(|x| values[y * width + x]).collect();
                 scanlines.push(0);
                 scanlines.extend(pack_row(&row, depth));
             }
         }
-        hand_png(
-            &ihdr(width as u32, height as u32, depth, 0, 1),
-            None,
-            &scanlines,
-        )
+        hand_png(&ihdr(width as u32, height as u32, depth, 0, 1), None, &scanlines)
     }
 
     #[test]
@@ -837,23 +744,14 @@ mod tests {
     #[test]
     fn masks_rgb_and_rgba_on_the_first_three_channels() {
         let rgb = Image::from_u8(3, 1, 3, vec![1, 2, 3, 1, 2, 4, 1, 2, 3]).unwrap();
-        assert_eq!(
-            binary_mask(&rgb, MaskColor::Rgb([1, 2, 3])),
-            (vec![1, 0, 1], 2)
-        );
-        assert_eq!(
-            binary_mask(&rgb, MaskColor::Rgb([3, 2, 1])),
-            (vec![0, 0, 0], 0)
-        );
+        assert_eq!(binary_mask(&rgb, MaskColor::Rgb([1, 2, 3])), (vec![1, 0, 1], 2));
+        assert_eq!(binary_mask(&rgb, MaskColor::Rgb([3, 2, 1])), (vec![0, 0, 0], 0));
         let gray_px = Image::from_u8(2, 1, 3, vec![5, 5, 5, 5, 5, 6]).unwrap();
         assert_eq!(binary_mask(&gray_px, MaskColor::Gray(5)), (vec![1, 0], 1));
 
         // Alpha is ignored, and so are channels beyond four.
         let rgba = Image::from_u8(2, 1, 4, vec![9, 8, 7, 0, 9, 8, 7, 255]).unwrap();
-        assert_eq!(
-            binary_mask(&rgba, MaskColor::Rgb([9, 8, 7])),
-            (vec![1, 1], 2)
-        );
+        assert_eq!(binary_mask(&rgba, MaskColor::Rgb([9, 8, 7])), (vec![1, 1], 2));
         let five = Image::from_u8(2, 1, 5, vec![1, 1, 1, 0, 3, 1, 1, 2, 0, 3]).unwrap();
         assert_eq!(binary_mask(&five, MaskColor::Gray(1)), (vec![1, 0], 1));
     }
@@ -861,51 +759,24 @@ mod tests {
     #[test]
     fn masks_gray_images_like_stacked_rgb() {
         let gray = Image::from_u8(2, 2, 1, vec![0, 7, 7, 255]).unwrap();
-        assert_eq!(
-            binary_mask(&gray, MaskColor::Gray(7)),
-            (vec![0, 1, 1, 0], 2)
-        );
-        assert_eq!(
-            binary_mask(&gray, MaskColor::Rgb([7, 7, 7])),
-            (vec![0, 1, 1, 0], 2)
-        );
-        assert_eq!(
-            binary_mask(&gray, MaskColor::Rgb([7, 7, 8])),
-            (vec![0; 4], 0)
-        );
-        assert_eq!(
-            binary_mask(&gray, MaskColor::Gray(255)),
-            (vec![0, 0, 0, 1], 1)
-        );
+        assert_eq!(binary_mask(&gray, MaskColor::Gray(7)), (vec![0, 1, 1, 0], 2));
+        assert_eq!(binary_mask(&gray, MaskColor::Rgb([7, 7, 7])), (vec![0, 1, 1, 0], 2));
+        assert_eq!(binary_mask(&gray, MaskColor::Rgb([7, 7, 8])), (vec![0; 4], 0));
+        assert_eq!(binary_mask(&gray, MaskColor::Gray(255)), (vec![0, 0, 0, 1], 1));
         // Gray + alpha: the alpha channel never takes part.
         let ga = Image::from_u8(3, 1, 2, vec![7, 7, 7, 0, 0, 7]).unwrap();
         assert_eq!(binary_mask(&ga, MaskColor::Gray(7)), (vec![1, 1, 0], 2));
-        assert_eq!(
-            binary_mask(&ga, MaskColor::Rgb([7, 7, 7])),
-            (vec![1, 1, 0], 2)
-        );
+        assert_eq!(binary_mask(&ga, MaskColor::Rgb([7, 7, 7])), (vec![1, 1, 0], 2));
     }
 
     #[test]
     fn masks_u16_samples_on_raw_values() {
         let image = Image::from_u16(3, 1, 1, vec![300, 65535, 44]).unwrap();
-        assert_eq!(
-            binary_mask(&image, MaskColor::Gray(300)),
-            (vec![1, 0, 0], 1)
-        );
-        assert_eq!(
-            binary_mask(&image, MaskColor::Gray(65535)),
-            (vec![0, 1, 0], 1)
-        );
-        assert_eq!(
-            binary_mask(&image, MaskColor::Gray(65536)),
-            (vec![0, 0, 0], 0)
-        );
+        assert_eq!(binary_mask(&image, MaskColor::Gray(300)), (vec![1, 0, 0], 1));
+        assert_eq!(binary_mask(&image, MaskColor::Gray(65535)), (vec![0, 1, 0], 1));
+        assert_eq!(binary_mask(&image, MaskColor::Gray(65536)), (vec![0, 0, 0], 0));
         let rgb = Image::from_u16(2, 1, 3, vec![300, 1, 2, 300, 1, 3]).unwrap();
-        assert_eq!(
-            binary_mask(&rgb, MaskColor::Rgb([300, 1, 3])),
-            (vec![0, 1], 1)
-        );
+        assert_eq!(binary_mask(&rgb, MaskColor::Rgb([300, 1, 3])), (vec![0, 1], 1));
     }
 
     #[test]
@@ -934,10 +805,7 @@ mod tests {
         use png::{BitDepth as D, ColorType as C};
         let png = encode(4, C::Grayscale, D::One, &[vec![1, 0, 0, 1]], None);
         let image = decode_png(&png, u64::MAX).unwrap();
-        assert_eq!(
-            binary_mask(&image, MaskColor::Rgb([1, 1, 1])),
-            (vec![1, 0, 0, 1], 2)
-        );
+        assert_eq!(binary_mask(&image, MaskColor::Rgb([1, 1, 1])), (vec![1, 0, 0, 1], 2));
         assert_eq!(binary_mask(&image, MaskColor::Gray(255)), (vec![0; 4], 0));
     }
 
@@ -948,19 +816,9 @@ mod tests {
         assert!(Image::from_u8(u32::MAX, u32::MAX, 255, vec![]).is_err());
         assert!(Image::from_u8(0, 5, 3, vec![]).is_ok());
         // Built by hand with too few samples: missing pixels just do not match.
-        let short = Image {
-            width: 3,
-            height: 1,
-            channels: 3,
-            samples: Samples::U8(vec![1; 4]),
-        };
+        let short = Image { width: 3, height: 1, channels: 3, samples: Samples::U8(vec![1; 4]) };
         assert_eq!(binary_mask(&short, MaskColor::Gray(1)), (vec![1, 0, 0], 1));
-        let none = Image {
-            width: 2,
-            height: 1,
-            channels: 0,
-            samples: Samples::U8(vec![]),
-        };
+        let none = Image { width: 2, height: 1, channels: 0, samples: Samples::U8(vec![]) };
         assert_eq!(binary_mask(&none, MaskColor::Gray(0)), (vec![0, 0], 0));
     }
 
@@ -1042,10 +900,7 @@ mod tests {
 
         // Bad filter type byte.
         scanlines[0] = 9;
-        assert_rejected(
-            &hand_png(&ihdr(2, 2, 8, 0, 0), None, &scanlines),
-            "corrupt PNG",
-        );
+        assert_rejected(&hand_png(&ihdr(2, 2, 8, 0, 0), None, &scanlines), "corrupt PNG");
         // Like Pillow, a palette image needs no PLTE to give its indices, which may
         // also point past the palette.
         let png = hand_png(&ihdr(2, 2, 8, 3, 0), None, &[0, 0, 5, 0, 1, 2]);
@@ -1063,16 +918,12 @@ mod tests {
         let err = decode_png(&bomb, DEFAULT_MAX_PIXELS).unwrap_err();
         assert_eq!(
             err,
-            format!(
-                "PNG is 100000x100000 = 10000000000 pixels, above the limit of {DEFAULT_MAX_PIXELS}"
-            )
+            format!("PNG is 100000x100000 = 10000000000 pixels, above the limit of {DEFAULT_MAX_PIXELS}")
         );
         assert_eq!(check_png(&bomb, DEFAULT_MAX_PIXELS), Err(err));
         // The limit is the caller's: a small one applies to ordinary images too.
         let png = encode_binary_png(10, 10, &[1; 100]).unwrap();
-        assert!(decode_png(&png, 99)
-            .unwrap_err()
-            .contains("above the limit of 99"));
+        assert!(decode_png(&png, 99).unwrap_err().contains("above the limit of 99"));
         assert!(decode_png(&png, 100).is_ok());
         assert_eq!(check_png(&png, 100), Ok((10, 10)));
     }
@@ -1088,10 +939,7 @@ mod tests {
 
     #[test]
     fn error_messages_read_as_sentence_fragments() {
-        assert_eq!(
-            fragment("Invalid image dimensions"),
-            "invalid image dimensions"
-        );
+        assert_eq!(fragment("Invalid image dimensions"), "invalid image dimensions");
         assert_eq!(fragment("CRC error: x."), "CRC error: x");
         assert_eq!(fragment(""), "");
     }
@@ -1119,8 +967,7 @@ mod tests {
         let mut size = 0;
         let encode_ms = time(&mut || size = encode_binary_png(w, h, &mask).unwrap().len());
         let png = encode_binary_png(w, h, &mask).unwrap();
-        let decode_ms =
-            time(&mut || out += decode_png(&png, DEFAULT_MAX_PIXELS).unwrap().width as usize);
+        let decode_ms = time(&mut || out += decode_png(&png, DEFAULT_MAX_PIXELS).unwrap().width as usize);
         println!("binary_mask 1920x1080x3: {mask_ms:.3} ms");
         println!("encode_binary_png: {encode_ms:.3} ms, {size} bytes");
         println!("decode_png (binary mask): {decode_ms:.3} ms");

@@ -18,16 +18,10 @@ pub struct DataRow {
 
 impl DataRow {
     pub fn global_key(key: impl Into<String>) -> Self {
-        DataRow {
-            id: None,
-            global_key: Some(key.into()),
-        }
+        DataRow { id: None, global_key: Some(key.into()) }
     }
     pub fn id(id: impl Into<String>) -> Self {
-        DataRow {
-            id: Some(id.into()),
-            global_key: None,
-        }
+        DataRow { id: Some(id.into()), global_key: None }
     }
 }
 
@@ -40,10 +34,7 @@ pub struct Feature {
 
 impl Feature {
     pub fn named(name: impl Into<String>) -> Self {
-        Feature {
-            name: Some(name.into()),
-            schema_id: None,
-        }
+        Feature { name: Some(name.into()), schema_id: None }
     }
 }
 

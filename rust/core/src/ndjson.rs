@@ -5,8 +5,8 @@ use base64::Engine as _;
 
 use crate::json::{push_f64, push_i64, push_str};
 use crate::model::{
-    Annotation, Answer, BBox, Body, Classification, ClassificationValue, DataRow, Feature,
-    Geometry, Mask, MaskColor, Metric, Object, Pt, Scores,
+    Annotation, Answer, BBox, Body, Classification, ClassificationValue, DataRow, Feature, Geometry, Mask,
+    MaskColor, Metric, Object, Pt, Scores,
 };
 
 /// Top/left/height/width of a box; corners may come in any order.
@@ -280,9 +280,8 @@ fn write_mask(out: &mut Vec<u8>, mask: &Mask) {
             let start = out.len();
             let encoded_len = base64::encoded_len(png.len(), true).unwrap_or(0);
             out.resize(start + encoded_len, 0);
-            let written = base64::engine::general_purpose::STANDARD
-                .encode_slice(png, &mut out[start..])
-                .unwrap_or(0);
+            let written =
+                base64::engine::general_purpose::STANDARD.encode_slice(png, &mut out[start..]).unwrap_or(0);
             out.truncate(start + written);
             out.extend_from_slice(b"\"}");
         }

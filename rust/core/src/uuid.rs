@@ -67,15 +67,9 @@ mod tests {
             let text = String::from_utf8(out).unwrap();
             assert_eq!(text.len(), 36);
             let parts: Vec<&str> = text.split('-').collect();
-            assert_eq!(
-                parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
-                [8, 4, 4, 4, 12]
-            );
+            assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
             assert!(parts[2].starts_with('4'), "{text}");
-            assert!(
-                matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'),
-                "{text}"
-            );
+            assert!(matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'), "{text}");
             assert!(seen.insert(text));
         }
     }

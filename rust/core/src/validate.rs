@@ -7,8 +7,8 @@ use std::sync::Arc;
 use crate::issues::Issues;
 use crate::mask;
 use crate::model::{
-    Annotation, Answer, BBox, Body, Classification, ClassificationValue, DataRow, Feature,
-    Geometry, Mask, MaskColor, Object, Pt, Scores,
+    Annotation, Answer, BBox, Body, Classification, ClassificationValue, DataRow, Feature, Geometry, Mask,
+    MaskColor, Object, Pt, Scores,
 };
 use crate::ndjson::bbox_of;
 
@@ -29,11 +29,7 @@ impl Style {
         }
     }
 
-    fn keys(
-        self,
-        typed: &'static [&'static str],
-        dict: &'static [&'static str],
-    ) -> &'static [&'static str] {
+    fn keys(self, typed: &'static [&'static str], dict: &'static [&'static str]) -> &'static [&'static str] {
         match self {
             Style::Typed => typed,
             Style::Dict => dict,
@@ -49,9 +45,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            max_mask_pixels: mask::DEFAULT_MAX_PIXELS,
-        }
+        Options { max_mask_pixels: mask::DEFAULT_MAX_PIXELS }
     }
 }
 
@@ -60,15 +54,10 @@ pub const SCHEMA_ID_LEN: usize = 25;
 /// Checks the data row reference: exactly one non-empty id or global key.
 pub fn check_data_row(data_row: &DataRow, issues: &mut Issues) {
     let id = data_row.id.as_deref().is_some_and(|s| !s.is_empty());
-    let key = data_row
-        .global_key
-        .as_deref()
-        .is_some_and(|s| !s.is_empty());
+    let key = data_row.global_key.as_deref().is_some_and(|s| !s.is_empty());
     match (id, key) {
         (true, false) | (false, true) => {}
-        (true, true) => {
-            issues.report("data row must have exactly one of id and global key, got both")
-        }
+        (true, true) => issues.report("data row must have exactly one of id and global key, got both"),
         (false, false) => {
             issues.report("data row must have exactly one non-empty id or global key, got neither")
         }
@@ -77,12 +66,7 @@ pub fn check_data_row(data_row: &DataRow, issues: &mut Issues) {
 
 /// Checks one annotation; the caller has set the row and the path prefix.
 /// The data row is checked separately ([`check_data_row`]), once per source of it.
-pub fn check_annotation(
-    annotation: &mut Annotation,
-    style: Style,
-    options: &Options,
-    issues: &mut Issues,
-) {
+pub fn check_annotation(annotation: &mut Annotation, style: Style, options: &Options, issues: &mut Issues) {
     match &mut annotation.body {
         Body::Object(object) => check_object(object, style, options, issues),
         Body::Classification(c) => check_classification(c, style, issues),
@@ -98,19 +82,14 @@ fn check_object(o: &mut Object, style: Style, options: &Options, issues: &mut Is
 
 fn check_feature(f: &Feature, style: Style, issues: &mut Issues) {
     if f.name.is_none() && f.schema_id.is_none() {
-        issues.report(format!(
-            "must set either {} or name",
-            style.key("feature_schema_id", "schemaId")
-        ));
+        issues.report(format!("must set either {} or name", style.key("feature_schema_id", "schemaId")));
     }
     if let Some(schema_id) = &f.schema_id {
         let len = schema_id.chars().count();
         if len != SCHEMA_ID_LEN {
             issues.report_at(
                 style.key("feature_schema_id", "schemaId"),
-                format!(
-                    "schema id must be {SCHEMA_ID_LEN} characters long, got {len} ({schema_id:?})"
-                ),
+                format!("schema id must be {SCHEMA_ID_LEN} characters long, got {len} ({schema_id:?})"),
             );
         }
     }
@@ -121,10 +100,7 @@ fn check_scores(s: &Scores, style: Style, issues: &mut Issues) {
         if !(0.0..=1.0).contains(&confidence) {
             issues.report_at(
                 "confidence",
-                format!(
-                    "confidence must be a number within [0, 1], got {}",
-                    show(confidence)
-                ),
+                format!("confidence must be a number within [0, 1], got {}", show(confidence)),
             );
         }
     }
@@ -133,10 +109,8 @@ fn check_scores(s: &Scores, style: Style, issues: &mut Issues) {
             for (i, m) in metrics.iter().enumerate() {
                 if !m.value.is_finite() {
                     issues.at_index(i, |issues| {
-                        issues.report_at(
-                            "value",
-                            format!("metric value must be finite, got {}", show(m.value)),
-                        )
+                        issues
+                            .report_at("value", format!("metric value must be finite, got {}", show(m.value)))
                     });
                 }
             }
@@ -146,10 +120,7 @@ fn check_scores(s: &Scores, style: Style, issues: &mut Issues) {
 
 fn check_finite(value: f64, key: &'static str, issues: &mut Issues) {
     if !value.is_finite() {
-        issues.report_at(
-            key,
-            format!("coordinate must be finite, got {}", show(value)),
-        );
+        issues.report_at(key, format!("coordinate must be finite, got {}", show(value)));
     }
 }
 
@@ -160,10 +131,7 @@ fn check_pt(p: &Pt, issues: &mut Issues) {
 
 fn check_points(points: &[Pt], min: usize, what: &str, issues: &mut Issues) {
     if points.len() < min {
-        issues.report(format!(
-            "a {what} must have at least {min} points, got {}",
-            points.len()
-        ));
+        issues.report(format!("a {what} must have at least {min} points, got {}", points.len()));
     }
     for (i, p) in points.iter().enumerate() {
         issues.at_index(i, |issues| check_pt(p, issues));
@@ -172,23 +140,21 @@ fn check_points(points: &[Pt], min: usize, what: &str, issues: &mut Issues) {
 
 fn check_geometry(g: &mut Geometry, style: Style, options: &Options, issues: &mut Issues) {
     match g {
-        Geometry::Point(p) => issues.at_keys(style.keys(&["value"], &["point"]), |issues| {
-            check_pt(p, issues)
+        Geometry::Point(p) => {
+            issues.at_keys(style.keys(&["value"], &["point"]), |issues| check_pt(p, issues))
+        }
+        Geometry::Line(points) => issues.at_keys(style.keys(&["value", "points"], &["line"]), |issues| {
+            check_points(points, 2, "line", issues)
         }),
-        Geometry::Line(points) => issues
-            .at_keys(style.keys(&["value", "points"], &["line"]), |issues| {
-                check_points(points, 2, "line", issues)
-            }),
         Geometry::Polygon(points) => issues
             .at_keys(style.keys(&["value", "points"], &["polygon"]), |issues| {
                 check_points(points, 3, "polygon", issues)
             }),
-        Geometry::Bbox(bbox) => issues.at_keys(style.keys(&["value"], &["bbox"]), |issues| {
-            check_bbox(bbox, issues)
-        }),
-        Geometry::Mask(mask) => issues.at_keys(style.keys(&["value"], &["mask"]), |issues| {
-            check_mask(mask, style, options, issues)
-        }),
+        Geometry::Bbox(bbox) => {
+            issues.at_keys(style.keys(&["value"], &["bbox"]), |issues| check_bbox(bbox, issues))
+        }
+        Geometry::Mask(mask) => issues
+            .at_keys(style.keys(&["value"], &["mask"]), |issues| check_mask(mask, style, options, issues)),
     }
 }
 
@@ -197,9 +163,7 @@ fn check_bbox(bbox: &BBox, issues: &mut Issues) {
         BBox::Corners(c) => {
             issues.at("start", |issues| check_pt(&c.start, issues));
             issues.at("end", |issues| check_pt(&c.end, issues));
-            let corners_finite = [c.start.x, c.start.y, c.end.x, c.end.y]
-                .iter()
-                .all(|v| v.is_finite());
+            let corners_finite = [c.start.x, c.start.y, c.end.x, c.end.y].iter().all(|v| v.is_finite());
             if corners_finite && !bbox_of(bbox).iter().all(|v| v.is_finite()) {
                 issues.report("box is too large: its width or height overflows a float");
             }
@@ -211,10 +175,7 @@ fn check_bbox(bbox: &BBox, issues: &mut Issues) {
             check_finite(*width, "width", issues);
             for (value, key) in [(*height, "height"), (*width, "width")] {
                 if value < 0.0 {
-                    issues.report_at(
-                        key,
-                        format!("{key} must not be negative, got {}", show(value)),
-                    );
+                    issues.report_at(key, format!("{key} must not be negative, got {}", show(value)));
                 }
             }
         }
@@ -227,10 +188,7 @@ fn check_color(color: &MaskColor, issues: &mut Issues) -> bool {
         MaskColor::Rgb(rgb) => rgb.iter().all(|v| (0..=255).contains(v)),
     };
     if !ok {
-        issues.report(format!(
-            "colour components must be between 0 and 255, got {}",
-            show_color(color)
-        ));
+        issues.report(format!("colour components must be between 0 and 255, got {}", show_color(color)));
     }
     ok
 }
@@ -238,14 +196,9 @@ fn check_color(color: &MaskColor, issues: &mut Issues) -> bool {
 fn check_mask(m: &mut Mask, style: Style, options: &Options, issues: &mut Issues) {
     match m {
         Mask::Url { uri, color } => {
-            issues.at(style.key("color", "colorRGB"), |issues| {
-                check_color(color, issues)
-            });
+            issues.at(style.key("color", "colorRGB"), |issues| check_color(color, issues));
             if uri.is_empty() {
-                issues.report_at(
-                    style.key("mask.url", "instanceURI"),
-                    "mask URL must not be empty",
-                );
+                issues.report_at(style.key("mask.url", "instanceURI"), "mask URL must not be empty");
             }
         }
         Mask::Png(bytes) => {
@@ -302,12 +255,7 @@ fn check_classification_list(list: &[Classification], style: Style, issues: &mut
 fn check_classification(c: &Classification, style: Style, issues: &mut Issues) {
     check_feature(&c.feature, style, issues);
     let is_text = matches!(c.value, ClassificationValue::Text(_));
-    if !is_text
-        && c.scores
-            .custom_metrics
-            .as_ref()
-            .is_some_and(|m| !m.is_empty())
-    {
+    if !is_text && c.scores.custom_metrics.as_ref().is_some_and(|m| !m.is_empty()) {
         issues.report_at(
             style.key("custom_metrics", "customMetrics"),
             "a radio or checklist question has no place for custom metrics; set them on its answers",

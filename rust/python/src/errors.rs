@@ -16,10 +16,8 @@ pub fn validation_error(py: Python<'_>, issues: Vec<Issue>) -> PyErr {
         Ok(class) => class,
         Err(err) => return err,
     };
-    let details: Vec<(usize, String, String)> = issues
-        .into_iter()
-        .map(|i| (i.row, i.path, i.message))
-        .collect();
+    let details: Vec<(usize, String, String)> =
+        issues.into_iter().map(|i| (i.row, i.path, i.message)).collect();
     match class.call1((details,)) {
         Ok(instance) => PyErr::from_value(instance),
         Err(err) => err,
@@ -35,8 +33,6 @@ pub fn guarded<T>(work: impl FnOnce() -> T) -> PyResult<T> {
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_string());
-        PyRuntimeError::new_err(format!(
-            "internal error in lbfast (please report it): {what}"
-        ))
+        PyRuntimeError::new_err(format!("internal error in lbfast (please report it): {what}"))
     })
 }

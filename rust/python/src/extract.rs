@@ -21,21 +21,10 @@ pub const MAX_DEPTH: usize = 32;
 
 /// A `TypeError` naming the row and field.
 pub fn type_error(issues: &Issues, expected: &str, got: &Bound<'_, PyAny>) -> PyErr {
-    let type_name = got
-        .get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "?".to_string());
+    let type_name = got.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".to_string());
     let path = issues.current_path();
-    let at = if path.is_empty() {
-        String::new()
-    } else {
-        format!(" {path}:")
-    };
-    PyTypeError::new_err(format!(
-        "row {}:{at} expected {expected}, got {type_name}",
-        issues.row()
-    ))
+    let at = if path.is_empty() { String::new() } else { format!(" {path}:") };
+    PyTypeError::new_err(format!("row {}:{at} expected {expected}, got {type_name}", issues.row()))
 }
 
 pub fn f64_of(value: &Bound<'_, PyAny>, issues: &Issues) -> PyResult<f64> {
@@ -45,9 +34,7 @@ pub fn f64_of(value: &Bound<'_, PyAny>, issues: &Issues) -> PyResult<f64> {
     if value.is_instance_of::<PyString>() || value.is_instance_of::<PyBytes>() {
         return Err(type_error(issues, "a number", value));
     }
-    value
-        .extract::<f64>()
-        .map_err(|_| type_error(issues, "a number", value))
+    value.extract::<f64>().map_err(|_| type_error(issues, "a number", value))
 }
 
 pub fn opt_f64(value: &Bound<'_, PyAny>, issues: &Issues) -> PyResult<Option<f64>> {
@@ -68,17 +55,13 @@ pub fn i64_of(value: &Bound<'_, PyAny>, issues: &Issues) -> PyResult<i64> {
     if value.is_instance_of::<PyFloat>() || value.is_instance_of::<PyString>() {
         return Err(type_error(issues, "an integer", value));
     }
-    value
-        .extract::<i64>()
-        .map_err(|_| type_error(issues, "an integer", value))
+    value.extract::<i64>().map_err(|_| type_error(issues, "an integer", value))
 }
 
 /// A Python `str` as a Rust string. A lone surrogate cannot be written as UTF-8, so it
 /// is an issue, reported with the batch; the returned placeholder is never written.
 pub fn string_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<String> {
-    let s = value
-        .cast::<PyString>()
-        .map_err(|_| type_error(issues, "a string", value))?;
+    let s = value.cast::<PyString>().map_err(|_| type_error(issues, "a string", value))?;
     match s.to_str() {
         Ok(text) => Ok(text.to_owned()),
         Err(err) if err.is_instance_of::<PyUnicodeEncodeError>(value.py()) => {
@@ -135,10 +118,7 @@ pub fn metrics(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Option
                 }
             }
         } else {
-            (
-                item.getattr(pyo3::intern!(py, "name"))?,
-                item.getattr(pyo3::intern!(py, "value"))?,
-            )
+            (item.getattr(pyo3::intern!(py, "name"))?, item.getattr(pyo3::intern!(py, "value"))?)
         };
         issues.push_key("name");
         let name = string_of(&name, issues)?;
@@ -163,10 +143,7 @@ pub fn color_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Optio
     }
     let items = sequence(value, issues, "an int or an (r, g, b) tuple of ints")?;
     if items.len() != 3 {
-        issues.report(format!(
-            "colour must be an int or 3 ints (r, g, b), got {} values",
-            items.len()
-        ));
+        issues.report(format!("colour must be an int or 3 ints (r, g, b), got {} values", items.len()));
         return Ok(None);
     }
     let mut rgb = [0i64; 3];
@@ -208,30 +185,18 @@ pub fn decode_png(py: Python<'_>, bytes: &[u8]) -> Result<Image, String> {
 pub fn image_of_array(array: &Bound<'_, PyAny>) -> PyResult<Result<Image, String>> {
     let array: PyReadonlyArrayDyn<'_, u8> = match array.extract() {
         Ok(a) => a,
-        Err(_) => {
-            return Ok(Err(
-                "mask array must be a numpy array of dtype uint8".to_string()
-            ))
-        }
+        Err(_) => return Ok(Err("mask array must be a numpy array of dtype uint8".to_string())),
     };
     let shape = array.shape().to_vec();
     let (height, width, channels) = match shape.as_slice() {
         [h, w] => (*h, *w, 1usize),
         [h, w, c] => (*h, *w, *c),
-        _ => {
-            return Ok(Err(format!(
-                "mask array must have shape (H, W) or (H, W, C), got {shape:?}"
-            )))
-        }
+        _ => return Ok(Err(format!("mask array must have shape (H, W) or (H, W, C), got {shape:?}"))),
     };
     if width == 0 || height == 0 || channels == 0 || channels > 4 {
         return Ok(Err(format!("mask array has an unusable shape {shape:?}")));
     }
-    let (Ok(w), Ok(h), Ok(c)) = (
-        u32::try_from(width),
-        u32::try_from(height),
-        u8::try_from(channels),
-    ) else {
+    let (Ok(w), Ok(h), Ok(c)) = (u32::try_from(width), u32::try_from(height), u8::try_from(channels)) else {
         return Ok(Err(format!("mask array is too large: {shape:?}")));
     };
     // as_array() honours strides, so a non-contiguous view is copied correctly.

@@ -20,9 +20,7 @@ use crate::lower_typed::TypedLowering;
 fn lower<'py>(py: Python<'py>, items: &Bound<'py, PyAny>) -> PyResult<Batch> {
     let mut lowering = TypedLowering::new(py);
     let iter = items.try_iter().map_err(|_| {
-        pyo3::exceptions::PyTypeError::new_err(
-            "expected an iterable of Labels or NDJSON-shaped dicts",
-        )
+        pyo3::exceptions::PyTypeError::new_err("expected an iterable of Labels or NDJSON-shaped dicts")
     })?;
     for (row, item) in iter.enumerate() {
         let item = item?;

@@ -7,8 +7,8 @@ use base64::Engine as _;
 use lbfast_core::batch::{Batch, Located};
 use lbfast_core::issues::Issues;
 use lbfast_core::model::{
-    Annotation, Answer, BBox, Body, Classification, ClassificationValue, DataRow, Feature,
-    Geometry, Mask, Object, Pt, Scores,
+    Annotation, Answer, BBox, Body, Classification, ClassificationValue, DataRow, Feature, Geometry, Mask,
+    Object, Pt, Scores,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
@@ -34,17 +34,11 @@ fn dict_of<'a, 'py>(
     issues: &Issues,
     what: &str,
 ) -> PyResult<&'a Bound<'py, PyDict>> {
-    value
-        .cast::<PyDict>()
-        .map_err(|_| type_error(issues, what, value))
+    value.cast::<PyDict>().map_err(|_| type_error(issues, what, value))
 }
 
 /// Runs `f` with `key` on the path.
-fn at<T>(
-    issues: &mut Issues,
-    key: &'static str,
-    f: impl FnOnce(&mut Issues) -> PyResult<T>,
-) -> PyResult<T> {
+fn at<T>(issues: &mut Issues, key: &'static str, f: impl FnOnce(&mut Issues) -> PyResult<T>) -> PyResult<T> {
     issues.push_key(key);
     let out = f(issues);
     issues.pop();
@@ -60,15 +54,7 @@ pub fn lower_dict(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) -> PyR
     let data_row = fields.data_row.clone().unwrap_or_default();
     let uuid = fields.uuid.clone();
     if let Some(body) = body_of(fields, issues, 0)? {
-        batch.items.push(Located {
-            row,
-            slot: None,
-            annotation: Annotation {
-                uuid,
-                data_row,
-                body,
-            },
-        });
+        batch.items.push(Located { row, slot: None, annotation: Annotation { uuid, data_row, body } });
     }
     Ok(())
 }
@@ -80,44 +66,30 @@ fn read_fields<'py>(
 ) -> PyResult<Fields<'py>> {
     let mut f = Fields::default();
     for (key, value) in dict.iter() {
-        let key_str = key
-            .cast::<PyString>()
-            .map_err(|_| type_error(issues, "string keys", &key))?;
+        let key_str = key.cast::<PyString>().map_err(|_| type_error(issues, "string keys", &key))?;
         let key_text = key_str.to_str()?;
         match key_text {
             "name" => f.feature.name = at(issues, "name", |i| opt_string(&value, i))?,
             "schemaId" => f.feature.schema_id = at(issues, "schemaId", |i| opt_string(&value, i))?,
             "confidence" => f.scores.confidence = at(issues, "confidence", |i| opt_f64(&value, i))?,
-            "customMetrics" => {
-                f.scores.custom_metrics = at(issues, "customMetrics", |i| metrics(&value, i))?
-            }
+            "customMetrics" => f.scores.custom_metrics = at(issues, "customMetrics", |i| metrics(&value, i))?,
             "answer" | "answers" => f.answer = Some(value),
             "classifications" => f.classifications = Some(value),
             "uuid" if top_level => f.uuid = at(issues, "uuid", |i| opt_string(&value, i))?,
-            "dataRow" if top_level => {
-                f.data_row = Some(at(issues, "dataRow", |i| data_row_of(&value, i))?)
+            "dataRow" if top_level => f.data_row = Some(at(issues, "dataRow", |i| data_row_of(&value, i))?),
+            "bbox" => f.geometry.push(("bbox", at(issues, "bbox", |i| bbox_of(&value, i))?)),
+            "point" => {
+                f.geometry.push(("point", at(issues, "point", |i| pt_of(&value, i).map(Geometry::Point))?))
             }
-            "bbox" => f
+            "line" => {
+                f.geometry.push(("line", at(issues, "line", |i| points_of(&value, i).map(Geometry::Line))?))
+            }
+            "polygon" => f
                 .geometry
-                .push(("bbox", at(issues, "bbox", |i| bbox_of(&value, i))?)),
-            "point" => f.geometry.push((
-                "point",
-                at(issues, "point", |i| pt_of(&value, i).map(Geometry::Point))?,
-            )),
-            "line" => f.geometry.push((
-                "line",
-                at(issues, "line", |i| points_of(&value, i).map(Geometry::Line))?,
-            )),
-            "polygon" => f.geometry.push((
-                "polygon",
-                at(issues, "polygon", |i| {
-                    points_of(&value, i).map(Geometry::Polygon)
-                })?,
-            )),
-            "mask" => f.geometry.push((
-                "mask",
-                at(issues, "mask", |i| mask_of(&value, i).map(Geometry::Mask))?,
-            )),
+                .push(("polygon", at(issues, "polygon", |i| points_of(&value, i).map(Geometry::Polygon))?)),
+            "mask" => {
+                f.geometry.push(("mask", at(issues, "mask", |i| mask_of(&value, i).map(Geometry::Mask))?))
+            }
             other => {
                 let other = other.to_string();
                 issues.push_owned_key(other.clone());
@@ -135,34 +107,15 @@ fn read_fields<'py>(
 
 /// Decides what the dict is: one geometry makes an object, an `answer` a classification.
 fn body_of(f: Fields<'_>, issues: &mut Issues, depth: usize) -> PyResult<Option<Body>> {
-    let Fields {
-        feature,
-        scores,
-        mut geometry,
-        answer,
-        classifications,
-        ..
-    } = f;
+    let Fields { feature, scores, mut geometry, answer, classifications, .. } = f;
     match (geometry.len(), answer) {
         (1, None) => {
             let classifications = classification_list(classifications.as_ref(), issues, depth)?;
             let (_, geometry) = geometry.pop().expect("one geometry");
-            Ok(Some(Body::Object(Object {
-                feature,
-                scores,
-                geometry,
-                classifications,
-            })))
+            Ok(Some(Body::Object(Object { feature, scores, geometry, classifications })))
         }
         (0, Some(answer)) => {
-            let c = classification_of(
-                feature,
-                scores,
-                &answer,
-                classifications.as_ref(),
-                issues,
-                depth,
-            )?;
+            let c = classification_of(feature, scores, &answer, classifications.as_ref(), issues, depth)?;
             Ok(c.map(Body::Classification))
         }
         (0, None) => {
@@ -172,10 +125,7 @@ fn body_of(f: Fields<'_>, issues: &mut Issues, depth: usize) -> PyResult<Option<
         _ => {
             let keys: Vec<&str> = geometry.iter().map(|(k, _)| *k).collect();
             let extra = if keys.len() > 1 { "" } else { " and answer" };
-            issues.report(format!(
-                "expected one geometry or one answer, got {}{extra}",
-                keys.join(", ")
-            ));
+            issues.report(format!("expected one geometry or one answer, got {}{extra}", keys.join(", ")));
             Ok(None)
         }
     }
@@ -190,9 +140,7 @@ fn classification_of(
     depth: usize,
 ) -> PyResult<Option<Classification>> {
     if depth > MAX_DEPTH {
-        issues.report(format!(
-            "classifications are nested more than {MAX_DEPTH} levels deep"
-        ));
+        issues.report(format!("classifications are nested more than {MAX_DEPTH} levels deep"));
         return Ok(None);
     }
     let value = at(issues, "answer", |issues| {
@@ -205,18 +153,13 @@ fn classification_of(
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
                 issues.push_index(i);
-                let a = dict_of(item, issues, "an answer dict")
-                    .and_then(|d| answer_of(d, issues, depth));
+                let a = dict_of(item, issues, "an answer dict").and_then(|d| answer_of(d, issues, depth));
                 issues.pop();
                 out.push(a?);
             }
             Ok(Some(ClassificationValue::Checklist(out)))
         } else {
-            Err(type_error(
-                issues,
-                "a string (text), a dict (radio) or a list (checklist)",
-                answer,
-            ))
+            Err(type_error(issues, "a string (text), a dict (radio) or a list (checklist)", answer))
         }
     })?;
     let Some(value) = value else { return Ok(None) };
@@ -232,12 +175,7 @@ fn classification_of(
         }
         Vec::new()
     };
-    Ok(Some(Classification {
-        feature,
-        scores,
-        value,
-        classifications: nested,
-    }))
+    Ok(Some(Classification { feature, scores, value, classifications: nested }))
 }
 
 fn answer_of(dict: &Bound<'_, PyDict>, issues: &mut Issues, depth: usize) -> PyResult<Answer> {
@@ -245,16 +183,12 @@ fn answer_of(dict: &Bound<'_, PyDict>, issues: &mut Issues, depth: usize) -> PyR
     let mut scores = Scores::default();
     let mut nested = Vec::new();
     for (key, value) in dict.iter() {
-        let key_str = key
-            .cast::<PyString>()
-            .map_err(|_| type_error(issues, "string keys", &key))?;
+        let key_str = key.cast::<PyString>().map_err(|_| type_error(issues, "string keys", &key))?;
         match key_str.to_str()? {
             "name" => feature.name = at(issues, "name", |i| opt_string(&value, i))?,
             "schemaId" => feature.schema_id = at(issues, "schemaId", |i| opt_string(&value, i))?,
             "confidence" => scores.confidence = at(issues, "confidence", |i| opt_f64(&value, i))?,
-            "customMetrics" => {
-                scores.custom_metrics = at(issues, "customMetrics", |i| metrics(&value, i))?
-            }
+            "customMetrics" => scores.custom_metrics = at(issues, "customMetrics", |i| metrics(&value, i))?,
             "classifications" => nested = classification_list(Some(&value), issues, depth)?,
             other => {
                 let other = other.to_string();
@@ -264,11 +198,7 @@ fn answer_of(dict: &Bound<'_, PyDict>, issues: &mut Issues, depth: usize) -> PyR
             }
         }
     }
-    Ok(Answer {
-        feature,
-        scores,
-        classifications: nested,
-    })
+    Ok(Answer { feature, scores, classifications: nested })
 }
 
 fn classification_list(
@@ -320,20 +250,14 @@ fn data_row_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<DataRo
     let dict = dict_of(value, issues, "a dict with `id` or `globalKey`")?;
     let mut data_row = DataRow::default();
     for (key, value) in dict.iter() {
-        let key_str = key
-            .cast::<PyString>()
-            .map_err(|_| type_error(issues, "string keys", &key))?;
+        let key_str = key.cast::<PyString>().map_err(|_| type_error(issues, "string keys", &key))?;
         match key_str.to_str()? {
             "id" => data_row.id = at(issues, "id", |i| opt_string(&value, i))?,
-            "globalKey" => {
-                data_row.global_key = at(issues, "globalKey", |i| opt_string(&value, i))?
-            }
+            "globalKey" => data_row.global_key = at(issues, "globalKey", |i| opt_string(&value, i))?,
             other => {
                 let other = other.to_string();
                 issues.push_owned_key(other.clone());
-                issues.report(format!(
-                    "unknown key {other:?} in dataRow (expected id or globalKey)"
-                ));
+                issues.report(format!("unknown key {other:?} in dataRow (expected id or globalKey)"));
                 issues.pop();
             }
         }
@@ -353,10 +277,7 @@ fn number_at(dict: &Bound<'_, PyDict>, key: &'static str, issues: &mut Issues) -
 
 fn pt_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Pt> {
     let dict = dict_of(value, issues, "a point dict {\"x\", \"y\"}")?;
-    Ok(Pt {
-        x: number_at(dict, "x", issues)?,
-        y: number_at(dict, "y", issues)?,
-    })
+    Ok(Pt { x: number_at(dict, "x", issues)?, y: number_at(dict, "y", issues)? })
 }
 
 fn points_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Vec<Pt>> {
@@ -386,19 +307,13 @@ fn bbox_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Geometry> 
 }
 
 fn mask_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Mask> {
-    let dict = dict_of(
-        value,
-        issues,
-        "a mask dict {png} or {instanceURI, colorRGB}",
-    )?;
+    let dict = dict_of(value, issues, "a mask dict {png} or {instanceURI, colorRGB}")?;
     if let Some(png) = dict.get_item("png")? {
         let text = at(issues, "png", |i| string_of(&png, i))?;
-        return Ok(
-            match base64::engine::general_purpose::STANDARD.decode(text.as_bytes()) {
-                Ok(bytes) => Mask::Png(bytes),
-                Err(err) => Mask::Invalid(format!("png is not valid base64: {err}")),
-            },
-        );
+        return Ok(match base64::engine::general_purpose::STANDARD.decode(text.as_bytes()) {
+            Ok(bytes) => Mask::Png(bytes),
+            Err(err) => Mask::Invalid(format!("png is not valid base64: {err}")),
+        });
     }
     match (dict.get_item("instanceURI")?, dict.get_item("colorRGB")?) {
         (Some(uri), Some(color)) => {
@@ -410,8 +325,7 @@ fn mask_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Mask> {
             })
         }
         _ => {
-            issues
-                .report("a mask needs {\"png\": base64} or both \"instanceURI\" and \"colorRGB\"");
+            issues.report("a mask needs {\"png\": base64} or both \"instanceURI\" and \"colorRGB\"");
             Ok(Mask::Invalid(String::new()))
         }
     }

@@ -3,8 +3,8 @@
 use lbfast_core::batch::{Batch, Located};
 use lbfast_core::issues::Issues;
 use lbfast_core::model::{
-    Annotation, Answer, BBox, Body, Classification, ClassificationValue, Corners, DataRow, Feature,
-    Geometry, Mask, MaskColor, Metric, Object, Pt, Scores,
+    Annotation, Answer, BBox, Body, Classification, ClassificationValue, Corners, DataRow, Feature, Geometry,
+    Mask, MaskColor, Metric, Object, Pt, Scores,
 };
 use lbfast_core::validate::check_data_row;
 use pyo3::intern;
@@ -12,8 +12,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 
 use crate::extract::{
-    color_of, decode_png, f64_of, image_of_array, metrics, opt_f64, opt_string, sequence,
-    string_of, type_error, ImageCache, MAX_DEPTH,
+    color_of, decode_png, f64_of, image_of_array, metrics, opt_f64, opt_string, sequence, string_of,
+    type_error, ImageCache, MAX_DEPTH,
 };
 
 // The `_lbkind` tags of lbfast/types.py.
@@ -35,19 +35,12 @@ pub struct TypedLowering<'py> {
 }
 
 fn kind_of(value: &Bound<'_, PyAny>) -> i64 {
-    value
-        .getattr(intern!(value.py(), "_lbkind"))
-        .and_then(|k| k.extract::<i64>())
-        .unwrap_or(0)
+    value.getattr(intern!(value.py(), "_lbkind")).and_then(|k| k.extract::<i64>()).unwrap_or(0)
 }
 
 impl<'py> TypedLowering<'py> {
     pub fn new(py: Python<'py>) -> Self {
-        TypedLowering {
-            py,
-            batch: Batch::new(),
-            images: ImageCache::default(),
-        }
+        TypedLowering { py, batch: Batch::new(), images: ImageCache::default() }
     }
 
     pub fn label(&mut self, row: usize, label: &Bound<'py, PyAny>) -> PyResult<()> {
@@ -75,11 +68,7 @@ impl<'py> TypedLowering<'py> {
             self.batch.items.push(Located {
                 row,
                 slot: Some(slot),
-                annotation: Annotation {
-                    uuid,
-                    data_row: data_row.clone(),
-                    body,
-                },
+                annotation: Annotation { uuid, data_row: data_row.clone(), body },
             });
         }
         Ok(())
@@ -87,18 +76,18 @@ impl<'py> TypedLowering<'py> {
 
     fn annotation(&mut self, ann: &Bound<'py, PyAny>) -> PyResult<(Option<String>, Body)> {
         let py = self.py;
-        let uuid = uuid_of(&ann.getattr(intern!(py, "extra"))?, &mut self.batch.issues)?;
-        match kind_of(ann) {
-            OBJECT_ANNOTATION => Ok((uuid, Body::Object(self.object(ann)?))),
-            CLASSIFICATION_ANNOTATION => {
-                Ok((uuid, Body::Classification(self.classification(ann, 0)?)))
-            }
-            _ => Err(type_error(
-                &self.batch.issues,
-                "an ObjectAnnotation or ClassificationAnnotation",
-                ann,
-            )),
+        let kind = kind_of(ann);
+        if !matches!(kind, OBJECT_ANNOTATION | CLASSIFICATION_ANNOTATION) {
+            let expected = "an ObjectAnnotation or ClassificationAnnotation";
+            return Err(type_error(&self.batch.issues, expected, ann));
         }
+        let uuid = uuid_of(&ann.getattr(intern!(py, "extra"))?, &mut self.batch.issues)?;
+        let body = if kind == OBJECT_ANNOTATION {
+            Body::Object(self.object(ann)?)
+        } else {
+            Body::Classification(self.classification(ann, 0)?)
+        };
+        Ok((uuid, body))
     }
 
     fn object(&mut self, ann: &Bound<'py, PyAny>) -> PyResult<Object> {
@@ -110,14 +99,8 @@ impl<'py> TypedLowering<'py> {
         let geometry = self.geometry(&value, &mut scores);
         self.batch.issues.pop();
         let geometry = geometry?;
-        let classifications =
-            self.classification_list(&ann.getattr(intern!(py, "classifications"))?, 0)?;
-        Ok(Object {
-            feature,
-            scores,
-            geometry,
-            classifications,
-        })
+        let classifications = self.classification_list(&ann.getattr(intern!(py, "classifications"))?, 0)?;
+        Ok(Object { feature, scores, geometry, classifications })
     }
 
     fn feature(&mut self, item: &Bound<'py, PyAny>) -> PyResult<Feature> {
@@ -129,10 +112,7 @@ impl<'py> TypedLowering<'py> {
         issues.push_key("feature_schema_id");
         let schema_id = opt_string(&item.getattr(intern!(py, "feature_schema_id"))?, issues);
         issues.pop();
-        Ok(Feature {
-            name: name?,
-            schema_id: schema_id?,
-        })
+        Ok(Feature { name: name?, schema_id: schema_id? })
     }
 
     fn scores(&mut self, item: &Bound<'py, PyAny>) -> PyResult<Scores> {
@@ -144,10 +124,7 @@ impl<'py> TypedLowering<'py> {
         issues.push_key("custom_metrics");
         let custom_metrics = metrics(&item.getattr(intern!(py, "custom_metrics"))?, issues);
         issues.pop();
-        Ok(Scores {
-            confidence: confidence?,
-            custom_metrics: custom_metrics?,
-        })
+        Ok(Scores { confidence: confidence?, custom_metrics: custom_metrics? })
     }
 
     fn point(&mut self, value: &Bound<'py, PyAny>) -> PyResult<Pt> {
@@ -197,20 +174,14 @@ impl<'py> TypedLowering<'py> {
                 self.batch.issues.push_key("end");
                 let end = self.point(&value.getattr(intern!(py, "end"))?);
                 self.batch.issues.pop();
-                Ok(Geometry::Bbox(BBox::Corners(Corners {
-                    start: start?,
-                    end: end?,
-                })))
+                Ok(Geometry::Bbox(BBox::Corners(Corners { start: start?, end: end? })))
             }
             LINE => Ok(Geometry::Line(self.points(value)?)),
             POLYGON => Ok(Geometry::Polygon(self.points(value)?)),
             MASK => {
                 // The SDK ignores a confidence given on the Mask; it is the object's.
                 self.batch.issues.push_key("confidence");
-                let mask_confidence = opt_f64(
-                    &value.getattr(intern!(py, "confidence"))?,
-                    &self.batch.issues,
-                );
+                let mask_confidence = opt_f64(&value.getattr(intern!(py, "confidence"))?, &self.batch.issues);
                 self.batch.issues.pop();
                 if let Some(c) = mask_confidence? {
                     merge_confidence(
@@ -222,21 +193,14 @@ impl<'py> TypedLowering<'py> {
                 }
                 Ok(Geometry::Mask(self.mask(value)?))
             }
-            _ => Err(type_error(
-                &self.batch.issues,
-                "a Point, Rectangle, Line, Polygon or Mask",
-                value,
-            )),
+            _ => Err(type_error(&self.batch.issues, "a Point, Rectangle, Line, Polygon or Mask", value)),
         }
     }
 
     fn mask(&mut self, value: &Bound<'py, PyAny>) -> PyResult<Mask> {
         let py = self.py;
         self.batch.issues.push_key("color");
-        let color = color_of(
-            &value.getattr(intern!(py, "color"))?,
-            &mut self.batch.issues,
-        );
+        let color = color_of(&value.getattr(intern!(py, "color"))?, &mut self.batch.issues);
         self.batch.issues.pop();
         let Some(color) = color? else {
             return Ok(Mask::Invalid(String::new()));
@@ -285,22 +249,14 @@ impl<'py> TypedLowering<'py> {
         }
         self.batch.issues.push_key("classifications");
         let result = (|| {
-            let items = sequence(
-                value,
-                &self.batch.issues,
-                "a list of ClassificationAnnotations",
-            )?;
+            let items = sequence(value, &self.batch.issues, "a list of ClassificationAnnotations")?;
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
                 self.batch.issues.push_index(i);
                 let c = if kind_of(item) == CLASSIFICATION_ANNOTATION {
                     self.classification(item, depth + 1)
                 } else {
-                    Err(type_error(
-                        &self.batch.issues,
-                        "a ClassificationAnnotation",
-                        item,
-                    ))
+                    Err(type_error(&self.batch.issues, "a ClassificationAnnotation", item))
                 };
                 self.batch.issues.pop();
                 out.push(c?);
@@ -311,11 +267,7 @@ impl<'py> TypedLowering<'py> {
         result
     }
 
-    fn classification(
-        &mut self,
-        ann: &Bound<'py, PyAny>,
-        depth: usize,
-    ) -> PyResult<Classification> {
+    fn classification(&mut self, ann: &Bound<'py, PyAny>, depth: usize) -> PyResult<Classification> {
         let py = self.py;
         if depth > MAX_DEPTH {
             return Err(pyo3::exceptions::PyValueError::new_err(format!(
@@ -331,12 +283,7 @@ impl<'py> TypedLowering<'py> {
         let result = self.classification_value(&value, &mut scores, depth);
         self.batch.issues.pop();
         let (value, classifications) = result?;
-        Ok(Classification {
-            feature,
-            scores,
-            value,
-            classifications,
-        })
+        Ok(Classification { feature, scores, value, classifications })
     }
 
     fn classification_value(
@@ -348,11 +295,7 @@ impl<'py> TypedLowering<'py> {
         let py = self.py;
         let kind = kind_of(value);
         if !matches!(kind, RADIO | CHECKLIST | TEXT) {
-            return Err(type_error(
-                &self.batch.issues,
-                "a Radio, Checklist or Text",
-                value,
-            ));
+            return Err(type_error(&self.batch.issues, "a Radio, Checklist or Text", value));
         }
         // Scores given on the value belong to the question too; the SDK keeps only one
         // of the two places, lbfast keeps whichever is set and refuses a contradiction.
@@ -373,11 +316,7 @@ impl<'py> TypedLowering<'py> {
         let result = match kind {
             RADIO => self.answer(&answer, depth).map(ClassificationValue::Radio),
             CHECKLIST => (|| {
-                let items = sequence(
-                    &answer,
-                    &self.batch.issues,
-                    "a list of ClassificationAnswers",
-                )?;
+                let items = sequence(&answer, &self.batch.issues, "a list of ClassificationAnswers")?;
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
                     self.batch.issues.push_index(i);
@@ -402,23 +341,14 @@ impl<'py> TypedLowering<'py> {
 
     fn answer(&mut self, answer: &Bound<'py, PyAny>, depth: usize) -> PyResult<Answer> {
         let py = self.py;
-        if !answer.hasattr(intern!(py, "feature_schema_id"))? || answer.is_instance_of::<PyString>()
-        {
-            return Err(type_error(
-                &self.batch.issues,
-                "a ClassificationAnswer",
-                answer,
-            ));
+        if !answer.hasattr(intern!(py, "feature_schema_id"))? || answer.is_instance_of::<PyString>() {
+            return Err(type_error(&self.batch.issues, "a ClassificationAnswer", answer));
         }
         let feature = self.feature(answer)?;
         let scores = self.scores(answer)?;
         let classifications =
             self.classification_list(&answer.getattr(intern!(py, "classifications"))?, depth)?;
-        Ok(Answer {
-            feature,
-            scores,
-            classifications,
-        })
+        Ok(Answer { feature, scores, classifications })
     }
 }
 
@@ -428,19 +358,18 @@ fn merge_confidence(into: &mut Option<f64>, other: f64, what: &str, issues: &mut
         Some(existing) if existing == other || (existing.is_nan() && other.is_nan()) => {}
         Some(existing) => issues.report_at(
             "confidence",
-            format!(
-                "conflicting confidence on {what}: {existing} and {other}; set it in one place"
-            ),
+            format!("conflicting confidence on {what}: {existing} and {other}; set it in one place"),
         ),
     }
 }
 
 fn merge_metrics(into: &mut Option<Vec<Metric>>, other: Vec<Metric>, issues: &mut Issues) {
     match into {
-        Some(existing) if !existing.is_empty() && !other.is_empty() && *existing != other => issues.report_at(
-            "custom_metrics",
-            "custom metrics are set on both the annotation and its value; set them in one place",
-        ),
+        Some(existing) if !existing.is_empty() && !other.is_empty() && *existing != other => issues
+            .report_at(
+                "custom_metrics",
+                "custom metrics are set on both the annotation and its value; set them in one place",
+            ),
         Some(existing) if !existing.is_empty() => {}
         _ => *into = Some(other),
     }
@@ -472,36 +401,22 @@ fn uuid_of(extra: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Option<Str
 fn data_row_of(data: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<DataRow> {
     let py = data.py();
     let (uid, key) = if let Ok(dict) = data.cast::<PyDict>() {
-        (
-            dict.get_item(intern!(py, "uid"))?,
-            dict.get_item(intern!(py, "global_key"))?,
-        )
+        (dict.get_item(intern!(py, "uid"))?, dict.get_item(intern!(py, "global_key"))?)
     } else if data.hasattr(intern!(py, "global_key"))? || data.hasattr(intern!(py, "uid"))? {
-        (
-            data.getattr_opt(intern!(py, "uid"))?,
-            data.getattr_opt(intern!(py, "global_key"))?,
-        )
+        (data.getattr_opt(intern!(py, "uid"))?, data.getattr_opt(intern!(py, "global_key"))?)
     } else {
-        return Err(type_error(
-            issues,
-            "a dict with `global_key` or `uid`",
-            data,
-        ));
+        return Err(type_error(issues, "a dict with `global_key` or `uid`", data));
     };
-    let mut field =
-        |value: Option<Bound<'_, PyAny>>, key: &'static str| -> PyResult<Option<String>> {
-            match value {
-                Some(v) => {
-                    issues.push_key(key);
-                    let s = opt_string(&v, issues);
-                    issues.pop();
-                    s
-                }
-                None => Ok(None),
+    let mut field = |value: Option<Bound<'_, PyAny>>, key: &'static str| -> PyResult<Option<String>> {
+        match value {
+            Some(v) => {
+                issues.push_key(key);
+                let s = opt_string(&v, issues);
+                issues.pop();
+                s
             }
-        };
-    Ok(DataRow {
-        id: field(uid, "uid")?,
-        global_key: field(key, "global_key")?,
-    })
+            None => Ok(None),
+        }
+    };
+    Ok(DataRow { id: field(uid, "uid")?, global_key: field(key, "global_key")? })
 }

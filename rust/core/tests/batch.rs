@@ -1,0 +1,181 @@
+//! The core end to end without Python: lower by hand, validate, write.
+
+use std::sync::Arc;
+
+use lbfast_core::batch::{Batch, Located};
+use lbfast_core::mask::{decode_png, Image, DEFAULT_MAX_PIXELS};
+use lbfast_core::model::*;
+use lbfast_core::validate::Options;
+
+fn object(feature: Feature, confidence: Option<f64>, geometry: Geometry) -> Body {
+    Body::Object(Object {
+        feature,
+        scores: Scores { confidence, custom_metrics: None },
+        geometry,
+        classifications: vec![],
+    })
+}
+
+fn located(row: usize, body: Body) -> Located {
+    Located {
+        row,
+        slot: None,
+        annotation: Annotation { uuid: Some(format!("u{row}")), data_row: DataRow::global_key("gk"), body },
+    }
+}
+
+fn write(items: Vec<Located>) -> Result<String, Vec<lbfast_core::issues::Issue>> {
+    let batch = Batch { items, ..Batch::new() };
+    batch.into_ndjson(&Options::default()).map(|b| String::from_utf8(b).unwrap())
+}
+
+fn pt(x: f64, y: f64) -> Pt {
+    Pt { x, y }
+}
+
+#[test]
+fn a_box_from_inverted_corners_is_normalised_in_sdk_key_order() {
+    let corners = Corners { start: pt(81.0, 69.0), end: pt(38.0, 28.0) };
+    let out = write(vec![located(
+        0,
+        object(Feature::named("box"), Some(0.5), Geometry::Bbox(BBox::Corners(corners))),
+    )])
+    .unwrap();
+    assert_eq!(
+        out,
+        "{\"confidence\":0.5,\"uuid\":\"u0\",\"dataRow\":{\"globalKey\":\"gk\"},\"name\":\"box\",\
+         \"classifications\":[],\"bbox\":{\"top\":28.0,\"left\":38.0,\"height\":41.0,\"width\":43.0}}\n"
+    );
+}
+
+#[test]
+fn an_open_polygon_is_closed_and_a_closed_one_is_left_alone() {
+    let open = vec![pt(10.0, 20.0), pt(15.0, 20.0), pt(20.0, 25.0)];
+    let mut closed = open.clone();
+    closed.push(pt(10.0, 20.0));
+    let out = write(vec![
+        located(0, object(Feature::named("p"), None, Geometry::Polygon(open))),
+        located(1, object(Feature::named("p"), None, Geometry::Polygon(closed))),
+    ])
+    .unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    let ring = "\"polygon\":[{\"x\":10.0,\"y\":20.0},{\"x\":15.0,\"y\":20.0},{\"x\":20.0,\"y\":25.0},{\"x\":10.0,\"y\":20.0}]}";
+    assert!(lines[0].ends_with(ring), "{}", lines[0]);
+    assert!(lines[1].ends_with(ring), "{}", lines[1]);
+}
+
+#[test]
+fn zero_confidence_is_written_not_dropped() {
+    let out = write(vec![located(0, object(Feature::named("pt"), Some(0.0), Geometry::Point(pt(1.0, 2.0))))])
+        .unwrap();
+    assert!(out.starts_with("{\"confidence\":0.0,"), "{out}");
+}
+
+#[test]
+fn every_problem_of_a_batch_is_reported_with_row_and_path() {
+    let items = vec![
+        located(0, object(Feature::named("ok"), None, Geometry::Point(pt(1.0, 1.0)))),
+        located(1, object(Feature::default(), Some(1.5), Geometry::Line(vec![pt(f64::NAN, 0.0)]))),
+        located(
+            2,
+            object(
+                Feature { name: None, schema_id: Some("short".into()) },
+                None,
+                Geometry::Polygon(vec![pt(0.0, 0.0), pt(f64::INFINITY, 1.0)]),
+            ),
+        ),
+    ];
+    let issues = write(items).unwrap_err();
+    let described: Vec<String> = issues.iter().map(|i| format!("{}|{}", i.row, i.path)).collect();
+    assert_eq!(
+        described,
+        ["1|", "1|confidence", "1|line", "1|line[0].x", "2|schemaId", "2|polygon", "2|polygon[1].x",]
+    );
+    assert!(issues[0].message.contains("name"), "{}", issues[0].message);
+    assert!(issues[3].message.contains("NaN"));
+}
+
+#[test]
+fn a_data_row_needs_exactly_one_reference() {
+    let mut both = located(0, object(Feature::named("x"), None, Geometry::Point(pt(0.0, 0.0))));
+    both.annotation.data_row = DataRow { id: Some("a".into()), global_key: Some("b".into()) };
+    let mut neither = located(1, object(Feature::named("x"), None, Geometry::Point(pt(0.0, 0.0))));
+    neither.annotation.data_row = DataRow { id: None, global_key: Some(String::new()) };
+    let issues = write(vec![both, neither]).unwrap_err();
+    assert_eq!(issues.len(), 2);
+    assert!(issues[0].message.contains("both"));
+    assert!(issues[1].message.contains("neither"));
+    assert_eq!(issues[1].path, "dataRow");
+}
+
+#[test]
+fn mask_pixels_become_a_binary_png_of_the_selected_colour() {
+    // 3x2 RGB: red, red, blue / blue, red, black
+    let rgb = vec![255, 0, 0, 255, 0, 0, 0, 0, 255, 0, 0, 255, 255, 0, 0, 0, 0, 0];
+    let image = Arc::new(Image::from_u8(3, 2, 3, rgb).unwrap());
+    let mask = Mask::Pixels { image, color: MaskColor::Rgb([255, 0, 0]) };
+    let out = write(vec![located(0, object(Feature::named("m"), None, Geometry::Mask(mask)))]).unwrap();
+    let b64 = out.split("\"png\":\"").nth(1).unwrap().split('"').next().unwrap();
+    use base64::Engine as _;
+    let png = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+    let decoded = decode_png(&png, DEFAULT_MAX_PIXELS).unwrap();
+    assert_eq!((decoded.width, decoded.height, decoded.channels), (3, 2, 1));
+    assert_eq!(decoded.samples, lbfast_core::mask::Samples::U8(vec![1, 1, 0, 0, 1, 0]));
+}
+
+#[test]
+fn an_absent_mask_colour_and_out_of_range_colours_are_errors() {
+    let image = Arc::new(Image::from_u8(2, 1, 1, vec![0, 1]).unwrap());
+    let absent = Mask::Pixels { image: image.clone(), color: MaskColor::Gray(7) };
+    let too_big = Mask::Url { uri: "https://x/m.png".into(), color: MaskColor::Rgb([256, 0, 0]) };
+    let issues = write(vec![
+        located(0, object(Feature::named("m"), None, Geometry::Mask(absent))),
+        located(1, object(Feature::named("m"), None, Geometry::Mask(too_big))),
+    ])
+    .unwrap_err();
+    assert_eq!(issues.len(), 2, "{issues:?}");
+    assert!(issues[0].message.contains("does not occur"), "{}", issues[0].message);
+    assert_eq!(issues[1].path, "mask.colorRGB");
+}
+
+#[test]
+fn nested_classifications_are_camel_case_at_every_depth() {
+    let leaf = Classification {
+        feature: Feature { name: None, schema_id: Some("c".repeat(25)) },
+        scores: Scores {
+            confidence: Some(0.2),
+            custom_metrics: Some(vec![Metric { name: "m".into(), value: 3.0 }]),
+        },
+        value: ClassificationValue::Text("t".into()),
+        classifications: vec![],
+    };
+    let middle = Classification {
+        feature: Feature { name: None, schema_id: Some("b".repeat(25)) },
+        scores: Scores::default(),
+        value: ClassificationValue::Radio(Answer {
+            feature: Feature { name: None, schema_id: Some("a".repeat(25)) },
+            scores: Scores {
+                confidence: Some(0.5),
+                custom_metrics: Some(vec![Metric { name: "n".into(), value: 1.0 }]),
+            },
+            classifications: vec![leaf],
+        }),
+        classifications: vec![],
+    };
+    let top = Classification {
+        feature: Feature::named("q"),
+        scores: Scores::default(),
+        value: ClassificationValue::Checklist(vec![Answer {
+            feature: Feature::named("a"),
+            scores: Scores::default(),
+            classifications: vec![middle],
+        }]),
+        classifications: vec![],
+    };
+    let out = write(vec![located(0, Body::Classification(top))]).unwrap();
+    assert!(!out.contains("schema_id") && !out.contains("custom_metrics"), "{out}");
+    assert!(
+        out.contains("{\"customMetrics\":[{\"name\":\"m\",\"value\":3.0}],\"confidence\":0.2,\"schemaId\""),
+        "{out}"
+    );
+}
