@@ -149,4 +149,14 @@ pub struct Annotation {
     pub uuid: Option<String>,
     pub data_row: DataRow,
     pub body: Body,
+    pub marks: Marks,
+}
+
+/// Rarely used line-level fields.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Marks {
+    /// Conversational data only; written on classification lines.
+    pub message_id: Option<String>,
+    /// `Label(is_benchmark_reference=True)`: `"isBenchmarkReferenceLabel": true`, last.
+    pub benchmark_reference: bool,
 }

@@ -36,6 +36,10 @@ pub fn write_line(out: &mut Vec<u8>, annotation: &Annotation) {
         Body::Object(object) => write_object(out, annotation, object),
         Body::Classification(c) => write_top_classification(out, annotation, c),
     }
+    if annotation.marks.benchmark_reference {
+        out.pop();
+        out.extend_from_slice(b",\"isBenchmarkReferenceLabel\":true}");
+    }
     out.push(b'\n');
 }
 
@@ -93,6 +97,10 @@ fn write_top_classification(out: &mut Vec<u8>, a: &Annotation, c: &Classificatio
     write_classification_fields(out, c);
     out.push(b',');
     write_envelope(out, a);
+    if let Some(message_id) = &a.marks.message_id {
+        out.extend_from_slice(b",\"messageId\":");
+        push_str(out, message_id);
+    }
     out.push(b'}');
 }
 

@@ -20,7 +20,12 @@ fn located(row: usize, body: Body) -> Located {
     Located {
         row,
         slot: None,
-        annotation: Annotation { uuid: Some(format!("u{row}")), data_row: DataRow::global_key("gk"), body },
+        annotation: Annotation {
+            uuid: Some(format!("u{row}")),
+            data_row: DataRow::global_key("gk"),
+            body,
+            marks: Marks::default(),
+        },
     }
 }
 

@@ -7,8 +7,8 @@ use base64::Engine as _;
 use lbfast_core::batch::{Batch, Located};
 use lbfast_core::issues::Issues;
 use lbfast_core::model::{
-    Annotation, Answer, BBox, Body, Classification, ClassificationValue, DataRow, Feature, Geometry, Mask,
-    Object, Pt, Scores,
+    Annotation, Answer, BBox, Body, Classification, ClassificationValue, DataRow, Feature, Geometry, Marks,
+    Mask, Object, Pt, Scores,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
@@ -26,6 +26,7 @@ struct Fields<'py> {
     scores: Scores,
     geometry: Vec<(&'static str, Geometry)>,
     answer: Option<Bound<'py, PyAny>>,
+    marks: Marks,
     classifications: Option<Bound<'py, PyAny>>,
 }
 
@@ -53,8 +54,10 @@ pub fn lower_dict(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) -> PyR
     let fields = read_fields(dict, issues, true)?;
     let data_row = fields.data_row.clone().unwrap_or_default();
     let uuid = fields.uuid.clone();
+    let marks = fields.marks.clone();
     if let Some(body) = body_of(fields, issues, 0)? {
-        batch.items.push(Located { row, slot: None, annotation: Annotation { uuid, data_row, body } });
+        let annotation = Annotation { uuid, data_row, body, marks };
+        batch.items.push(Located { row, slot: None, annotation });
     }
     Ok(())
 }
@@ -75,6 +78,10 @@ fn read_fields<'py>(
             "customMetrics" => f.scores.custom_metrics = at(issues, "customMetrics", |i| metrics(&value, i))?,
             "answer" | "answers" => f.answer = Some(value),
             "classifications" => f.classifications = Some(value),
+            "messageId" if top_level => {
+                f.marks.message_id = at(issues, "messageId", |i| opt_string(&value, i))?
+            }
+            "isBenchmarkReferenceLabel" if top_level => f.marks.benchmark_reference = value.is_truthy()?,
             "uuid" if top_level => f.uuid = at(issues, "uuid", |i| opt_string(&value, i))?,
             "dataRow" if top_level => f.data_row = Some(at(issues, "dataRow", |i| data_row_of(&value, i))?),
             "bbox" => f.geometry.push(("bbox", at(issues, "bbox", |i| bbox_of(&value, i))?)),

@@ -4,7 +4,7 @@ use lbfast_core::batch::{Batch, Located};
 use lbfast_core::issues::Issues;
 use lbfast_core::model::{
     Annotation, Answer, BBox, Body, Classification, ClassificationValue, Corners, DataRow, Feature, Geometry,
-    Mask, MaskColor, Metric, Object, Pt, Scores,
+    Marks, Mask, MaskColor, Metric, Object, Pt, Scores,
 };
 use lbfast_core::validate::check_data_row;
 use pyo3::intern;
@@ -58,23 +58,29 @@ impl<'py> TypedLowering<'py> {
         issues.push_key("annotations");
         let items = sequence(&annotations, issues, "a list of annotations")?;
         issues.pop();
+        let benchmark_reference = match label.getattr_opt(intern!(py, "is_benchmark_reference"))? {
+            Some(flag) => flag.is_truthy()?,
+            None => false,
+        };
         for (slot, item) in items.iter().enumerate() {
             self.batch.issues.push_key("annotations");
             self.batch.issues.push_index(slot);
             let body = self.annotation(item);
             self.batch.issues.pop();
             self.batch.issues.pop();
-            let (uuid, body) = body?;
+            let (uuid, body, message_id) = body?;
+            let marks = Marks { message_id, benchmark_reference };
             self.batch.items.push(Located {
                 row,
                 slot: Some(slot),
-                annotation: Annotation { uuid, data_row: data_row.clone(), body },
+                annotation: Annotation { uuid, data_row: data_row.clone(), body, marks },
             });
         }
         Ok(())
     }
 
-    fn annotation(&mut self, ann: &Bound<'py, PyAny>) -> PyResult<(Option<String>, Body)> {
+    /// The annotation's uuid (from `extra`), body and message id.
+    fn annotation(&mut self, ann: &Bound<'py, PyAny>) -> PyResult<(Option<String>, Body, Option<String>)> {
         let py = self.py;
         let kind = kind_of(ann);
         if !matches!(kind, OBJECT_ANNOTATION | CLASSIFICATION_ANNOTATION) {
@@ -82,12 +88,16 @@ impl<'py> TypedLowering<'py> {
             return Err(type_error(&self.batch.issues, expected, ann));
         }
         let uuid = uuid_of(&ann.getattr(intern!(py, "extra"))?, &mut self.batch.issues)?;
-        let body = if kind == OBJECT_ANNOTATION {
-            Body::Object(self.object(ann)?)
-        } else {
-            Body::Classification(self.classification(ann, 0)?)
+        if kind == OBJECT_ANNOTATION {
+            return Ok((uuid, Body::Object(self.object(ann)?), None));
+        }
+        self.batch.issues.push_key("message_id");
+        let message_id = match ann.getattr_opt(intern!(py, "message_id"))? {
+            Some(m) => opt_string(&m, &mut self.batch.issues),
+            None => Ok(None),
         };
-        Ok((uuid, body))
+        self.batch.issues.pop();
+        Ok((uuid, Body::Classification(self.classification(ann, 0)?), message_id?))
     }
 
     fn object(&mut self, ann: &Bound<'py, PyAny>) -> PyResult<Object> {
