@@ -18,7 +18,7 @@ use crate::lower_typed::TypedLowering;
 
 /// Lowers Labels and NDJSON-shaped dicts, in order; item `i` is row `i` in errors.
 fn lower<'py>(py: Python<'py>, items: &Bound<'py, PyAny>) -> PyResult<Batch> {
-    let mut lowering = TypedLowering::new(py);
+    let mut lowering = TypedLowering::new(py)?;
     let iter = items.try_iter().map_err(|_| {
         pyo3::exceptions::PyTypeError::new_err("expected an iterable of Labels or NDJSON-shaped dicts")
     })?;

@@ -32,15 +32,42 @@ pub struct TypedLowering<'py> {
     py: Python<'py>,
     pub batch: Batch,
     images: ImageCache,
-}
-
-fn kind_of(value: &Bound<'_, PyAny>) -> i64 {
-    value.getattr(intern!(value.py(), "_lbkind")).and_then(|k| k.extract::<i64>()).unwrap_or(0)
+    /// The classes of `lbfast.types` with their `_lbkind`, so that the common case
+    /// is a pointer comparison rather than an attribute lookup.
+    kinds: Vec<(*mut pyo3::ffi::PyTypeObject, i64)>,
 }
 
 impl<'py> TypedLowering<'py> {
-    pub fn new(py: Python<'py>) -> Self {
-        TypedLowering { py, batch: Batch::new(), images: ImageCache::default() }
+    pub fn new(py: Python<'py>) -> PyResult<Self> {
+        let module = py.import(intern!(py, "lbfast.types"))?;
+        let mut kinds = Vec::new();
+        for name in [
+            "ObjectAnnotation",
+            "Rectangle",
+            "Point",
+            "ClassificationAnnotation",
+            "Polygon",
+            "Radio",
+            "Checklist",
+            "Text",
+            "Line",
+            "Mask",
+        ] {
+            let class = module.getattr(name)?;
+            let kind = class.getattr(intern!(py, "_lbkind"))?.extract::<i64>()?;
+            kinds.push((class.as_ptr().cast::<pyo3::ffi::PyTypeObject>(), kind));
+        }
+        Ok(TypedLowering { py, batch: Batch::new(), images: ImageCache::default(), kinds })
+    }
+
+    /// The `_lbkind` of a value's class, 0 for anything that is not one of ours.
+    fn kind_of(&self, value: &Bound<'py, PyAny>) -> i64 {
+        let class = value.get_type_ptr();
+        if let Some((_, kind)) = self.kinds.iter().find(|(c, _)| *c == class) {
+            return *kind;
+        }
+        // Subclasses and look-alikes carry the tag too.
+        value.getattr(intern!(self.py, "_lbkind")).and_then(|k| k.extract::<i64>()).unwrap_or(0)
     }
 
     pub fn label(&mut self, row: usize, label: &Bound<'py, PyAny>) -> PyResult<()> {
@@ -82,7 +109,7 @@ impl<'py> TypedLowering<'py> {
     /// The annotation's uuid (from `extra`), body and message id.
     fn annotation(&mut self, ann: &Bound<'py, PyAny>) -> PyResult<(Option<String>, Body, Option<String>)> {
         let py = self.py;
-        let kind = kind_of(ann);
+        let kind = self.kind_of(ann);
         if !matches!(kind, OBJECT_ANNOTATION | CLASSIFICATION_ANNOTATION) {
             let expected = "an ObjectAnnotation or ClassificationAnnotation";
             return Err(type_error(&self.batch.issues, expected, ann));
@@ -139,7 +166,7 @@ impl<'py> TypedLowering<'py> {
 
     fn point(&mut self, value: &Bound<'py, PyAny>) -> PyResult<Pt> {
         let py = self.py;
-        if kind_of(value) != POINT {
+        if self.kind_of(value) != POINT {
             return Err(type_error(&self.batch.issues, "a Point", value));
         }
         let issues = &mut self.batch.issues;
@@ -175,7 +202,7 @@ impl<'py> TypedLowering<'py> {
 
     fn geometry(&mut self, value: &Bound<'py, PyAny>, scores: &mut Scores) -> PyResult<Geometry> {
         let py = self.py;
-        match kind_of(value) {
+        match self.kind_of(value) {
             POINT => Ok(Geometry::Point(self.point(value)?)),
             RECTANGLE => {
                 self.batch.issues.push_key("start");
@@ -263,7 +290,7 @@ impl<'py> TypedLowering<'py> {
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
                 self.batch.issues.push_index(i);
-                let c = if kind_of(item) == CLASSIFICATION_ANNOTATION {
+                let c = if self.kind_of(item) == CLASSIFICATION_ANNOTATION {
                     self.classification(item, depth + 1)
                 } else {
                     Err(type_error(&self.batch.issues, "a ClassificationAnnotation", item))
@@ -303,7 +330,7 @@ impl<'py> TypedLowering<'py> {
         depth: usize,
     ) -> PyResult<(ClassificationValue, Vec<Classification>)> {
         let py = self.py;
-        let kind = kind_of(value);
+        let kind = self.kind_of(value);
         if !matches!(kind, RADIO | CHECKLIST | TEXT) {
             return Err(type_error(&self.batch.issues, "a Radio, Checklist or Text", value));
         }
