@@ -6,21 +6,25 @@
 
 use std::sync::Arc;
 
+/// Shared text: names and data rows repeat across many annotations, so they are
+/// reference-counted rather than copied.
+pub type Text = Arc<str>;
+
 use crate::mask::Image;
 
 /// The data row a prediction belongs to. Both fields are kept so that the validator
 /// can report "neither" and "both" instead of the lowering guessing.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DataRow {
-    pub id: Option<String>,
-    pub global_key: Option<String>,
+    pub id: Option<Text>,
+    pub global_key: Option<Text>,
 }
 
 impl DataRow {
-    pub fn global_key(key: impl Into<String>) -> Self {
+    pub fn global_key(key: impl Into<Text>) -> Self {
         DataRow { id: None, global_key: Some(key.into()) }
     }
-    pub fn id(id: impl Into<String>) -> Self {
+    pub fn id(id: impl Into<Text>) -> Self {
         DataRow { id: Some(id.into()), global_key: None }
     }
 }
@@ -28,12 +32,12 @@ impl DataRow {
 /// An ontology feature, by name, by schema id, or both.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Feature {
-    pub name: Option<String>,
-    pub schema_id: Option<String>,
+    pub name: Option<Text>,
+    pub schema_id: Option<Text>,
 }
 
 impl Feature {
-    pub fn named(name: impl Into<String>) -> Self {
+    pub fn named(name: impl Into<Text>) -> Self {
         Feature { name: Some(name.into()), schema_id: None }
     }
 }

@@ -105,7 +105,7 @@ fn a_data_row_needs_exactly_one_reference() {
     let mut both = located(0, object(Feature::named("x"), None, Geometry::Point(pt(0.0, 0.0))));
     both.annotation.data_row = DataRow { id: Some("a".into()), global_key: Some("b".into()) };
     let mut neither = located(1, object(Feature::named("x"), None, Geometry::Point(pt(0.0, 0.0))));
-    neither.annotation.data_row = DataRow { id: None, global_key: Some(String::new()) };
+    neither.annotation.data_row = DataRow { id: None, global_key: Some("".into()) };
     let issues = write(vec![both, neither]).unwrap_err();
     assert_eq!(issues.len(), 2);
     assert!(issues[0].message.contains("both"));
@@ -146,7 +146,7 @@ fn an_absent_mask_colour_and_out_of_range_colours_are_errors() {
 #[test]
 fn nested_classifications_are_camel_case_at_every_depth() {
     let leaf = Classification {
-        feature: Feature { name: None, schema_id: Some("c".repeat(25)) },
+        feature: Feature { name: None, schema_id: Some("c".repeat(25).into()) },
         scores: Scores {
             confidence: Some(0.2),
             custom_metrics: Some(vec![Metric { name: "m".into(), value: 3.0 }]),
@@ -155,10 +155,10 @@ fn nested_classifications_are_camel_case_at_every_depth() {
         classifications: vec![],
     };
     let middle = Classification {
-        feature: Feature { name: None, schema_id: Some("b".repeat(25)) },
+        feature: Feature { name: None, schema_id: Some("b".repeat(25).into()) },
         scores: Scores::default(),
         value: ClassificationValue::Radio(Answer {
-            feature: Feature { name: None, schema_id: Some("a".repeat(25)) },
+            feature: Feature { name: None, schema_id: Some("a".repeat(25).into()) },
             scores: Scores {
                 confidence: Some(0.5),
                 custom_metrics: Some(vec![Metric { name: "n".into(), value: 1.0 }]),

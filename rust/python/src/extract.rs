@@ -4,12 +4,13 @@
 //! a value of the right type that the format cannot take (NaN, a lone surrogate)
 //! is recorded as an issue and reported with the rest of the batch.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use lbfast_core::issues::Issues;
 use lbfast_core::mask::{self, Image};
-use lbfast_core::model::{MaskColor, Metric};
+use lbfast_core::model::{MaskColor, Metric, Text};
 use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyUnicodeEncodeError};
 use pyo3::prelude::*;
@@ -70,6 +71,50 @@ pub fn string_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Stri
         }
         Err(err) => Err(err),
     }
+}
+
+thread_local! {
+    /// Text already converted during the current lowering, by Python object. Names and
+    /// data rows repeat (the same `"car"` object on every box), so each is converted
+    /// once. The entry holds a reference, so the address cannot be reused meanwhile.
+    static TEXTS: RefCell<HashMap<usize, (Py<PyAny>, Text)>> = RefCell::new(HashMap::new());
+}
+
+/// Upper bound on remembered texts; past it the memo starts afresh.
+const TEXTS_LIMIT: usize = 1 << 16;
+
+/// Forgets the texts of the finished lowering (and releases their references).
+pub fn forget_texts() {
+    TEXTS.with(|t| t.borrow_mut().clear());
+}
+
+/// A Python `str` (or `None`) as shared text; see [`string_of`] for errors.
+pub fn opt_text(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Option<Text>> {
+    if value.is_none() {
+        return Ok(None);
+    }
+    let key = value.as_ptr() as usize;
+    if let Some(text) = TEXTS.with(|t| t.borrow().get(&key).map(|(_, text)| text.clone())) {
+        return Ok(Some(text));
+    }
+    let before = issues.len();
+    let text: Text = string_of(value, issues)?.into();
+    // A string with a problem is not remembered, so each use of it is reported.
+    if issues.len() == before {
+        TEXTS.with(|t| {
+            let mut t = t.borrow_mut();
+            if t.len() >= TEXTS_LIMIT {
+                t.clear();
+            }
+            t.insert(key, (value.clone().unbind(), text.clone()));
+        });
+    }
+    Ok(Some(text))
+}
+
+/// Like [`opt_text`] without the memo, for text that rarely repeats (data rows).
+pub fn opt_fresh_text(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Option<Text>> {
+    Ok(opt_string(value, issues)?.map(Text::from))
 }
 
 pub fn opt_string(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Option<String>> {

@@ -42,7 +42,9 @@ fn dumps<'py>(
     items: &Bound<'py, PyAny>,
     max_mask_pixels: Option<u64>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let batch = lower(py, items)?;
+    let batch = lower(py, items);
+    extract::forget_texts();
+    let batch = batch?;
     let mut options = Options::default();
     if let Some(limit) = max_mask_pixels {
         options.max_mask_pixels = limit;

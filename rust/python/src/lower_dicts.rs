@@ -14,7 +14,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
 use crate::extract::{
-    color_of, f64_of, metrics, opt_f64, opt_string, sequence, string_of, type_error, MAX_DEPTH,
+    color_of, f64_of, metrics, opt_f64, opt_fresh_text, opt_string, opt_text, sequence, string_of,
+    type_error, MAX_DEPTH,
 };
 
 /// What a dict's keys said, before deciding whether it is an object or a classification.
@@ -72,8 +73,8 @@ fn read_fields<'py>(
         let key_str = key.cast::<PyString>().map_err(|_| type_error(issues, "string keys", &key))?;
         let key_text = key_str.to_str()?;
         match key_text {
-            "name" => f.feature.name = at(issues, "name", |i| opt_string(&value, i))?,
-            "schemaId" => f.feature.schema_id = at(issues, "schemaId", |i| opt_string(&value, i))?,
+            "name" => f.feature.name = at(issues, "name", |i| opt_text(&value, i))?,
+            "schemaId" => f.feature.schema_id = at(issues, "schemaId", |i| opt_text(&value, i))?,
             "confidence" => f.scores.confidence = at(issues, "confidence", |i| opt_f64(&value, i))?,
             "customMetrics" => f.scores.custom_metrics = at(issues, "customMetrics", |i| metrics(&value, i))?,
             "answer" | "answers" => f.answer = Some(value),
@@ -192,8 +193,8 @@ fn answer_of(dict: &Bound<'_, PyDict>, issues: &mut Issues, depth: usize) -> PyR
     for (key, value) in dict.iter() {
         let key_str = key.cast::<PyString>().map_err(|_| type_error(issues, "string keys", &key))?;
         match key_str.to_str()? {
-            "name" => feature.name = at(issues, "name", |i| opt_string(&value, i))?,
-            "schemaId" => feature.schema_id = at(issues, "schemaId", |i| opt_string(&value, i))?,
+            "name" => feature.name = at(issues, "name", |i| opt_text(&value, i))?,
+            "schemaId" => feature.schema_id = at(issues, "schemaId", |i| opt_text(&value, i))?,
             "confidence" => scores.confidence = at(issues, "confidence", |i| opt_f64(&value, i))?,
             "customMetrics" => scores.custom_metrics = at(issues, "customMetrics", |i| metrics(&value, i))?,
             "classifications" => nested = classification_list(Some(&value), issues, depth)?,
@@ -259,8 +260,8 @@ fn data_row_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<DataRo
     for (key, value) in dict.iter() {
         let key_str = key.cast::<PyString>().map_err(|_| type_error(issues, "string keys", &key))?;
         match key_str.to_str()? {
-            "id" => data_row.id = at(issues, "id", |i| opt_string(&value, i))?,
-            "globalKey" => data_row.global_key = at(issues, "globalKey", |i| opt_string(&value, i))?,
+            "id" => data_row.id = at(issues, "id", |i| opt_fresh_text(&value, i))?,
+            "globalKey" => data_row.global_key = at(issues, "globalKey", |i| opt_fresh_text(&value, i))?,
             other => {
                 let other = other.to_string();
                 issues.push_owned_key(other.clone());

@@ -4,7 +4,7 @@ use lbfast_core::batch::{Batch, Located};
 use lbfast_core::issues::Issues;
 use lbfast_core::model::{
     Annotation, Answer, BBox, Body, Classification, ClassificationValue, Corners, DataRow, Feature, Geometry,
-    Marks, Mask, MaskColor, Metric, Object, Pt, Scores,
+    Marks, Mask, MaskColor, Metric, Object, Pt, Scores, Text,
 };
 use lbfast_core::validate::check_data_row;
 use pyo3::intern;
@@ -12,8 +12,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 
 use crate::extract::{
-    color_of, decode_png, f64_of, image_of_array, metrics, opt_f64, opt_string, sequence, string_of,
-    type_error, ImageCache, MAX_DEPTH,
+    color_of, decode_png, f64_of, image_of_array, metrics, opt_f64, opt_fresh_text, opt_string, opt_text,
+    sequence, string_of, type_error, ImageCache, MAX_DEPTH,
 };
 
 // The `_lbkind` tags of lbfast/types.py.
@@ -144,10 +144,10 @@ impl<'py> TypedLowering<'py> {
         let py = self.py;
         let issues = &mut self.batch.issues;
         issues.push_key("name");
-        let name = opt_string(&item.getattr(intern!(py, "name"))?, issues);
+        let name = opt_text(&item.getattr(intern!(py, "name"))?, issues);
         issues.pop();
         issues.push_key("feature_schema_id");
-        let schema_id = opt_string(&item.getattr(intern!(py, "feature_schema_id"))?, issues);
+        let schema_id = opt_text(&item.getattr(intern!(py, "feature_schema_id"))?, issues);
         issues.pop();
         Ok(Feature { name: name?, schema_id: schema_id? })
     }
@@ -444,11 +444,11 @@ fn data_row_of(data: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<DataRow
     } else {
         return Err(type_error(issues, "a dict with `global_key` or `uid`", data));
     };
-    let mut field = |value: Option<Bound<'_, PyAny>>, key: &'static str| -> PyResult<Option<String>> {
+    let mut field = |value: Option<Bound<'_, PyAny>>, key: &'static str| -> PyResult<Option<Text>> {
         match value {
             Some(v) => {
                 issues.push_key(key);
-                let s = opt_string(&v, issues);
+                let s = opt_fresh_text(&v, issues);
                 issues.pop();
                 s
             }
