@@ -150,10 +150,28 @@ pub enum Body {
 /// One NDJSON line.
 #[derive(Debug, Clone)]
 pub struct Annotation {
-    pub uuid: Option<String>,
+    pub uuid: AnnotationId,
     pub data_row: DataRow,
     pub body: Body,
     pub marks: Marks,
+}
+
+/// The annotation's `uuid`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum AnnotationId {
+    /// A fresh random UUIDv4, made by the writer.
+    #[default]
+    Random,
+    /// The caller's own id, written as given.
+    Given(String),
+    /// A UUID computed from the prediction (deterministic ids), written hyphenated.
+    Derived([u8; 16]),
+}
+
+impl From<Option<String>> for AnnotationId {
+    fn from(given: Option<String>) -> Self {
+        given.map_or(AnnotationId::Random, AnnotationId::Given)
+    }
 }
 
 /// Rarely used line-level fields.

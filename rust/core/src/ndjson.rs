@@ -5,8 +5,8 @@ use base64::Engine as _;
 
 use crate::json::{push_f64, push_i64, push_str};
 use crate::model::{
-    Annotation, Answer, BBox, Body, Classification, ClassificationValue, DataRow, Feature, Geometry, Mask,
-    MaskColor, Metric, Object, Pt, Scores,
+    Annotation, AnnotationId, Answer, BBox, Body, Classification, ClassificationValue, DataRow, Feature,
+    Geometry, Mask, MaskColor, Metric, Object, Pt, Scores,
 };
 
 /// Top/left/height/width of a box; corners may come in any order.
@@ -108,10 +108,15 @@ fn write_top_classification(out: &mut Vec<u8>, a: &Annotation, c: &Classificatio
 fn write_envelope(out: &mut Vec<u8>, a: &Annotation) {
     out.extend_from_slice(b"\"uuid\":");
     match &a.uuid {
-        Some(uuid) => push_str(out, uuid),
-        None => {
+        AnnotationId::Given(uuid) => push_str(out, uuid),
+        AnnotationId::Random => {
             out.push(b'"');
             crate::uuid::push_v4(out);
+            out.push(b'"');
+        }
+        AnnotationId::Derived(bytes) => {
+            out.push(b'"');
+            crate::uuid::push_hyphenated(out, bytes);
             out.push(b'"');
         }
     }

@@ -57,7 +57,7 @@ pub fn lower_dict(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) -> PyR
     let uuid = fields.uuid.clone();
     let marks = fields.marks.clone();
     if let Some(body) = body_of(fields, issues, 0)? {
-        let annotation = Annotation { uuid, data_row, body, marks };
+        let annotation = Annotation { uuid: uuid.into(), data_row, body, marks };
         batch.items.push(Located { row, slot: None, annotation });
     }
     Ok(())

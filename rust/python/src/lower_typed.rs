@@ -100,7 +100,7 @@ impl<'py> TypedLowering<'py> {
             self.batch.items.push(Located {
                 row,
                 slot: Some(slot),
-                annotation: Annotation { uuid, data_row: data_row.clone(), body, marks },
+                annotation: Annotation { uuid: uuid.into(), data_row: data_row.clone(), body, marks },
             });
         }
         Ok(())
