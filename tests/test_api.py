@@ -7,10 +7,9 @@ import json
 import threading
 import uuid
 
-import pytest
-
 import lbfast
 import lbfast.types as lb
+import pytest
 
 
 def strict_loads(line):
@@ -30,7 +29,7 @@ def a_label(global_key="g-1", **extra):
                 value=lb.Rectangle(start=lb.Point(x=1, y=2), end=lb.Point(x=4, y=6)),
                 **extra,
             ),
-            lb.ClassificationAnnotation(name="caption", value=lb.Text(answer="café \"q\"\n😀")),
+            lb.ClassificationAnnotation(name="caption", value=lb.Text(answer='café "q"\n😀')),
         ],
     )
 
@@ -44,7 +43,7 @@ def test_dumps_writes_one_strict_json_line_per_annotation_each_ending_in_newline
     rows = [strict_loads(line) for line in lines]
     assert [r["dataRow"] for r in rows] == [{"globalKey": "g-1"}] * 2 + [{"globalKey": "g-2"}] * 2
     assert rows[0]["bbox"] == {"top": 2.0, "left": 1.0, "height": 4.0, "width": 3.0}
-    assert rows[1]["answer"] == "café \"q\"\n😀"
+    assert rows[1]["answer"] == 'café "q"\n😀'
 
 
 def test_output_is_compact_utf8_without_ascii_escapes():
@@ -72,8 +71,16 @@ def test_serialize_and_the_drop_in_converter_yield_the_same_dicts_as_dumps():
 
 def test_dict_rows_are_normalised_like_the_sdk_would_write_them():
     rows = [
-        {"name": "poly", "dataRow": {"globalKey": "g"}, "polygon": [{"x": 1, "y": 1}, {"x": 2, "y": 1}, {"x": 2, "y": 2}]},
-        {"name": "tags", "dataRow": {"id": "ckrazctum0z8a0ybc0b0o0g0v"}, "answers": [{"name": "a"}]},
+        {
+            "name": "poly",
+            "dataRow": {"globalKey": "g"},
+            "polygon": [{"x": 1, "y": 1}, {"x": 2, "y": 1}, {"x": 2, "y": 2}],
+        },
+        {
+            "name": "tags",
+            "dataRow": {"id": "ckrazctum0z8a0ybc0b0o0g0v"},
+            "answers": [{"name": "a"}],
+        },
     ]
     poly, tags = (strict_loads(line) for line in lbfast.dumps(rows).splitlines())
     assert poly["polygon"][-1] == poly["polygon"][0] == {"x": 1.0, "y": 1.0}
@@ -133,7 +140,9 @@ def test_threads_can_convert_concurrently_and_get_their_own_results():
 def test_data_row_by_id_and_by_generic_data_row_data():
     uid = "ckrazctum0z8a0ybc0b0o0g0v"
     by_dict = lb.Label(data={"uid": uid}, annotations=a_label().annotations[:1])
-    by_object = lb.Label(data=lb.GenericDataRowData(global_key="gk"), annotations=a_label().annotations[:1])
+    by_object = lb.Label(
+        data=lb.GenericDataRowData(global_key="gk"), annotations=a_label().annotations[:1]
+    )
     rows = list(lbfast.serialize([by_dict, by_object]))
     assert rows[0]["dataRow"] == {"id": uid}
     assert rows[1]["dataRow"] == {"globalKey": "gk"}

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-import pytest
-
 import lbfast
 import lbfast.types as lb
+import numpy as np
+import pytest
 
 GK = {"global_key": "image-1"}
 
@@ -46,7 +45,11 @@ def test_non_finite_coordinates_are_errors_not_invalid_json(bad):
     label = lb.Label(
         data=GK,
         annotations=[
-            box(value=lb.Polygon(points=[lb.Point(x=0, y=0), lb.Point(x=1, y=bad), lb.Point(x=2, y=0)]))
+            box(
+                value=lb.Polygon(
+                    points=[lb.Point(x=0, y=0), lb.Point(x=1, y=bad), lb.Point(x=2, y=0)]
+                )
+            )
         ],
     )
     [(row, path, message)] = errors_of([label])
@@ -61,7 +64,7 @@ def test_confidence_must_be_within_zero_and_one(confidence):
         data=GK,
         annotations=[lb.ClassificationAnnotation(name="q", value=lb.Radio(answer=answer))],
     )
-    [(row, path, message)] = errors_of([label])
+    [(_row, path, message)] = errors_of([label])
     assert path == "annotations[0].value.answer.confidence"
     assert "[0, 1]" in message
 
@@ -94,21 +97,42 @@ def test_feature_needs_a_name_or_a_25_character_schema_id():
 
 @pytest.mark.parametrize(
     "data, word",
-    [({}, "neither"), ({"global_key": ""}, "neither"), ({"external_id": "e"}, "neither"),
-     ({"uid": "c" * 25, "global_key": "g"}, "both")],
+    [
+        ({}, "neither"),
+        ({"global_key": ""}, "neither"),
+        ({"external_id": "e"}, "neither"),
+        ({"uid": "c" * 25, "global_key": "g"}, "both"),
+    ],
 )
 def test_data_row_needs_exactly_one_of_id_and_global_key(data, word):
-    [(row, path, message)] = errors_of([lb.Label(data=data, annotations=[box()])])
+    [(_row, path, message)] = errors_of([lb.Label(data=data, annotations=[box()])])
     assert path == "data"
     assert word in message
 
 
 def test_dicts_report_paths_in_ndjson_terms():
     rows = [
-        {"name": "p", "dataRow": {"globalKey": "g"}, "polygon": [{"x": 0, "y": 0}, {"x": 1, "y": math.inf}]},
-        {"name": "b", "dataRow": {"id": "x", "globalKey": "g"}, "bbox": {"top": 0, "left": 0, "height": -1, "width": 1}},
-        {"schemaId": "short", "dataRow": {"globalKey": "g"}, "answer": {"name": "a", "confidence": 3}},
-        {"name": "typo", "dataRow": {"globalKey": "g"}, "point": {"x": 1, "y": 2}, "confidance": 0.5},
+        {
+            "name": "p",
+            "dataRow": {"globalKey": "g"},
+            "polygon": [{"x": 0, "y": 0}, {"x": 1, "y": math.inf}],
+        },
+        {
+            "name": "b",
+            "dataRow": {"id": "x", "globalKey": "g"},
+            "bbox": {"top": 0, "left": 0, "height": -1, "width": 1},
+        },
+        {
+            "schemaId": "short",
+            "dataRow": {"globalKey": "g"},
+            "answer": {"name": "a", "confidence": 3},
+        },
+        {
+            "name": "typo",
+            "dataRow": {"globalKey": "g"},
+            "point": {"x": 1, "y": 2},
+            "confidance": 0.5,
+        },
     ]
     found = [(row, path) for row, path, _ in errors_of(rows)]
     assert found == [
@@ -125,9 +149,17 @@ def test_dicts_report_paths_in_ndjson_terms():
 def test_mask_colour_out_of_range_and_malformed_png():
     good = np.zeros((2, 2, 3), dtype=np.uint8)
     labels = [
-        lb.Label(data=GK, annotations=[box(value=lb.Mask(mask=lb.MaskData(arr=good), color=(256, 0, 0)))]),
-        lb.Label(data=GK, annotations=[box(value=lb.Mask(mask=lb.MaskData(im_bytes=b"not a png"), color=1))]),
-        lb.Label(data=GK, annotations=[box(value=lb.Mask(mask=lb.MaskData(url="https://x/m.png"), color=-1))]),
+        lb.Label(
+            data=GK, annotations=[box(value=lb.Mask(mask=lb.MaskData(arr=good), color=(256, 0, 0)))]
+        ),
+        lb.Label(
+            data=GK,
+            annotations=[box(value=lb.Mask(mask=lb.MaskData(im_bytes=b"not a png"), color=1))],
+        ),
+        lb.Label(
+            data=GK,
+            annotations=[box(value=lb.Mask(mask=lb.MaskData(url="https://x/m.png"), color=-1))],
+        ),
     ]
     found = errors_of(labels)
     assert [(row, path) for row, path, _ in found] == [
@@ -151,7 +183,9 @@ def test_dict_png_mask_must_be_base64_of_a_png():
 
 def test_wrong_python_types_are_type_errors_naming_the_field():
     label = lb.Label(data=GK, annotations=[box(value=lb.Point(x="1", y=2))])
-    with pytest.raises(TypeError, match=r"row 0: annotations\[0\]\.value\.x: expected a number, got str"):
+    with pytest.raises(
+        TypeError, match=r"row 0: annotations\[0\]\.value\.x: expected a number, got str"
+    ):
         lbfast.dumps([label])
     with pytest.raises(TypeError, match="ObjectAnnotation or ClassificationAnnotation"):
         lbfast.dumps([lb.Label(data=GK, annotations=["box"])])
@@ -162,7 +196,7 @@ def test_wrong_python_types_are_type_errors_naming_the_field():
 
 
 def test_lone_surrogates_are_rejected_not_written():
-    [(row, path, message)] = errors_of([lb.Label(data=GK, annotations=[box(name="bad\udc00")])])
+    [(_row, path, message)] = errors_of([lb.Label(data=GK, annotations=[box(name="bad\udc00")])])
     assert path == "annotations[0].name"
     assert "surrogate" in message
 
@@ -170,7 +204,12 @@ def test_lone_surrogates_are_rejected_not_written():
 def test_conflicting_confidences_are_refused_rather_than_one_dropped():
     radio = lb.Radio(answer=lb.ClassificationAnswer(name="a"), confidence=0.4)
     found = errors_of(
-        [lb.Label(data=GK, annotations=[lb.ClassificationAnnotation(name="q", confidence=0.6, value=radio)])]
+        [
+            lb.Label(
+                data=GK,
+                annotations=[lb.ClassificationAnnotation(name="q", confidence=0.6, value=radio)],
+            )
+        ]
     )
     assert found[0][1] == "annotations[0].value.confidence"
     assert "conflicting" in found[0][2]
@@ -178,8 +217,10 @@ def test_conflicting_confidences_are_refused_rather_than_one_dropped():
 
 def test_custom_metrics_on_a_radio_question_have_no_place_and_are_refused():
     radio = lb.Radio(answer=lb.ClassificationAnswer(name="a"))
-    ann = lb.ClassificationAnnotation(name="q", value=radio, custom_metrics=[{"name": "m", "value": 1}])
-    [(row, path, message)] = errors_of([lb.Label(data=GK, annotations=[ann])])
+    ann = lb.ClassificationAnnotation(
+        name="q", value=radio, custom_metrics=[{"name": "m", "value": 1}]
+    )
+    [(_row, path, message)] = errors_of([lb.Label(data=GK, annotations=[ann])])
     assert path == "annotations[0].custom_metrics"
     assert "answers" in message
 
@@ -194,7 +235,10 @@ def test_a_reference_cycle_in_classifications_is_an_error_not_a_crash():
 
 def test_nothing_is_written_when_any_row_is_bad(tmp_path):
     target = tmp_path / "out.ndjson"
-    labels = [lb.Label(data=GK, annotations=[box()]), lb.Label(data=GK, annotations=[box(confidence=9)])]
+    labels = [
+        lb.Label(data=GK, annotations=[box()]),
+        lb.Label(data=GK, annotations=[box(confidence=9)]),
+    ]
     with pytest.raises(lbfast.ValidationError):
         lbfast.dump(labels, target)
     assert not target.exists()

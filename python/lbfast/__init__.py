@@ -1,10 +1,10 @@
 """lbfast: computer-vision predictions to Labelbox import NDJSON, validated and fast.
 
-    import lbfast
-    import lbfast.types as lb_types
+import lbfast
+import lbfast.types as lb_types
 
-    label = lb_types.Label(data={"global_key": "img-1"}, annotations=[...])
-    ndjson_bytes = lbfast.dumps([label])
+label = lb_types.Label(data={"global_key": "img-1"}, annotations=[...])
+ndjson_bytes = lbfast.dumps([label])
 """
 
 from lbfast import types

@@ -162,7 +162,7 @@ class MaskData(_Repr):
         self.global_key = global_key
 
     @classmethod
-    def from_2D_arr(cls, arr: Any, **kwargs: Any) -> MaskData:  # noqa: N802 - the SDK's name
+    def from_2D_arr(cls, arr: Any, **kwargs: Any) -> MaskData:
         """A mask from an (H, W) integer array with values 0..255."""
         import numpy as np
 

@@ -22,6 +22,10 @@ impl fmt::Display for Issue {
     }
 }
 
+/// How many problems a call lists; the rest are counted in one closing issue, so
+/// that millions of bad predictions cannot exhaust memory.
+pub const MAX_LISTED: usize = 1000;
+
 /// Collects issues for one item, tracking the current field path as a stack of
 /// segments so that callers never format paths eagerly on the happy path.
 #[derive(Debug, Default)]
@@ -29,6 +33,10 @@ pub struct Issues {
     row: usize,
     path: Vec<PathSeg>,
     found: Vec<Issue>,
+    /// Past this many issues, further ones are only counted.
+    limit: Option<usize>,
+    omitted: usize,
+    first_omitted_row: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -41,6 +49,25 @@ enum PathSeg {
 impl Issues {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Issues that keep the first `limit` problems and count the rest.
+    pub fn with_limit(limit: usize) -> Self {
+        Issues { limit: Some(limit), ..Self::default() }
+    }
+
+    /// Problems counted but not kept (see [`Issues::with_limit`]).
+    pub fn omitted(&self) -> usize {
+        self.omitted
+    }
+
+    fn is_full(&self) -> bool {
+        self.limit.is_some_and(|limit| self.found.len() >= limit)
+    }
+
+    fn omit(&mut self, row: usize) {
+        self.omitted += 1;
+        self.first_omitted_row = Some(self.first_omitted_row.map_or(row, |r| r.min(row)));
     }
 
     pub fn set_row(&mut self, row: usize) {
@@ -114,6 +141,10 @@ impl Issues {
 
     /// Records a problem at the current path.
     pub fn report(&mut self, message: impl Into<String>) {
+        if self.is_full() {
+            self.omit(self.row);
+            return;
+        }
         let path = self.current_path();
         self.found.push(Issue { row: self.row, path, message: message.into() });
     }
@@ -133,12 +164,49 @@ impl Issues {
         self.found.len()
     }
 
+    /// Adds the problems of `other` (kept and counted), within this one's limit.
     pub fn extend(&mut self, other: Issues) {
-        self.found.extend(other.found);
+        if let Some(row) = other.first_omitted_row {
+            self.omitted += other.omitted;
+            self.first_omitted_row = Some(self.first_omitted_row.map_or(row, |r| r.min(row)));
+        }
+        for issue in other.found {
+            if self.is_full() {
+                self.omit(issue.row);
+            } else {
+                self.found.push(issue);
+            }
+        }
     }
 
+    /// The problems kept, without the count of omitted ones; see [`Issues::into_report`].
     pub fn into_vec(self) -> Vec<Issue> {
         self.found
+    }
+
+    /// Every problem in row order, at most [`MAX_LISTED`] of them, followed by one
+    /// issue counting those left out, if any.
+    pub fn into_report(self) -> Vec<Issue> {
+        let Issues { mut found, mut omitted, mut first_omitted_row, .. } = self;
+        // Stable: problems of one row keep the order they were found in.
+        found.sort_by_key(|issue| issue.row);
+        if found.len() > MAX_LISTED {
+            let dropped = found.split_off(MAX_LISTED);
+            omitted += dropped.len();
+            let row = dropped[0].row;
+            first_omitted_row = Some(first_omitted_row.map_or(row, |r| r.min(row)));
+        }
+        if let (true, Some(row)) = (omitted > 0, first_omitted_row) {
+            found.push(Issue {
+                row,
+                path: String::new(),
+                message: format!(
+                    "{omitted} more problem{} from this row on are not listed (lbfast lists at most {MAX_LISTED})",
+                    if omitted == 1 { "" } else { "s" }
+                ),
+            });
+        }
+        found
     }
 
     pub fn as_slice(&self) -> &[Issue] {
@@ -156,6 +224,37 @@ fn push_key_text(out: &mut String, key: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_limit_keeps_the_first_problems_and_counts_the_rest() {
+        let mut chunk = Issues::with_limit(2);
+        for row in 0..5 {
+            chunk.set_row(row);
+            chunk.report("bad");
+        }
+        assert_eq!((chunk.len(), chunk.omitted()), (2, 3));
+        let mut all = Issues::new();
+        all.set_row(9);
+        all.report("late");
+        all.extend(chunk);
+        let report = all.into_report();
+        assert_eq!(report.iter().map(|i| i.row).collect::<Vec<_>>(), [0, 1, 9, 2]);
+        assert!(report[3].message.starts_with("3 more problems"), "{}", report[3].message);
+    }
+
+    #[test]
+    fn a_report_lists_at_most_max_listed() {
+        let mut issues = Issues::new();
+        for row in (0..MAX_LISTED + 10).rev() {
+            issues.set_row(row);
+            issues.report("bad");
+        }
+        let report = issues.into_report();
+        assert_eq!(report.len(), MAX_LISTED + 1);
+        assert_eq!(report[0].row, 0);
+        assert_eq!(report[MAX_LISTED].row, MAX_LISTED);
+        assert!(report[MAX_LISTED].message.starts_with("10 more problems"));
+    }
 
     #[test]
     fn paths_join_keys_with_dots_and_indices_with_brackets() {

@@ -4,10 +4,12 @@
 //! [`model::Annotation`]s, checked by [`validate`] and written by [`ndjson`].
 
 pub mod batch;
+pub mod colors;
 pub mod issues;
 pub mod json;
 pub mod mask;
 pub mod model;
 pub mod ndjson;
+pub mod rle;
 pub mod uuid;
 pub mod validate;

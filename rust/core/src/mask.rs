@@ -9,6 +9,7 @@
 
 use std::io::Cursor;
 
+use crate::colors::ColorCache;
 use crate::model::MaskColor;
 
 /// Decoded pixels, row-major, interleaved channels.
@@ -18,6 +19,8 @@ pub struct Image {
     pub height: u32,
     pub channels: u8,
     pub samples: Samples,
+    /// Its colours, once [`Image::color_index`] has been asked for them.
+    pub(crate) colors: ColorCache,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -39,13 +42,13 @@ impl Image {
     /// From a numpy-style `uint8` buffer of shape `(h, w)` (`channels == 1`) or `(h, w, c)`.
     pub fn from_u8(width: u32, height: u32, channels: u8, data: Vec<u8>) -> Result<Image, String> {
         check_len(width, height, channels, data.len())?;
-        Ok(Image { width, height, channels, samples: Samples::U8(data) })
+        Ok(Image { width, height, channels, samples: Samples::U8(data), colors: ColorCache::default() })
     }
 
     /// From a numpy-style `uint16` buffer of shape `(h, w)` or `(h, w, c)`.
     pub fn from_u16(width: u32, height: u32, channels: u8, data: Vec<u16>) -> Result<Image, String> {
         check_len(width, height, channels, data.len())?;
-        Ok(Image { width, height, channels, samples: Samples::U16(data) })
+        Ok(Image { width, height, channels, samples: Samples::U16(data), colors: ColorCache::default() })
     }
 
     /// `width * height`, as the length of a mask of this image.
@@ -248,7 +251,7 @@ fn pillow_samples(
         // The decoder rejects every other combination when it reads the header.
         (ct, d) => return Err(format!("corrupt PNG: colour type {ct:?} at depth {d:?}")),
     };
-    Ok(Image { width, height, channels, samples })
+    Ok(Image { width, height, channels, samples, colors: ColorCache::default() })
 }
 
 /// Unpacks rows of 1, 2 or 4-bit samples (most significant bits first, each row padded
@@ -300,6 +303,29 @@ pub fn binary_mask(image: &Image, color: MaskColor) -> (Vec<u8>, usize) {
     };
     let count = if hit { count_ones(&mask) } else { 0 };
     (mask, count)
+}
+
+/// Writes the 0/1 matches of `color` (as in [`binary_mask`]) for the pixels
+/// `start..start + out.len()` of `image` into `out`; pixels the samples do not reach
+/// are left as they are.
+pub fn match_pixels(image: &Image, color: MaskColor, start: usize, out: &mut [u8]) {
+    let rgb = match color {
+        MaskColor::Gray(c) => [c; 3],
+        MaskColor::Rgb(rgb) => rgb,
+    };
+    let c = usize::from(image.channels);
+    let span =
+        |len: usize| (start.saturating_mul(c).min(len), (start + out.len()).saturating_mul(c).min(len));
+    match &image.samples {
+        Samples::U8(data) => {
+            let (lo, hi) = span(data.len());
+            fill_mask_u8(&data[lo..hi], c, rgb, out);
+        }
+        Samples::U16(data) => {
+            let (lo, hi) = span(data.len());
+            fill_mask(&data[lo..hi], c, rgb, out);
+        }
+    }
 }
 
 /// Counting in its own pass keeps the matching loops pure maps, which vectorise;
@@ -816,9 +842,21 @@ mod tests {
         assert!(Image::from_u8(u32::MAX, u32::MAX, 255, vec![]).is_err());
         assert!(Image::from_u8(0, 5, 3, vec![]).is_ok());
         // Built by hand with too few samples: missing pixels just do not match.
-        let short = Image { width: 3, height: 1, channels: 3, samples: Samples::U8(vec![1; 4]) };
+        let short = Image {
+            width: 3,
+            height: 1,
+            channels: 3,
+            samples: Samples::U8(vec![1; 4]),
+            colors: ColorCache::default(),
+        };
         assert_eq!(binary_mask(&short, MaskColor::Gray(1)), (vec![1, 0, 0], 1));
-        let none = Image { width: 2, height: 1, channels: 0, samples: Samples::U8(vec![]) };
+        let none = Image {
+            width: 2,
+            height: 1,
+            channels: 0,
+            samples: Samples::U8(vec![]),
+            colors: ColorCache::default(),
+        };
         assert_eq!(binary_mask(&none, MaskColor::Gray(0)), (vec![0, 0], 0));
     }
 

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use crate::json::{push_f64, push_i64, push_str};
 use crate::model::{
     Annotation, AnnotationId, Answer, BBox, Body, Classification, ClassificationValue, DataRow, Feature,
-    Geometry, Mask, MaskColor, Metric, Object, Pt, Scores,
+    Geometry, Marks, Mask, MaskColor, Metric, Pt, Scores,
 };
 
 /// Top/left/height/width of a box; corners may come in any order.
@@ -30,17 +30,101 @@ pub fn needs_closing(points: &[Pt]) -> bool {
     }
 }
 
+/// A geometry borrowed from an annotation or from columns, so that either can be
+/// written by the same code without copying points.
+#[derive(Debug, Clone, Copy)]
+pub enum GeometryRef<'a> {
+    Point(Pt),
+    Bbox(BBox),
+    Line(&'a [Pt]),
+    Polygon(&'a [Pt]),
+    Mask(&'a Mask),
+}
+
+impl Geometry {
+    pub fn borrowed(&self) -> GeometryRef<'_> {
+        match self {
+            Geometry::Point(p) => GeometryRef::Point(*p),
+            Geometry::Bbox(b) => GeometryRef::Bbox(*b),
+            Geometry::Line(points) => GeometryRef::Line(points),
+            Geometry::Polygon(points) => GeometryRef::Polygon(points),
+            Geometry::Mask(m) => GeometryRef::Mask(m),
+        }
+    }
+}
+
+/// A part of a line that callers may render once and reuse across many lines:
+/// a data row (`{"globalKey":..}`) or a feature (`"name":..,` with its comma).
+pub trait Fragment {
+    fn write_json(&self, out: &mut Vec<u8>);
+}
+
+impl Fragment for DataRow {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        write_data_row(out, self);
+    }
+}
+
+impl Fragment for Feature {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        write_feature(out, self);
+    }
+}
+
+/// A fragment already rendered by [`Fragment::write_json`], copied as is.
+#[derive(Debug, Clone, Copy)]
+pub struct Rendered<'a>(pub &'a [u8]);
+
+impl Fragment for Rendered<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.0);
+    }
+}
+
+/// The parts of an object line, borrowed.
+pub struct ObjectLine<'a, D: Fragment + ?Sized, F: Fragment + ?Sized> {
+    pub uuid: &'a AnnotationId,
+    pub data_row: &'a D,
+    pub feature: &'a F,
+    pub scores: &'a Scores,
+    pub classifications: &'a [Classification],
+    pub geometry: GeometryRef<'a>,
+    pub marks: &'a Marks,
+}
+
+/// The parts of a top-level classification line, borrowed.
+pub struct ClassificationLine<'a, D: Fragment + ?Sized> {
+    pub uuid: &'a AnnotationId,
+    pub data_row: &'a D,
+    pub classification: &'a Classification,
+    pub marks: &'a Marks,
+}
+
 /// Appends one annotation as a JSON object followed by `\n`.
 pub fn write_line(out: &mut Vec<u8>, annotation: &Annotation) {
     match &annotation.body {
-        Body::Object(object) => write_object(out, annotation, object),
-        Body::Classification(c) => write_top_classification(out, annotation, c),
+        Body::Object(o) => write_object_line(
+            out,
+            &ObjectLine {
+                uuid: &annotation.uuid,
+                data_row: &annotation.data_row,
+                feature: &o.feature,
+                scores: &o.scores,
+                classifications: &o.classifications,
+                geometry: o.geometry.borrowed(),
+                marks: &annotation.marks,
+            },
+        ),
+        Body::Classification(c) => write_classification_line(
+            out,
+            &ClassificationLine {
+                uuid: &annotation.uuid,
+                data_row: &annotation.data_row,
+                classification: c,
+                marks: &annotation.marks,
+            },
+        ),
     }
-    if annotation.marks.benchmark_reference {
-        out.pop();
-        out.extend_from_slice(b",\"isBenchmarkReferenceLabel\":true}");
-    }
-    out.push(b'\n');
 }
 
 /// Appends every annotation, one line each.
@@ -50,22 +134,32 @@ pub fn write_all(out: &mut Vec<u8>, annotations: &[Annotation]) {
     }
 }
 
-fn write_object(out: &mut Vec<u8>, a: &Annotation, o: &Object) {
+/// Appends an object line: `{scores, uuid, dataRow, feature, classifications, geometry}\n`.
+pub fn write_object_line<D: Fragment + ?Sized, F: Fragment + ?Sized>(
+    out: &mut Vec<u8>,
+    line: &ObjectLine<'_, D, F>,
+) {
     out.push(b'{');
-    write_scores(out, &o.scores);
-    write_envelope(out, a);
+    write_scores(out, line.scores);
+    write_envelope(out, line.uuid, line.data_row);
     out.push(b',');
-    write_feature(out, &o.feature);
+    line.feature.write_json(out);
     out.extend_from_slice(b"\"classifications\":");
-    write_classifications(out, &o.classifications);
+    write_classifications(out, line.classifications);
     out.push(b',');
-    match &o.geometry {
-        Geometry::Point(p) => {
+    write_geometry(out, line.geometry);
+    out.push(b'}');
+    finish_line(out, line.marks);
+}
+
+fn write_geometry(out: &mut Vec<u8>, geometry: GeometryRef<'_>) {
+    match geometry {
+        GeometryRef::Point(p) => {
             out.extend_from_slice(b"\"point\":");
-            write_pt(out, p);
+            write_pt(out, &p);
         }
-        Geometry::Bbox(bbox) => {
-            let [top, left, height, width] = bbox_of(bbox);
+        GeometryRef::Bbox(bbox) => {
+            let [top, left, height, width] = bbox_of(&bbox);
             out.extend_from_slice(b"\"bbox\":{\"top\":");
             push_f64(out, top);
             out.extend_from_slice(b",\"left\":");
@@ -76,38 +170,48 @@ fn write_object(out: &mut Vec<u8>, a: &Annotation, o: &Object) {
             push_f64(out, width);
             out.push(b'}');
         }
-        Geometry::Line(points) => {
+        GeometryRef::Line(points) => {
             out.extend_from_slice(b"\"line\":");
             write_points(out, points, false);
         }
-        Geometry::Polygon(points) => {
+        GeometryRef::Polygon(points) => {
             out.extend_from_slice(b"\"polygon\":");
             write_points(out, points, needs_closing(points));
         }
-        Geometry::Mask(mask) => {
+        GeometryRef::Mask(mask) => {
             out.extend_from_slice(b"\"mask\":");
             write_mask(out, mask);
         }
     }
-    out.push(b'}');
 }
 
-fn write_top_classification(out: &mut Vec<u8>, a: &Annotation, c: &Classification) {
+/// Appends a top-level classification line:
+/// `{classification fields, uuid, dataRow, messageId?}\n`.
+pub fn write_classification_line<D: Fragment + ?Sized>(out: &mut Vec<u8>, line: &ClassificationLine<'_, D>) {
     out.push(b'{');
-    write_classification_fields(out, c);
+    write_classification_fields(out, line.classification);
     out.push(b',');
-    write_envelope(out, a);
-    if let Some(message_id) = &a.marks.message_id {
+    write_envelope(out, line.uuid, line.data_row);
+    if let Some(message_id) = &line.marks.message_id {
         out.extend_from_slice(b",\"messageId\":");
         push_str(out, message_id);
     }
     out.push(b'}');
+    finish_line(out, line.marks);
 }
 
-/// `"uuid":..,"dataRow":{..}` without a trailing comma.
-fn write_envelope(out: &mut Vec<u8>, a: &Annotation) {
-    out.extend_from_slice(b"\"uuid\":");
-    match &a.uuid {
+/// The benchmark mark (last key) and the newline.
+fn finish_line(out: &mut Vec<u8>, marks: &Marks) {
+    if marks.benchmark_reference {
+        out.pop();
+        out.extend_from_slice(b",\"isBenchmarkReferenceLabel\":true}");
+    }
+    out.push(b'\n');
+}
+
+/// Appends an annotation id as a JSON string.
+pub fn write_uuid(out: &mut Vec<u8>, uuid: &AnnotationId) {
+    match uuid {
         AnnotationId::Given(uuid) => push_str(out, uuid),
         AnnotationId::Random => {
             out.push(b'"');
@@ -120,11 +224,17 @@ fn write_envelope(out: &mut Vec<u8>, a: &Annotation) {
             out.push(b'"');
         }
     }
-    out.extend_from_slice(b",\"dataRow\":");
-    write_data_row(out, &a.data_row);
 }
 
-fn write_data_row(out: &mut Vec<u8>, data_row: &DataRow) {
+/// `"uuid":..,"dataRow":{..}` without a trailing comma.
+fn write_envelope<D: Fragment + ?Sized>(out: &mut Vec<u8>, uuid: &AnnotationId, data_row: &D) {
+    out.extend_from_slice(b"\"uuid\":");
+    write_uuid(out, uuid);
+    out.extend_from_slice(b",\"dataRow\":");
+    data_row.write_json(out);
+}
+
+pub fn write_data_row(out: &mut Vec<u8>, data_row: &DataRow) {
     // The validator guarantees exactly one of the two.
     match (&data_row.id, &data_row.global_key) {
         (Some(id), _) => {
@@ -141,7 +251,7 @@ fn write_data_row(out: &mut Vec<u8>, data_row: &DataRow) {
 }
 
 /// `"name":..,"schemaId":..,` (each when set), with a trailing comma.
-fn write_feature(out: &mut Vec<u8>, f: &Feature) {
+pub fn write_feature(out: &mut Vec<u8>, f: &Feature) {
     if let Some(name) = &f.name {
         out.extend_from_slice(b"\"name\":");
         push_str(out, name);

@@ -1,7 +1,10 @@
-//! Annotation ids: random version-4 UUIDs from a per-thread generator.
+//! Annotation ids: random version-4 UUIDs from a per-thread generator, and
+//! name-based version-5 UUIDs for deterministic ids.
 //!
 //! A fresh id per annotation is all the format needs (Labelbox echoes it back in
 //! import statuses); the OS is asked for entropy once per thread, not per id.
+//! Deterministic ids (RFC 4122 version 5: SHA-1 of a namespace and a name) make a
+//! re-run of the same job write identical bytes.
 
 use std::cell::RefCell;
 
@@ -20,6 +23,51 @@ fn seeded_rng() -> fastrand::Rng {
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// lbfast's namespace for deterministic annotation ids:
+/// `60ddfc2e-b6a6-5f02-b9a8-47a8c67af0b9`, which is itself
+/// `uuid.uuid5(uuid.NAMESPACE_DNS, "annotation-ids.lbfast")`.
+pub const LBFAST_NAMESPACE: [u8; 16] =
+    [0x60, 0xdd, 0xfc, 0x2e, 0xb6, 0xa6, 0x5f, 0x02, 0xb9, 0xa8, 0x47, 0xa8, 0xc6, 0x7a, 0xf0, 0xb9];
+
+/// The version-5 UUID of `name` in `namespace` (what Python's `uuid.uuid5` computes).
+pub fn v5(namespace: &[u8; 16], name: &[u8]) -> [u8; 16] {
+    let mut hasher = sha1_smol::Sha1::new();
+    hasher.update(namespace);
+    hasher.update(name);
+    v5_from(hasher)
+}
+
+/// A SHA-1 state that has absorbed a namespace: cloning it is cheaper than hashing
+/// the namespace again for every id of a batch.
+#[derive(Clone)]
+pub struct V5Hasher(sha1_smol::Sha1);
+
+impl V5Hasher {
+    pub fn new(namespace: &[u8; 16]) -> Self {
+        let mut hasher = sha1_smol::Sha1::new();
+        hasher.update(namespace);
+        V5Hasher(hasher)
+    }
+
+    /// The version-5 UUID of the concatenation of `parts`.
+    pub fn uuid(&self, parts: &[&[u8]]) -> [u8; 16] {
+        let mut hasher = self.0.clone();
+        for part in parts {
+            hasher.update(part);
+        }
+        v5_from(hasher)
+    }
+}
+
+fn v5_from(hasher: sha1_smol::Sha1) -> [u8; 16] {
+    let digest = hasher.digest().bytes();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    bytes[6] = (bytes[6] & 0x0f) | 0x50; // version 5
+    bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
+    bytes
+}
 
 /// Appends a random UUIDv4 in its 36-character hyphenated form.
 pub fn push_v4(out: &mut Vec<u8>) {
@@ -57,6 +105,23 @@ pub fn push_hyphenated(out: &mut Vec<u8>, bytes: &[u8; 16]) {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    fn text(bytes: &[u8; 16]) -> String {
+        let mut out = Vec::new();
+        push_hyphenated(&mut out, bytes);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn v5_matches_python_uuid5() {
+        // uuid.uuid5(uuid.NAMESPACE_DNS, "python.org") in the Python documentation.
+        let dns =
+            [0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8];
+        assert_eq!(text(&v5(&dns, b"python.org")), "886313e1-3b8a-5372-9b90-0c9aee199e5d");
+        assert_eq!(v5(&dns, b"annotation-ids.lbfast"), LBFAST_NAMESPACE);
+        let split = V5Hasher::new(&dns).uuid(&[b"python", b".", b"org"]);
+        assert_eq!(text(&split), "886313e1-3b8a-5372-9b90-0c9aee199e5d");
+    }
 
     #[test]
     fn v4_has_version_and_variant_bits_and_does_not_repeat() {

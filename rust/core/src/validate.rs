@@ -229,15 +229,14 @@ fn check_mask(m: &mut Mask, style: Style, options: &Options, issues: &mut Issues
 /// The binary PNG of the pixels of `image` that equal `color`. A colour that does not
 /// occur is an error: an empty mask is never what the caller meant.
 fn threshold(image: &Arc<mask::Image>, color: MaskColor) -> Result<Vec<u8>, String> {
-    let (bits, count) = mask::binary_mask(image, color);
-    if count == 0 {
+    let Some(bits) = crate::colors::instance_bits(image, color) else {
         return Err(format!(
             "colour {} does not occur in the {}x{} mask",
             show_color(&color),
             image.width,
             image.height
         ));
-    }
+    };
     mask::encode_binary_png(image.width, image.height, &bits)
 }
 

@@ -202,7 +202,9 @@ pub fn color_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Optio
 /// that a composite shared by many annotations is decoded once.
 #[derive(Default)]
 pub struct ImageCache {
-    images: HashMap<usize, Result<Arc<Image>, String>>,
+    /// Each entry holds a reference to its key object, so that the address cannot be
+    /// reused by another object (as it would be when Labels come from a generator).
+    images: HashMap<usize, (Py<PyAny>, Result<Arc<Image>, String>)>,
 }
 
 impl ImageCache {
@@ -212,11 +214,11 @@ impl ImageCache {
         decode: impl FnOnce() -> PyResult<Result<Image, String>>,
     ) -> PyResult<Result<Arc<Image>, String>> {
         let id = key.as_ptr() as usize;
-        if let Some(found) = self.images.get(&id) {
+        if let Some((_, found)) = self.images.get(&id) {
             return Ok(found.clone());
         }
         let decoded = decode()?.map(Arc::new);
-        self.images.insert(id, decoded.clone());
+        self.images.insert(id, (key.clone().unbind(), decoded.clone()));
         Ok(decoded)
     }
 }

@@ -1,0 +1,512 @@
+//! Colour discovery in one pass, and the binary mask of each colour from it.
+//!
+//! A composite mask holds many instances, one colour each. Thresholding it once per
+//! colour (what the SDK does) reads the whole image N times. Here one scan finds every
+//! distinct colour with its pixel count and bounding box; each instance's mask is then
+//! matched inside its box only, and a colour that does not occur is known without
+//! reading the image again.
+//!
+//! Colours follow [`crate::mask::binary_mask`]: a gray (1- or 2-channel) pixel `v` is
+//! the colour `(v, v, v)`, and only the first three channels of RGB(A) count.
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::sync::{Arc, OnceLock};
+
+use crate::mask::{binary_mask, match_pixels, Image, Samples};
+use crate::model::MaskColor;
+
+/// One distinct colour of an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColorStat {
+    /// `(r, g, b)`; `(v, v, v)` for gray images.
+    pub rgb: [u16; 3],
+    /// Number of pixels of this colour.
+    pub count: u64,
+    /// Inclusive bounding box of those pixels: `[x0, y0, x1, y1]`.
+    pub bbox: [u32; 4],
+}
+
+/// Every distinct colour of an image, sorted by `(r, g, b)` (as `np.unique` sorts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColorIndex {
+    pub width: u32,
+    pub height: u32,
+    /// Whether the image is gray (1 or 2 channels), so its colours are single values.
+    pub gray: bool,
+    pub colors: Vec<ColorStat>,
+}
+
+impl ColorIndex {
+    /// The statistics of `color`, if any pixel has it.
+    pub fn find(&self, color: MaskColor) -> Option<&ColorStat> {
+        let rgb = rgb_of(color)?;
+        self.colors.binary_search_by(|c| c.rgb.cmp(&rgb)).ok().map(|i| &self.colors[i])
+    }
+
+    /// An index built from statistics known by other means (an instance-id map scanned
+    /// while it was remapped); `colors` need not be sorted.
+    pub fn from_stats(width: u32, height: u32, gray: bool, mut colors: Vec<ColorStat>) -> ColorIndex {
+        colors.sort_unstable_by_key(|c| c.rgb);
+        ColorIndex { width, height, gray, colors }
+    }
+}
+
+/// The colour as `(r, g, b)` samples; `None` if no sample can hold it.
+fn rgb_of(color: MaskColor) -> Option<[u16; 3]> {
+    let rgb = match color {
+        MaskColor::Gray(v) => [v; 3],
+        MaskColor::Rgb(rgb) => rgb,
+    };
+    let [r, g, b] = rgb.map(|c| u16::try_from(c).ok());
+    Some([r?, g?, b?])
+}
+
+/// A lazily computed [`ColorIndex`] kept with its image, so that every annotation
+/// sharing the image uses one scan. Equality and clones ignore it (it is a cache).
+#[derive(Debug, Default)]
+pub struct ColorCache(OnceLock<ColorIndex>);
+
+impl Clone for ColorCache {
+    fn clone(&self) -> Self {
+        ColorCache::default()
+    }
+}
+
+impl PartialEq for ColorCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl ColorCache {
+    pub fn get(&self) -> Option<&ColorIndex> {
+        self.0.get()
+    }
+    pub fn get_or_init(&self, f: impl FnOnce() -> ColorIndex) -> &ColorIndex {
+        self.0.get_or_init(f)
+    }
+    /// Stores an index computed elsewhere; ignored if one is already there.
+    pub fn set(&self, index: ColorIndex) {
+        let _ = self.0.set(index);
+    }
+}
+
+impl Image {
+    /// Every colour of the image, computed on first use and kept.
+    pub fn color_index(&self) -> &ColorIndex {
+        self.colors.get_or_init(|| index_image(self))
+    }
+}
+
+/// Scans `image` once for its colours. See [`index_u8`].
+pub fn index_image(image: &Image) -> ColorIndex {
+    match &image.samples {
+        Samples::U8(data) => index_u8(image.width, image.height, image.channels, data),
+        Samples::U16(data) => index_u16(image.width, image.height, image.channels, data),
+    }
+}
+
+/// Scans row-major interleaved `u8` samples (`channels` per pixel) once. Pixels past
+/// the end of a short buffer are not counted; 0 channels gives no colours.
+pub fn index_u8(width: u32, height: u32, channels: u8, data: &[u8]) -> ColorIndex {
+    let (w, h, c) = (width as usize, height as usize, usize::from(channels));
+    let mut table = Table::new();
+    match c {
+        0 => {}
+        1 => scan(w, h, data.len(), &mut table, |i| u64::from(data[i])),
+        2 => scan(w, h, data.len() / 2, &mut table, |i| u64::from(data[2 * i])),
+        3 => {
+            // Every pixel but the last is read as a little-endian u32 with the next
+            // pixel's first byte masked off (one load instead of three).
+            let n = data.len() / 3;
+            scan(w, h, n, &mut table, |i| {
+                if i + 1 < n {
+                    let b = &data[3 * i..3 * i + 4];
+                    u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) & 0x00FF_FFFF)
+                } else {
+                    pack8(&data[3 * i..3 * i + 3])
+                }
+            })
+        }
+        4 => scan(w, h, data.len() / 4, &mut table, |i| {
+            let b = &data[4 * i..4 * i + 4];
+            u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) & 0x00FF_FFFF)
+        }),
+        _ => scan(w, h, data.len() / c, &mut table, |i| pack8(&data[c * i..c * i + 3])),
+    }
+    let gray = c <= 2;
+    let unpack = |key: u64| -> [u16; 3] {
+        if gray {
+            [key as u16; 3]
+        } else {
+            [key as u16 & 0xFF, (key >> 8) as u16 & 0xFF, (key >> 16) as u16 & 0xFF]
+        }
+    };
+    ColorIndex::from_stats(width, height, gray, table.into_stats(unpack))
+}
+
+/// Like [`index_u8`] for `u16` samples (16-bit gray PNGs keep their raw values).
+pub fn index_u16(width: u32, height: u32, channels: u8, data: &[u16]) -> ColorIndex {
+    let (w, h, c) = (width as usize, height as usize, usize::from(channels));
+    let mut table = Table::new();
+    match c {
+        0 => {}
+        1 => scan(w, h, data.len(), &mut table, |i| u64::from(data[i])),
+        2 => scan(w, h, data.len() / 2, &mut table, |i| u64::from(data[2 * i])),
+        _ => scan(w, h, data.len() / c, &mut table, |i| {
+            let px = &data[c * i..c * i + 3];
+            u64::from(px[0]) | u64::from(px[1]) << 16 | u64::from(px[2]) << 32
+        }),
+    }
+    let gray = c <= 2;
+    let unpack = |key: u64| -> [u16; 3] {
+        if gray {
+            [key as u16; 3]
+        } else {
+            [key as u16, (key >> 16) as u16, (key >> 32) as u16]
+        }
+    };
+    ColorIndex::from_stats(width, height, gray, table.into_stats(unpack))
+}
+
+fn pack8(px: &[u8]) -> u64 {
+    u64::from(px[0]) | u64::from(px[1]) << 8 | u64::from(px[2]) << 16
+}
+
+/// Walks the first `available` pixels row by row in runs of equal keys: the table is
+/// touched once per run, not once per pixel, and masks are mostly long runs.
+#[inline(always)]
+fn scan(w: usize, h: usize, available: usize, table: &mut Table, key: impl Fn(usize) -> u64) {
+    let pixels = (w * h).min(available);
+    if w == 0 {
+        return;
+    }
+    for y in 0..h {
+        let row = y * w;
+        if row >= pixels {
+            break;
+        }
+        let end = (row + w).min(pixels);
+        let mut i = row;
+        while i < end {
+            let k = key(i);
+            let start = i;
+            i += 1;
+            while i < end && key(i) == k {
+                i += 1;
+            }
+            table.add(k, (start - row) as u32, (i - 1 - row) as u32, y as u32, (i - start) as u64);
+        }
+    }
+}
+
+/// Open addressing with linear probing, keyed by the packed colour (< 2^48, so
+/// `u64::MAX` marks an empty slot). Grown to keep the load under one half.
+struct Table {
+    keys: Vec<u64>,
+    stats: Vec<Slot>,
+    len: usize,
+    shift: u32,
+    /// A random multiplier so that adversarial images cannot force collisions.
+    seed: u64,
+    /// The key and slot of the previous run: the row above usually repeats it.
+    last: (u64, usize),
+}
+
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    count: u64,
+    x0: u32,
+    y0: u32,
+    x1: u32,
+    y1: u32,
+}
+
+const EMPTY: u64 = u64::MAX;
+
+impl Table {
+    fn new() -> Table {
+        let seed = RandomState::new().hash_one(0x6c62_6661_7374u64) | 1;
+        let mut table =
+            Table { keys: Vec::new(), stats: Vec::new(), len: 0, shift: 0, seed, last: (EMPTY, 0) };
+        table.resize(64);
+        table
+    }
+
+    fn resize(&mut self, capacity: usize) {
+        let old_keys = std::mem::replace(&mut self.keys, vec![EMPTY; capacity]);
+        let old_stats = std::mem::replace(&mut self.stats, vec![Slot::default(); capacity]);
+        self.shift = 64 - capacity.trailing_zeros();
+        for (key, stat) in old_keys.into_iter().zip(old_stats) {
+            if key != EMPTY {
+                let slot = self.probe(key);
+                self.keys[slot] = key;
+                self.stats[slot] = stat;
+            }
+        }
+        self.last = (EMPTY, 0);
+    }
+
+    /// The slot holding `key`, or the empty slot where it belongs.
+    #[inline]
+    fn probe(&self, key: u64) -> usize {
+        let mask = self.keys.len() - 1;
+        let mut slot = (key.wrapping_mul(self.seed) >> self.shift) as usize;
+        loop {
+            let k = self.keys[slot];
+            if k == key || k == EMPTY {
+                return slot;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, key: u64, x0: u32, x1: u32, y: u32, n: u64) {
+        let slot = if self.last.0 == key {
+            self.last.1
+        } else {
+            let mut slot = self.probe(key);
+            if self.keys[slot] == EMPTY {
+                if 2 * (self.len + 1) > self.keys.len() {
+                    self.resize(2 * self.keys.len());
+                    slot = self.probe(key);
+                }
+                self.keys[slot] = key;
+                self.stats[slot] = Slot { count: 0, x0, y0: y, x1, y1: y };
+                self.len += 1;
+            }
+            self.last = (key, slot);
+            slot
+        };
+        let s = &mut self.stats[slot];
+        s.count += n;
+        s.x0 = s.x0.min(x0);
+        s.x1 = s.x1.max(x1);
+        s.y1 = y; // rows are scanned in order
+    }
+
+    fn into_stats(self, unpack: impl Fn(u64) -> [u16; 3]) -> Vec<ColorStat> {
+        self.keys
+            .iter()
+            .zip(&self.stats)
+            .filter(|(&k, _)| k != EMPTY)
+            .map(|(&k, s)| ColorStat { rgb: unpack(k), count: s.count, bbox: [s.x0, s.y0, s.x1, s.y1] })
+            .collect()
+    }
+}
+
+/// The 0/1 mask of the pixels of `image` equal to `color`, or `None` if there are
+/// none. An image shared by several annotations (a composite) is indexed once and
+/// each colour matched inside its bounding box; an image used once is matched
+/// directly, which is cheaper than indexing it.
+pub fn instance_bits(image: &Arc<Image>, color: MaskColor) -> Option<Vec<u8>> {
+    let index = match image.colors.get() {
+        Some(index) => Some(index),
+        None if Arc::strong_count(image) > 1 => Some(image.color_index()),
+        None => None,
+    };
+    match index {
+        Some(index) => index.find(color).map(|stat| bits_in_box(image, color, stat.bbox)),
+        None => {
+            let (bits, count) = binary_mask(image, color);
+            (count > 0).then_some(bits)
+        }
+    }
+}
+
+/// The 0/1 mask of `color`, matched only inside `bbox` (zero elsewhere).
+pub fn bits_in_box(image: &Image, color: MaskColor, bbox: [u32; 4]) -> Vec<u8> {
+    let w = image.width as usize;
+    let mut bits = vec![0u8; image.pixel_count()];
+    let [x0, y0, x1, y1] = bbox.map(|v| v as usize);
+    if x1 >= w || x0 > x1 || y0 > y1 || y1 >= image.height as usize {
+        return bits;
+    }
+    for y in y0..=y1 {
+        let start = y * w + x0;
+        match_pixels(image, color, start, &mut bits[start..=y * w + x1]);
+    }
+    bits
+}
+
+/// Count and inclusive bounding box `[x0, y0, x1, y1]` of the nonzero bytes of a
+/// row-major `width x height` mask, or `None` when none is set. Rows without any set
+/// byte are skipped 32 bytes at a time.
+pub fn mask_extent(mask: &[u8], width: usize, height: usize) -> Option<(u64, [u32; 4])> {
+    if width == 0 {
+        return None;
+    }
+    let mut count = 0u64;
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    for (y, row) in mask.chunks_exact(width).take(height).enumerate() {
+        let Some(first) = row.iter().position(|&v| v != 0) else {
+            continue;
+        };
+        let last = row.iter().rposition(|&v| v != 0).unwrap_or(first);
+        count += row[first..=last].iter().map(|&v| u64::from(v != 0)).sum::<u64>();
+        x0 = x0.min(first);
+        x1 = x1.max(last);
+        y0 = y0.min(y);
+        y1 = y;
+    }
+    (count > 0).then(|| (count, [x0 as u32, y0 as u32, x1 as u32, y1 as u32]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(image: &Image) -> Vec<ColorStat> {
+        let (w, h) = (image.width as usize, image.height as usize);
+        let c = usize::from(image.channels);
+        let mut map: std::collections::BTreeMap<[u16; 3], ColorStat> = Default::default();
+        for y in 0..h {
+            for x in 0..w {
+                let i = y * w + x;
+                let rgb = match &image.samples {
+                    Samples::U8(d) if c <= 2 => [u16::from(d[c * i]); 3],
+                    Samples::U8(d) => [d[c * i], d[c * i + 1], d[c * i + 2]].map(u16::from),
+                    Samples::U16(d) if c <= 2 => [d[c * i]; 3],
+                    Samples::U16(d) => [d[c * i], d[c * i + 1], d[c * i + 2]],
+                };
+                let (x, y) = (x as u32, y as u32);
+                let e = map.entry(rgb).or_insert(ColorStat { rgb, count: 0, bbox: [x, y, x, y] });
+                e.count += 1;
+                e.bbox = [e.bbox[0].min(x), e.bbox[1].min(y), e.bbox[2].max(x), e.bbox[3].max(y)];
+            }
+        }
+        map.into_values().collect()
+    }
+
+    fn random_image(rng: &mut fastrand::Rng, w: u32, h: u32, c: u8, palette: usize) -> Image {
+        let colours: Vec<Vec<u8>> = (0..palette).map(|_| (0..c).map(|_| rng.u8(..)).collect()).collect();
+        let mut data = Vec::new();
+        let mut current = 0;
+        for _ in 0..w * h {
+            if rng.u8(..) < 40 {
+                current = rng.usize(..palette);
+            }
+            data.extend(&colours[current]);
+        }
+        Image::from_u8(w, h, c, data).unwrap()
+    }
+
+    #[test]
+    fn finds_every_colour_with_count_and_box() {
+        let mut rng = fastrand::Rng::with_seed(5);
+        for c in [1u8, 2, 3, 4, 5] {
+            for (w, h) in [(1, 1), (1, 9), (9, 1), (13, 7), (64, 33)] {
+                for palette in [1, 3, 40, 300] {
+                    let image = random_image(&mut rng, w, h, c, palette);
+                    let index = index_image(&image);
+                    assert_eq!(index.colors, naive(&image), "{c} channels {w}x{h}");
+                    assert_eq!(index.gray, c <= 2);
+                    let total: u64 = index.colors.iter().map(|s| s.count).sum();
+                    assert_eq!(total, u64::from(w * h));
+                }
+            }
+        }
+        for c in [1u8, 2, 3] {
+            let data: Vec<u16> = (0..20 * 3 * u32::from(c)).map(|i| (i / 5 * 2111 % 1000) as u16).collect();
+            let image = Image::from_u16(20, 3, c, data).unwrap();
+            assert_eq!(index_image(&image).colors, naive(&image));
+        }
+    }
+
+    #[test]
+    fn every_pixel_a_new_colour_grows_the_table() {
+        let data: Vec<u8> = (0..70_000u32).flat_map(|i| [i as u8, (i >> 8) as u8, (i >> 16) as u8]).collect();
+        let image = Image::from_u8(350, 200, 3, data).unwrap();
+        let index = index_image(&image);
+        assert_eq!(index.colors.len(), 70_000);
+        assert_eq!(index.colors, naive(&image));
+    }
+
+    #[test]
+    fn find_follows_the_sdk_colour_semantics() {
+        let gray = Image::from_u8(3, 1, 1, vec![0, 7, 7]).unwrap();
+        let index = index_image(&gray);
+        assert_eq!(index.find(MaskColor::Gray(7)).map(|s| s.count), Some(2));
+        assert_eq!(index.find(MaskColor::Rgb([7, 7, 7])).map(|s| s.bbox), Some([1, 0, 2, 0]));
+        assert!(index.find(MaskColor::Rgb([7, 7, 8])).is_none());
+        assert!(index.find(MaskColor::Gray(-1)).is_none());
+        assert!(index.find(MaskColor::Gray(7 + 65536)).is_none());
+        let rgb = Image::from_u8(2, 1, 3, vec![5, 5, 5, 1, 2, 3]).unwrap();
+        let index = index_image(&rgb);
+        assert!(index.find(MaskColor::Gray(5)).is_some());
+        assert!(index.find(MaskColor::Rgb([1, 2, 3])).is_some());
+        assert!(index.find(MaskColor::Rgb([3, 2, 1])).is_none());
+    }
+
+    #[test]
+    fn instance_bits_equal_binary_mask_shared_or_not() {
+        let mut rng = fastrand::Rng::with_seed(8);
+        for c in [1u8, 3, 4] {
+            let image = Arc::new(random_image(&mut rng, 31, 17, c, 6));
+            let shared = Arc::new((*image).clone());
+            let _other_user = shared.clone();
+            for stat in index_image(&image).colors {
+                let color = MaskColor::Rgb(stat.rgb.map(i64::from));
+                let (expected, count) = binary_mask(&image, color);
+                assert_eq!(count as u64, stat.count);
+                assert_eq!(instance_bits(&image, color), Some(expected.clone()));
+                assert_eq!(instance_bits(&shared, color), Some(expected));
+            }
+            assert!(shared.colors.get().is_some(), "a shared image is indexed");
+            assert!(image.colors.get().is_none(), "an image used once is not");
+            assert_eq!(instance_bits(&shared, MaskColor::Rgb([1, 2, 256])), None);
+            assert_eq!(instance_bits(&image, MaskColor::Rgb([1, 2, 256])), None);
+        }
+    }
+
+    #[test]
+    fn extent_of_a_mask() {
+        assert_eq!(mask_extent(&[0; 6], 3, 2), None);
+        assert_eq!(mask_extent(&[0, 1, 0, 0, 0, 2], 3, 2), Some((2, [1, 0, 2, 1])));
+        assert_eq!(mask_extent(&[1], 1, 1), Some((1, [0, 0, 0, 0])));
+        assert_eq!(mask_extent(&[], 0, 0), None);
+    }
+
+    /// `cargo test -p lbfast-core --release --lib colors::tests::timing -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn timing() {
+        use std::time::Instant;
+        let (w, h) = (1920u32, 1080u32);
+        let mut rng = fastrand::Rng::with_seed(1);
+        let mut rgb = vec![0u8; (w * h * 3) as usize];
+        for k in 0..20u8 {
+            let (cx, cy, r) = (rng.i64(0..1920), rng.i64(0..1080), rng.i64(20..200));
+            for y in (cy - r).max(0)..(cy + r).min(1080) {
+                for x in (cx - r).max(0)..(cx + r).min(1920) {
+                    if (x - cx).pow(2) + (y - cy).pow(2) <= r * r {
+                        let i = (y * 1920 + x) as usize * 3;
+                        rgb[i..i + 3].copy_from_slice(&[10 * k + 5, 255 - k, k]);
+                    }
+                }
+            }
+        }
+        let image = Image::from_u8(w, h, 3, rgb).unwrap();
+        let t = Instant::now();
+        let runs = 20;
+        let mut n = 0;
+        for _ in 0..runs {
+            n += index_image(&image).colors.len();
+        }
+        println!(
+            "index 1920x1080 RGB: {:.3} ms ({} colours)",
+            t.elapsed().as_secs_f64() * 1e3 / runs as f64,
+            n / runs
+        );
+        let index = index_image(&image);
+        let t = Instant::now();
+        for stat in &index.colors {
+            let color = MaskColor::Rgb(stat.rgb.map(i64::from));
+            n += bits_in_box(&image, color, stat.bbox).len();
+        }
+        println!("bits_in_box, all colours: {:.3} ms", t.elapsed().as_secs_f64() * 1e3);
+        assert!(n > 0);
+    }
+}
