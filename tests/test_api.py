@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import json
 import threading
 import uuid
@@ -104,6 +105,9 @@ def test_dump_to_a_path_is_atomic_and_to_a_file_object_writes_the_bytes(tmp_path
     target = tmp_path / "preds.ndjson"
     written = lbfast.dump([a_label()], target)
     assert written == target.stat().st_size
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
     assert [p.name for p in tmp_path.iterdir()] == ["preds.ndjson"]
     buffer = io.BytesIO()
     lbfast.dump([a_label(extra={"uuid": "x"})], buffer)

@@ -38,11 +38,19 @@ def dump(items: Iterable[Item], path_or_file: Union[str, os.PathLike[str], IO[by
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        # mkstemp makes the file private; give it the permissions a plain open() would.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         os.unlink(tmp)
         raise
     return len(data)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def serialize(labels: Iterable[Item]) -> Iterator[dict[str, Any]]:
@@ -55,5 +63,11 @@ class NDJsonConverter:
     """Drop-in for ``labelbox.data.serialization.NDJsonConverter``."""
 
     @staticmethod
-    def serialize(labels: Iterable[Item]) -> Iterator[dict[str, Any]]:
+    def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def serialize(labels: Iterable[Item]) -> Iterator[dict[str, Any]]:
         return serialize(labels)
