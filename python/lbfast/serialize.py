@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Union
@@ -33,24 +33,22 @@ def dump(items: Iterable[Item], path_or_file: Union[str, os.PathLike[str], IO[by
     if hasattr(path_or_file, "write"):
         path_or_file.write(data)  # type: ignore[union-attr]
         return len(data)
-    target = Path(os.fspath(path_or_file))  # type: ignore[arg-type]
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        # mkstemp makes the file private; give it the permissions a plain open() would.
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomically(Path(os.fspath(path_or_file)), data)  # type: ignore[arg-type]
     return len(data)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def write_atomically(target: Path, data: bytes) -> None:
+    """Writes ``data`` to a unique temporary name beside ``target``, then renames it."""
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    # Mode 0o666 lets the umask decide the permissions, as a plain open() would.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def serialize(labels: Iterable[Item]) -> Iterator[dict[str, Any]]:
@@ -63,11 +61,5 @@ class NDJsonConverter:
     """Drop-in for ``labelbox.data.serialization.NDJsonConverter``."""
 
     @staticmethod
-    def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def serialize(labels: Iterable[Item]) -> Iterator[dict[str, Any]]:
+    def serialize(labels: Iterable[Item]) -> Iterator[dict[str, Any]]:
         return serialize(labels)
