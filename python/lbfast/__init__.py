@@ -7,7 +7,7 @@ label = lb_types.Label(data={"global_key": "img-1"}, annotations=[...])
 ndjson_bytes = lbfast.dumps([label])
 """
 
-from lbfast import types
+from lbfast import masks, types
 from lbfast._core import __version__
 from lbfast.errors import ErrorDetail, ValidationError
 from lbfast.serialize import NDJsonConverter, dump, dumps, serialize
@@ -19,6 +19,7 @@ __all__ = [
     "__version__",
     "dump",
     "dumps",
+    "masks",
     "serialize",
     "types",
 ]

@@ -7,20 +7,22 @@ import os
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, Union
+from typing import IO, Any, Optional, Union
 
 from lbfast import _core
 
 Item = Any  # a lbfast.types.Label or an NDJSON-shaped dict
 
 
-def dumps(items: Iterable[Item]) -> bytes:
+def dumps(items: Iterable[Item], *, max_mask_pixels: Optional[int] = None) -> bytes:
     """Validates ``items`` (Labels and/or NDJSON-shaped dicts) and returns NDJSON.
 
     One line per annotation, each ending in a newline. Raises
     ``lbfast.ValidationError`` listing every problem, and writes nothing then.
+    ``max_mask_pixels`` caps the width x height of a PNG mask that will be decoded
+    (default 2**28), against decompression bombs.
     """
-    return _core.dumps(items)
+    return _core.dumps(items, max_mask_pixels=max_mask_pixels)
 
 
 def dump(items: Iterable[Item], path_or_file: Union[str, os.PathLike[str], IO[bytes]]) -> int:

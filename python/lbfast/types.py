@@ -191,6 +191,18 @@ class MaskData(_Repr):
             return ("png", Path(self.file_path).read_bytes())
         raise ValueError("MaskData has no pixels: set `url`, `file_path`, `im_bytes` or `arr`")
 
+    def _local_pixels(self) -> Optional[tuple[str, Any]]:
+        """Pixels given beside a URL (checked locally for the colour), or None."""
+        if self.url is None:
+            return None
+        if self.im_bytes is not None:
+            return ("png", self.im_bytes)
+        if self.arr is not None:
+            return ("array", self.arr)
+        if self.file_path is not None:
+            return ("png", Path(self.file_path).read_bytes())
+        return None
+
 
 def _check_mask_array(arr: Any) -> Any:
     import numpy as np
@@ -395,9 +407,12 @@ class GenericDataRowData(_Repr):
 
 
 class Label(_Repr):
-    """The predictions of one data row: ``data={"global_key": ...}`` or ``{"uid": ...}``."""
+    """The predictions of one data row: ``data={"global_key": ...}`` or ``{"uid": ...}``.
 
-    __slots__ = ("annotations", "data", "extra", "is_benchmark_reference")
+    ``image_size=(width, height)`` (lbfast only) makes a mask of any other size an error.
+    """
+
+    __slots__ = ("annotations", "data", "extra", "image_size", "is_benchmark_reference")
 
     def __init__(
         self,
@@ -405,6 +420,7 @@ class Label(_Repr):
         annotations: Optional[list[Union[ObjectAnnotation, ClassificationAnnotation]]] = None,
         extra: Optional[dict[str, Any]] = None,
         is_benchmark_reference: bool = False,
+        image_size: Optional[tuple[int, int]] = None,
     ) -> None:
         if annotations is None:
             annotations = []
@@ -414,3 +430,4 @@ class Label(_Repr):
         self.annotations = annotations
         self.extra = extra
         self.is_benchmark_reference = is_benchmark_reference
+        self.image_size = image_size

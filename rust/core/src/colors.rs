@@ -97,6 +97,12 @@ impl Image {
     pub fn color_index(&self) -> &ColorIndex {
         self.colors.get_or_init(|| index_image(self))
     }
+
+    /// Keeps an index measured while the image was built (ignored if one is already
+    /// kept). It must describe this image: masks are matched only inside its boxes.
+    pub fn remember_colors(&self, index: ColorIndex) {
+        self.colors.set(index);
+    }
 }
 
 /// Scans `image` once for its colours. See [`index_u8`].
@@ -351,7 +357,7 @@ pub fn mask_extent(mask: &[u8], width: usize, height: usize) -> Option<(u64, [u3
         y0 = y0.min(y);
         y1 = y;
     }
-    (count > 0).then(|| (count, [x0 as u32, y0 as u32, x1 as u32, y1 as u32]))
+    (count > 0).then_some((count, [x0 as u32, y0 as u32, x1 as u32, y1 as u32]))
 }
 
 #[cfg(test)]

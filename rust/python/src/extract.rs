@@ -224,8 +224,8 @@ impl ImageCache {
 }
 
 /// PNG bytes to pixels, without holding the GIL while decoding.
-pub fn decode_png(py: Python<'_>, bytes: &[u8]) -> Result<Image, String> {
-    py.detach(|| mask::decode_png(bytes, mask::DEFAULT_MAX_PIXELS))
+pub fn decode_png(py: Python<'_>, bytes: &[u8], max_pixels: u64) -> Result<Image, String> {
+    py.detach(|| mask::decode_png(bytes, max_pixels))
 }
 
 /// A `uint8` numpy array of shape (H, W) or (H, W, C) to pixels.

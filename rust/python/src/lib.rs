@@ -7,6 +7,7 @@ mod errors;
 mod extract;
 mod lower_dicts;
 mod lower_typed;
+mod masks;
 
 use lbfast_core::batch::Batch;
 use lbfast_core::validate::Options;
@@ -17,8 +18,10 @@ use crate::errors::{guarded, validation_error};
 use crate::lower_typed::TypedLowering;
 
 /// Lowers Labels and NDJSON-shaped dicts, in order; item `i` is row `i` in errors.
-fn lower<'py>(py: Python<'py>, items: &Bound<'py, PyAny>) -> PyResult<Batch> {
+fn lower<'py>(py: Python<'py>, items: &Bound<'py, PyAny>, options: &Options) -> PyResult<Batch> {
     let mut lowering = TypedLowering::new(py)?;
+    lowering.max_mask_pixels = options.max_mask_pixels;
+    let mask_items = masks::MaskItems::new(py)?;
     let iter = items.try_iter().map_err(|_| {
         pyo3::exceptions::PyTypeError::new_err("expected an iterable of Labels or NDJSON-shaped dicts")
     })?;
@@ -26,7 +29,7 @@ fn lower<'py>(py: Python<'py>, items: &Bound<'py, PyAny>) -> PyResult<Batch> {
         let item = item?;
         if item.is_instance_of::<PyDict>() {
             lower_dicts::lower_dict(&mut lowering.batch, row, &item)?;
-        } else {
+        } else if !mask_items.lower(&mut lowering.batch, row, &item)? {
             lowering.label(row, &item)?;
         }
     }
@@ -42,13 +45,13 @@ fn dumps<'py>(
     items: &Bound<'py, PyAny>,
     max_mask_pixels: Option<u64>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let batch = lower(py, items);
-    extract::forget_texts();
-    let batch = batch?;
     let mut options = Options::default();
     if let Some(limit) = max_mask_pixels {
         options.max_mask_pixels = limit;
     }
+    let batch = lower(py, items, &options);
+    extract::forget_texts();
+    let batch = batch?;
     let written = py.detach(|| guarded(|| batch.into_ndjson(&options)))?;
     match written {
         Ok(bytes) => Ok(PyBytes::new(py, &bytes)),
@@ -59,6 +62,7 @@ fn dumps<'py>(
 #[pymodule(gil_used = false)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dumps, m)?)?;
+    masks::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -35,6 +35,10 @@ pub struct TypedLowering<'py> {
     /// The classes of `lbfast.types` with their `_lbkind`, so that the common case
     /// is a pointer comparison rather than an attribute lookup.
     kinds: Vec<(*mut pyo3::ffi::PyTypeObject, i64)>,
+    /// Largest PNG (width × height) that will be decoded.
+    pub max_mask_pixels: u64,
+    /// The current Label's `image_size` (width, height), which its masks must have.
+    image_size: Option<(i64, i64)>,
 }
 
 impl<'py> TypedLowering<'py> {
@@ -57,7 +61,14 @@ impl<'py> TypedLowering<'py> {
             let kind = class.getattr(intern!(py, "_lbkind"))?.extract::<i64>()?;
             kinds.push((class.as_ptr().cast::<pyo3::ffi::PyTypeObject>(), kind));
         }
-        Ok(TypedLowering { py, batch: Batch::new(), images: ImageCache::default(), kinds })
+        Ok(TypedLowering {
+            py,
+            batch: Batch::new(),
+            images: ImageCache::default(),
+            kinds,
+            max_mask_pixels: lbfast_core::mask::DEFAULT_MAX_PIXELS,
+            image_size: None,
+        })
     }
 
     /// The `_lbkind` of a value's class, 0 for anything that is not one of ours.
@@ -85,6 +96,7 @@ impl<'py> TypedLowering<'py> {
         issues.push_key("annotations");
         let items = sequence(&annotations, issues, "a list of annotations")?;
         issues.pop();
+        self.image_size = crate::masks::label_image_size(label, &mut self.batch.issues)?;
         let benchmark_reference = match label.getattr_opt(intern!(py, "is_benchmark_reference"))? {
             Some(flag) => flag.is_truthy()?,
             None => false,
@@ -259,20 +271,50 @@ impl<'py> TypedLowering<'py> {
             self.batch.issues.push_key("url");
             let uri = string_of(&payload, &mut self.batch.issues);
             self.batch.issues.pop();
+            // Pixels given beside the URL are checked here: Labelbox would only find
+            // an absent colour after the upload.
+            let local = match data.getattr_opt(intern!(py, "_local_pixels"))? {
+                Some(method) => method.call0()?,
+                None => py.None().into_bound(py),
+            };
+            if !local.is_none() {
+                let (kind, payload): (String, Bound<'py, PyAny>) = local.extract()?;
+                let problem = match self.pixels(data, &kind, &payload)? {
+                    Ok(image) => crate::masks::check_local_pixels(py, &image, color, self.image_size),
+                    Err(reason) => Some(reason),
+                };
+                if let Some(reason) = problem {
+                    return Ok(Mask::Invalid(reason));
+                }
+            }
             return Ok(Mask::Url { uri: uri?, color });
         }
-        let decoded = self.images.get_or_decode(data, || match kind.as_str() {
+        Ok(match self.pixels(data, &kind, &payload)? {
+            Ok(image) => match crate::masks::size_mismatch(&image, self.image_size) {
+                Some(reason) => Mask::Invalid(reason),
+                None => Mask::Pixels { image, color },
+            },
+            Err(reason) => Mask::Invalid(reason),
+        })
+    }
+
+    /// The decoded pixels of a `MaskData` (decoded once per object and call).
+    fn pixels(
+        &mut self,
+        data: &Bound<'py, PyAny>,
+        kind: &str,
+        payload: &Bound<'py, PyAny>,
+    ) -> PyResult<Result<std::sync::Arc<lbfast_core::mask::Image>, String>> {
+        let py = self.py;
+        let max_pixels = self.max_mask_pixels;
+        self.images.get_or_decode(data, || match kind {
             "png" => {
                 let bytes = payload
                     .cast::<PyBytes>()
-                    .map_err(|_| type_error(&self.batch.issues, "PNG bytes", &payload))?;
-                Ok(decode_png(py, bytes.as_bytes()))
+                    .map_err(|_| type_error(&self.batch.issues, "PNG bytes", payload))?;
+                Ok(decode_png(py, bytes.as_bytes(), max_pixels))
             }
-            _ => image_of_array(&payload),
-        })?;
-        Ok(match decoded {
-            Ok(image) => Mask::Pixels { image, color },
-            Err(reason) => Mask::Invalid(reason),
+            _ => image_of_array(payload),
         })
     }
 
