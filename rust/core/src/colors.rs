@@ -337,27 +337,54 @@ pub fn bits_in_box(image: &Image, color: MaskColor, bbox: [u32; 4]) -> Vec<u8> {
     bits
 }
 
-/// Count and inclusive bounding box `[x0, y0, x1, y1]` of the nonzero bytes of a
-/// row-major `width x height` mask, or `None` when none is set. Rows without any set
-/// byte are skipped 32 bytes at a time.
-pub fn mask_extent(mask: &[u8], width: usize, height: usize) -> Option<(u64, [u32; 4])> {
+/// Inclusive bounding box `[x0, y0, x1, y1]` of the nonzero bytes of a row-major
+/// `width x height` mask, or `None` when none is set. Rows are read 8 bytes at a time.
+pub fn mask_extent(mask: &[u8], width: usize, height: usize) -> Option<[u32; 4]> {
     if width == 0 {
         return None;
     }
-    let mut count = 0u64;
     let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
     for (y, row) in mask.chunks_exact(width).take(height).enumerate() {
-        let Some(first) = row.iter().position(|&v| v != 0) else {
+        let Some(first) = first_set(row) else {
             continue;
         };
-        let last = row.iter().rposition(|&v| v != 0).unwrap_or(first);
-        count += row[first..=last].iter().map(|&v| u64::from(v != 0)).sum::<u64>();
+        let last = last_set(row).unwrap_or(first);
         x0 = x0.min(first);
         x1 = x1.max(last);
         y0 = y0.min(y);
         y1 = y;
     }
-    (count > 0).then_some((count, [x0 as u32, y0 as u32, x1 as u32, y1 as u32]))
+    (x0 != usize::MAX).then_some([x0 as u32, y0 as u32, x1 as u32, y1 as u32])
+}
+
+fn word(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(bytes.try_into().unwrap_or([0; 8]))
+}
+
+/// Index of the first nonzero byte.
+fn first_set(row: &[u8]) -> Option<usize> {
+    let words = row.chunks_exact(8);
+    let tail = words.remainder();
+    for (i, w) in words.enumerate() {
+        let w = word(w);
+        if w != 0 {
+            return Some(8 * i + (w.trailing_zeros() / 8) as usize);
+        }
+    }
+    tail.iter().position(|&v| v != 0).map(|p| row.len() - tail.len() + p)
+}
+
+/// Index of the last nonzero byte.
+fn last_set(row: &[u8]) -> Option<usize> {
+    let words = row.rchunks_exact(8);
+    let head = words.remainder();
+    for (i, w) in words.enumerate() {
+        let w = word(w);
+        if w != 0 {
+            return Some(row.len() - 8 * (i + 1) + 7 - (w.leading_zeros() / 8) as usize);
+        }
+    }
+    head.iter().rposition(|&v| v != 0)
 }
 
 #[cfg(test)]
@@ -470,9 +497,32 @@ mod tests {
     #[test]
     fn extent_of_a_mask() {
         assert_eq!(mask_extent(&[0; 6], 3, 2), None);
-        assert_eq!(mask_extent(&[0, 1, 0, 0, 0, 2], 3, 2), Some((2, [1, 0, 2, 1])));
-        assert_eq!(mask_extent(&[1], 1, 1), Some((1, [0, 0, 0, 0])));
+        assert_eq!(mask_extent(&[0, 1, 0, 0, 0, 2], 3, 2), Some([1, 0, 2, 1]));
+        assert_eq!(mask_extent(&[1], 1, 1), Some([0, 0, 0, 0]));
         assert_eq!(mask_extent(&[], 0, 0), None);
+        let mut rng = fastrand::Rng::with_seed(4);
+        for w in [1usize, 7, 8, 9, 16, 17, 40] {
+            for _ in 0..50 {
+                let h = rng.usize(1..5);
+                let mask: Vec<u8> =
+                    (0..w * h).map(|_| if rng.u8(..) < 20 { rng.u8(1..) } else { 0 }).collect();
+                let set: Vec<(usize, usize)> = (0..h)
+                    .flat_map(|y| (0..w).map(move |x| (x, y)))
+                    .filter(|&(x, y)| mask[y * w + x] != 0)
+                    .collect();
+                let expected = (!set.is_empty()).then(|| {
+                    let xs = set.iter().map(|p| p.0 as u32);
+                    let ys = set.iter().map(|p| p.1 as u32);
+                    [
+                        xs.clone().min().unwrap(),
+                        ys.clone().min().unwrap(),
+                        xs.max().unwrap(),
+                        ys.max().unwrap(),
+                    ]
+                });
+                assert_eq!(mask_extent(&mask, w, h), expected, "{mask:?} {w}");
+            }
+        }
     }
 
     /// `cargo test -p lbfast-core --release --lib colors::tests::timing -- --ignored --nocapture`

@@ -246,7 +246,11 @@ pub fn image_of_array(array: &Bound<'_, PyAny>) -> PyResult<Result<Image, String
     let (Ok(w), Ok(h), Ok(c)) = (u32::try_from(width), u32::try_from(height), u8::try_from(channels)) else {
         return Ok(Err(format!("mask array is too large: {shape:?}")));
     };
-    // as_array() honours strides, so a non-contiguous view is copied correctly.
-    let data: Vec<u8> = array.as_array().iter().copied().collect();
+    // A C-ordered array is one memcpy; as_array() honours the strides of anything else
+    // (element by element, about 20 times slower on a 1080p mask).
+    let data: Vec<u8> = match array.as_slice() {
+        Ok(slice) if array.is_c_contiguous() => slice.to_vec(),
+        _ => array.as_array().iter().copied().collect(),
+    };
     Ok(Image::from_u8(w, h, c, data))
 }

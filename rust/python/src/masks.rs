@@ -376,7 +376,7 @@ fn type_error_at(issues: &mut Issues, key: &'static str, expected: &str, value: 
 /// A mask instance: its 0/1 pixels, count and inclusive box `[x0, y0, x1, y1]`.
 struct Instance {
     bits: Vec<u8>,
-    extent: Option<(u64, [u32; 4])>,
+    extent: Option<[u32; 4]>,
 }
 
 /// Normalises a mask plane to 0/1 and measures it.
@@ -570,7 +570,7 @@ fn lower_instance_masks(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) 
         if let (Some(sizes), Some(r)) = (&sizes, data_row) {
             ok &= at_index(issues, "masks", i, |is| check_size(Some(sizes[r]), w, h, is));
         }
-        let Some((_, bbox)) = instance.extent else {
+        let Some(bbox) = instance.extent else {
             if !skip_empty {
                 at_index(issues, "masks", i, |is| {
                     is.report("mask is empty (no pixel set); pass skip_empty=True to leave such masks out")

@@ -1,0 +1,210 @@
+//! The checks the fuzz targets run on arbitrary bytes. Each must never panic, hang or
+//! allocate without bound, and its results must agree with a slower reference.
+
+use lbfast_core::colors::{self, bits_in_box};
+use lbfast_core::mask::{self, binary_mask, check_png, decode_png, encode_binary_png, Image};
+use lbfast_core::model::MaskColor;
+use lbfast_core::rle;
+
+/// Small enough that a fuzzer's claimed sizes cannot exhaust memory.
+const MAX_PIXELS: u64 = 1 << 22;
+
+/// PNG decoding, colour extraction and thresholding of whatever decodes.
+pub fn png_decode(data: &[u8]) {
+    let decoded = decode_png(data, MAX_PIXELS);
+    let checked = check_png(data, MAX_PIXELS);
+    match &decoded {
+        Ok(image) => {
+            // Anything decode accepts, the streaming check accepts with the same size.
+            assert_eq!(checked, Ok((image.width, image.height)));
+            check_image(image);
+        }
+        // Both read every byte up to IEND the same way, so they fail alike.
+        Err(reason) => assert_eq!(checked.as_ref().err(), Some(reason)),
+    }
+}
+
+/// Colour extraction of raw bytes taken as an image: the first byte picks the channel
+/// count and width.
+pub fn colors(data: &[u8]) {
+    let Some((&head, body)) = data.split_first() else {
+        return;
+    };
+    let channels = head % 5 + 1;
+    let width = u32::from(head / 5 % 16) + 1;
+    let c = usize::from(channels);
+    let pixels = body.len() / c;
+    let height = (pixels as u32) / width;
+    let used = (width * height) as usize * c;
+    let Ok(image) = Image::from_u8(width, height, channels, body[..used].to_vec()) else {
+        return;
+    };
+    check_image(&image);
+    // A buffer shorter than the size says is counted as far as it goes.
+    let short = colors::index_u8(width, height + 1, channels, &body[..used]);
+    assert_eq!(short.colors, colors::index_image(&image).colors);
+}
+
+fn check_image(image: &Image) {
+    let index = colors::index_image(image);
+    let total: u64 = index.colors.iter().map(|s| s.count).sum();
+    let expected_total = if image.channels == 0 { 0 } else { image.pixel_count() as u64 };
+    assert_eq!(total, expected_total);
+    assert!(index.colors.windows(2).all(|w| w[0].rgb < w[1].rgb), "sorted and distinct");
+    for stat in index.colors.iter().take(4) {
+        let color = MaskColor::Rgb(stat.rgb.map(i64::from));
+        let (full, count) = binary_mask(image, color);
+        assert_eq!(count as u64, stat.count);
+        assert_eq!(bits_in_box(image, color, stat.bbox), full, "the box holds every pixel of the colour");
+        let png = encode_binary_png(image.width, image.height, &full).expect("encodable");
+        let back = decode_png(&png, u64::MAX).expect("our PNG decodes");
+        assert_eq!(back.samples, mask::Samples::U8(full));
+    }
+}
+
+/// COCO RLE strings and masks: parsing never panics, and what parses round-trips.
+pub fn rle(data: &[u8]) {
+    let Some((&head, body)) = data.split_first() else {
+        return;
+    };
+    if let Ok(counts) = rle::from_string(body) {
+        assert_eq!(rle::from_string(rle::to_string(&counts).as_bytes()), Ok(counts.clone()));
+        let total: u64 = counts.iter().map(|&c| u64::from(c)).sum();
+        let height = usize::from(head % 16) + 1;
+        if total > 0 && total <= 1 << 20 && total.is_multiple_of(height as u64) {
+            let width = total as usize / height;
+            let mask = rle::decode(&counts, height, width).expect("counts add up");
+            let again = rle::encode(&mask, height, width).expect("size matches");
+            assert_eq!(rle::decode(&again, height, width).expect("canonical"), mask);
+            assert_eq!(rle::area(&counts), mask.iter().map(|&v| u64::from(v)).sum::<u64>());
+        }
+    }
+    // The bytes as a mask.
+    let width = usize::from(head % 32) + 1;
+    let height = body.len() / width;
+    let mask = &body[..width * height];
+    let counts = rle::encode(mask, height, width).expect("size matches");
+    let bits: Vec<u8> = mask.iter().map(|&v| u8::from(v != 0)).collect();
+    assert_eq!(rle::decode(&counts, height, width).expect("counts add up"), bits);
+    let column_major: Vec<u8> =
+        (0..width).flat_map(|x| (0..height).map(move |y| (x, y))).map(|(x, y)| mask[y * width + x]).collect();
+    assert_eq!(rle::encode_column_major(&column_major, height, width).expect("size matches"), counts);
+}
+
+#[cfg(test)]
+mod tests {
+    //! The targets as a seeded random/mutation loop on stable: valid PNGs of every
+    //! colour type and depth, then bit flips, truncations, insertions and chunk-length
+    //! edits of them. `LBFAST_FUZZ_ITERS` sets the number of mutants (default 20000).
+
+    use super::*;
+
+    fn iterations() -> usize {
+        std::env::var("LBFAST_FUZZ_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000)
+    }
+
+    fn seeds(rng: &mut fastrand::Rng) -> Vec<Vec<u8>> {
+        use png::{BitDepth as D, ColorType as C};
+        let mut out = Vec::new();
+        let kinds = [
+            (C::Grayscale, D::One),
+            (C::Grayscale, D::Two),
+            (C::Grayscale, D::Four),
+            (C::Grayscale, D::Eight),
+            (C::Grayscale, D::Sixteen),
+            (C::GrayscaleAlpha, D::Eight),
+            (C::GrayscaleAlpha, D::Sixteen),
+            (C::Rgb, D::Eight),
+            (C::Rgb, D::Sixteen),
+            (C::Rgba, D::Eight),
+            (C::Rgba, D::Sixteen),
+            (C::Indexed, D::One),
+            (C::Indexed, D::Four),
+            (C::Indexed, D::Eight),
+        ];
+        for (color, depth) in kinds {
+            for (w, h) in [(1u32, 1u32), (7, 3), (33, 17)] {
+                let bits = color.samples() * depth as usize;
+                let row = (w as usize * bits).div_ceil(8);
+                let data: Vec<u8> = (0..row * h as usize).map(|_| rng.u8(..) & rng.u8(..)).collect();
+                let mut png = Vec::new();
+                let mut enc = png::Encoder::new(&mut png, w, h);
+                enc.set_color(color);
+                enc.set_depth(depth);
+                if color == C::Indexed {
+                    enc.set_palette((0..768).map(|i| i as u8).collect::<Vec<u8>>());
+                }
+                let mut writer = enc.write_header().unwrap();
+                writer.write_image_data(&data).unwrap();
+                writer.finish().unwrap();
+                out.push(png);
+            }
+        }
+        out
+    }
+
+    fn mutate(rng: &mut fastrand::Rng, seed: &[u8]) -> Vec<u8> {
+        let mut m = seed.to_vec();
+        for _ in 0..rng.usize(1..4) {
+            if m.is_empty() {
+                break;
+            }
+            match rng.u8(0..6) {
+                0 => {
+                    let i = rng.usize(..m.len());
+                    m[i] ^= 1 << rng.u8(0..8);
+                }
+                1 => m.truncate(rng.usize(..m.len())),
+                2 => {
+                    let i = rng.usize(..=m.len());
+                    m.insert(i, rng.u8(..));
+                }
+                3 => {
+                    let i = rng.usize(..m.len());
+                    m[i] = rng.u8(..);
+                }
+                4 if m.len() >= 24 => {
+                    // The IHDR width/height: big claims, zero sizes.
+                    let at = 16 + 4 * rng.usize(0..2);
+                    let v: u32 = [0, 1, 65_535, 1 << 20, u32::MAX][rng.usize(0..5)];
+                    m[at..at + 4].copy_from_slice(&v.to_be_bytes());
+                }
+                _ => {
+                    let i = rng.usize(..m.len());
+                    m.remove(i);
+                }
+            }
+        }
+        m
+    }
+
+    #[test]
+    fn png_decode_survives_mutants() {
+        let mut rng = fastrand::Rng::with_seed(0x6c62);
+        let seeds = seeds(&mut rng);
+        for s in &seeds {
+            png_decode(s);
+            assert!(decode_png(s, MAX_PIXELS).is_ok());
+        }
+        for _ in 0..iterations() {
+            let seed = &seeds[rng.usize(..seeds.len())];
+            png_decode(&mutate(&mut rng, seed));
+        }
+    }
+
+    #[test]
+    fn colors_and_rle_survive_random_bytes() {
+        let mut rng = fastrand::Rng::with_seed(0x726c);
+        for _ in 0..iterations() {
+            let len = rng.usize(0..300);
+            let sparse = rng.bool();
+            let data: Vec<u8> = (0..len).map(|_| if sparse { rng.u8(..) % 3 } else { rng.u8(..) }).collect();
+            colors(&data);
+            rle(&data);
+            // RLE text: digits of the alphabet, mostly.
+            let text: Vec<u8> =
+                std::iter::once(rng.u8(..)).chain((0..len % 40).map(|_| rng.u8(47..113))).collect();
+            rle(&text);
+        }
+    }
+}
