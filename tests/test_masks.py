@@ -544,3 +544,17 @@ def test_decoding_our_png_gives_back_the_mask(stack: np.ndarray) -> None:
     for line, mask in zip(lines, kept):
         np.testing.assert_array_equal(png_pixels(line), mask)
         assert json.loads(json.dumps(line)) == line
+
+
+def test_instance_masks_from_coco_rle() -> None:
+    stack = random_stack(3, 16, 24, seed=11)
+    rles = rle_encode(stack)
+    item = InstanceMasks.from_rle(rles, data_rows="a", class_ids=[0, 1, 0], features=["x", "y"])
+    lines = lbfast_lines([item])
+    assert [line["name"] for line in lines] == ["x", "y", "x"]
+    for line, mask in zip(lines, stack):
+        np.testing.assert_array_equal(png_pixels(line), mask)
+    with pytest.raises(ValueError, match="one size"):
+        InstanceMasks.from_rle(
+            [rles[0], rle_encode(np.ones((2, 2), bool))], data_rows="a", features="x"
+        )

@@ -127,6 +127,12 @@ class InstanceMasks:
         self.skip_empty = skip_empty
         self.data_row_kind = data_row_kind
 
+    @classmethod
+    def from_rle(cls, rles: Sequence[Mapping[str, Any]], **kwargs: Any) -> InstanceMasks:
+        """Instances from COCO RLEs of one image size (for example the ``segmentation``
+        of a COCO results file); the other arguments are as for the constructor."""
+        return cls(rle_to_mask_stack(rles), **kwargs)
+
     def __len__(self) -> int:
         return int(self.masks.shape[0]) if self.masks.ndim == 3 else 0
 
