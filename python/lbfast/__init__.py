@@ -10,11 +10,31 @@ ndjson_bytes = lbfast.dumps([label])
 from lbfast import masks, types
 from lbfast._core import __version__
 from lbfast.errors import ErrorDetail, ValidationError
+from lbfast.ontology import (
+    Classification,
+    MediaType,
+    Ontology,
+    OntologyBuilder,
+    OntologyWarning,
+    Option,
+    Report,
+    Tool,
+    validate,
+    validate_files,
+)
 from lbfast.serialize import NDJsonConverter, dump, dumps, serialize
 
 __all__ = [
+    "Classification",
     "ErrorDetail",
+    "MediaType",
     "NDJsonConverter",
+    "Ontology",
+    "OntologyBuilder",
+    "OntologyWarning",
+    "Option",
+    "Report",
+    "Tool",
     "ValidationError",
     "__version__",
     "dump",
@@ -22,4 +42,6 @@ __all__ = [
     "masks",
     "serialize",
     "types",
+    "validate",
+    "validate_files",
 ]

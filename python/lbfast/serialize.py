@@ -14,15 +14,37 @@ from lbfast import _core
 Item = Any  # a lbfast.types.Label or an NDJSON-shaped dict
 
 
-def dumps(items: Iterable[Item], *, max_mask_pixels: Optional[int] = None) -> bytes:
+def dumps(
+    items: Iterable[Item],
+    *,
+    max_mask_pixels: Optional[int] = None,
+    ontology: Any = None,
+    resolve_schema_ids: bool = False,
+    required: bool = True,
+) -> bytes:
     """Validates ``items`` (Labels and/or NDJSON-shaped dicts) and returns NDJSON.
 
     One line per annotation, each ending in a newline. Raises
     ``lbfast.ValidationError`` listing every problem, and writes nothing then.
     ``max_mask_pixels`` caps the width x height of a PNG mask that will be decoded
     (default 2**28), against decompression bombs.
+
+    With ``ontology`` (see ``lbfast.ontology``) the predictions are also checked
+    against it, and ``resolve_schema_ids=True`` writes each feature's ``schemaId``
+    from it; ``required=False`` skips the required-classification checks.
     """
-    return _core.dumps(items, max_mask_pixels=max_mask_pixels)
+    index = None
+    if ontology is not None:
+        from lbfast.ontology import ontology_index
+
+        index = ontology_index(ontology, resolve_schema_ids=resolve_schema_ids)
+    return _core.dumps(
+        items,
+        max_mask_pixels=max_mask_pixels,
+        ontology=index,
+        resolve_schema_ids=resolve_schema_ids,
+        required=required,
+    )
 
 
 def dump(items: Iterable[Item], path_or_file: Union[str, os.PathLike[str], IO[bytes]]) -> int:

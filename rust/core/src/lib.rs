@@ -10,6 +10,7 @@ pub mod json;
 pub mod mask;
 pub mod model;
 pub mod ndjson;
+pub mod ontology;
 pub mod rle;
 pub mod uuid;
 pub mod validate;

@@ -8,6 +8,7 @@ mod extract;
 mod lower_dicts;
 mod lower_typed;
 mod masks;
+mod ontology;
 
 use lbfast_core::batch::Batch;
 use lbfast_core::validate::Options;
@@ -39,11 +40,14 @@ fn lower<'py>(py: Python<'py>, items: &Bound<'py, PyAny>, options: &Options) -> 
 /// Validates and writes `items` (Labels and/or NDJSON-shaped dicts) as NDJSON bytes,
 /// one line per annotation, each ending in `\n`.
 #[pyfunction]
-#[pyo3(signature = (items, /, *, max_mask_pixels = None))]
+#[pyo3(signature = (items, /, *, max_mask_pixels = None, ontology = None, resolve_schema_ids = false, required = true))]
 fn dumps<'py>(
     py: Python<'py>,
     items: &Bound<'py, PyAny>,
     max_mask_pixels: Option<u64>,
+    ontology: Option<PyRef<'py, ontology::OntologyIndex>>,
+    resolve_schema_ids: bool,
+    required: bool,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let mut options = Options::default();
     if let Some(limit) = max_mask_pixels {
@@ -51,9 +55,14 @@ fn dumps<'py>(
     }
     let batch = lower(py, items, &options);
     extract::forget_texts();
-    let batch = batch?;
+    let mut batch = batch?;
+    // Against an ontology: amend (normalise, resolve), and report its problems too.
+    let ontology_errors = match &ontology {
+        Some(onto) => ontology::check_batch(py, onto, &mut batch, resolve_schema_ids, required)?,
+        None => Vec::new(),
+    };
     let written = py.detach(|| guarded(|| batch.into_ndjson(&options)))?;
-    match written {
+    match ontology::merge(written, ontology_errors) {
         Ok(bytes) => Ok(PyBytes::new(py, &bytes)),
         Err(issues) => Err(validation_error(py, issues)),
     }
@@ -63,6 +72,7 @@ fn dumps<'py>(
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dumps, m)?)?;
     masks::register(m)?;
+    ontology::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -1,0 +1,1164 @@
+//! Predictions checked against an ontology, offline.
+//!
+//! An [`Ontology`] is built once from a plain description ([`OntologySpec`]: tools,
+//! global classifications, options, nested to any depth) into an index of every
+//! feature by name and by feature schema id, scope by scope. A [`Checker`] then walks
+//! [`Annotation`]s and reports what Labelbox would refuse after the upload: unknown
+//! features, a geometry the tool cannot draw, an answer of the wrong shape, an
+//! answer that is not an option of its question, a classification nested where the
+//! ontology does not nest it, a missing required classification, and a name and a
+//! schema id that name different features. Each problem is an [`Issue`] (row, path,
+//! message) with a [`Kind`] and, where one is obvious, a suggestion.
+//!
+//! The checker can also change what will be written: it resolves names to schema ids
+//! when asked, and turns a single answer object given to a checklist question into a
+//! one-element list (with a warning), since the ontology says the question is a
+//! checklist.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::batch::Located;
+use crate::issues::{Issue, Issues, MAX_LISTED};
+use crate::model::{
+    Answer, Body, Classification, ClassificationValue, DataRow, Feature, Geometry, Object, Text,
+};
+use crate::validate::Style;
+
+// --- The ontology as described --------------------------------------------------------
+
+/// What every feature has: the name predictions use (an option's `value`), and the
+/// ids Labelbox assigned when the ontology was created.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeatureSpec {
+    pub name: String,
+    /// The feature schema id, which a prediction's `schemaId` refers to.
+    pub schema_id: Option<String>,
+    /// The schema node id (the feature's place in this ontology); only used to
+    /// recognise it when given by mistake as a `schemaId`.
+    pub node_id: Option<String>,
+    pub required: bool,
+    pub archived: bool,
+}
+
+impl FeatureSpec {
+    pub fn named(name: impl Into<String>) -> Self {
+        FeatureSpec { name: name.into(), ..Self::default() }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ToolSpec {
+    /// The ontology's tool type: `rectangle`, `polygon`, `raster-segmentation`, ...
+    pub kind: String,
+    pub feature: FeatureSpec,
+    pub classifications: Vec<QuestionSpec>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QuestionSpec {
+    /// `radio`, `checklist`, `text`, ...
+    pub kind: String,
+    pub feature: FeatureSpec,
+    pub options: Vec<OptionSpec>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OptionSpec {
+    /// `feature.name` is the option's `value`, which answers use as their name.
+    pub feature: FeatureSpec,
+    pub classifications: Vec<QuestionSpec>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OntologySpec {
+    pub tools: Vec<ToolSpec>,
+    pub classifications: Vec<QuestionSpec>,
+}
+
+// --- The index ----------------------------------------------------------------------
+
+/// A tool type, as far as image predictions are concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolKind {
+    Rectangle,
+    Polygon,
+    Point,
+    Line,
+    RasterSegmentation,
+    /// The legacy segmentation tool; masks are its predictions too.
+    Superpixel,
+    /// Any other tool (`named-entity`, `edge`, ...): no image geometry fits it.
+    Other(String),
+}
+
+impl ToolKind {
+    pub fn parse(kind: &str) -> Self {
+        match kind {
+            "rectangle" => ToolKind::Rectangle,
+            "polygon" => ToolKind::Polygon,
+            "point" => ToolKind::Point,
+            "line" => ToolKind::Line,
+            "raster-segmentation" => ToolKind::RasterSegmentation,
+            "superpixel" => ToolKind::Superpixel,
+            other => ToolKind::Other(other.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            ToolKind::Rectangle => "rectangle",
+            ToolKind::Polygon => "polygon",
+            ToolKind::Point => "point",
+            ToolKind::Line => "line",
+            ToolKind::RasterSegmentation => "raster-segmentation",
+            ToolKind::Superpixel => "superpixel",
+            ToolKind::Other(kind) => kind,
+        }
+    }
+
+    /// The geometry this tool draws, as named in predictions.
+    fn takes(&self) -> Option<&'static str> {
+        match self {
+            ToolKind::Rectangle => Some("a bbox"),
+            ToolKind::Polygon => Some("a polygon"),
+            ToolKind::Point => Some("a point"),
+            ToolKind::Line => Some("a line"),
+            ToolKind::RasterSegmentation | ToolKind::Superpixel => Some("a mask"),
+            ToolKind::Other(_) => None,
+        }
+    }
+
+    pub fn accepts(&self, geometry: &Geometry) -> bool {
+        matches!(
+            (self, geometry),
+            (ToolKind::Rectangle, Geometry::Bbox(_))
+                | (ToolKind::Polygon, Geometry::Polygon(_))
+                | (ToolKind::Point, Geometry::Point(_))
+                | (ToolKind::Line, Geometry::Line(_))
+                | (ToolKind::RasterSegmentation | ToolKind::Superpixel, Geometry::Mask(_))
+        )
+    }
+
+    /// The tool kind that draws `geometry`.
+    fn of_geometry(geometry: &Geometry) -> ToolKind {
+        match geometry {
+            Geometry::Bbox(_) => ToolKind::Rectangle,
+            Geometry::Polygon(_) => ToolKind::Polygon,
+            Geometry::Point(_) => ToolKind::Point,
+            Geometry::Line(_) => ToolKind::Line,
+            Geometry::Mask(_) => ToolKind::RasterSegmentation,
+        }
+    }
+}
+
+fn geometry_noun(geometry: &Geometry) -> &'static str {
+    match geometry {
+        Geometry::Bbox(_) => "a bbox",
+        Geometry::Polygon(_) => "a polygon",
+        Geometry::Point(_) => "a point",
+        Geometry::Line(_) => "a line",
+        Geometry::Mask(_) => "a mask",
+    }
+}
+
+fn geometry_key(geometry: &Geometry) -> &'static str {
+    match geometry {
+        Geometry::Bbox(_) => "bbox",
+        Geometry::Polygon(_) => "polygon",
+        Geometry::Point(_) => "point",
+        Geometry::Line(_) => "line",
+        Geometry::Mask(_) => "mask",
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuestionKind {
+    Radio,
+    Checklist,
+    Text,
+    /// `group`, prompt/response types, ...: nothing in an image prediction answers them.
+    Other(String),
+}
+
+impl QuestionKind {
+    pub fn parse(kind: &str) -> Self {
+        match kind {
+            "radio" => QuestionKind::Radio,
+            "checklist" => QuestionKind::Checklist,
+            "text" => QuestionKind::Text,
+            other => QuestionKind::Other(other.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            QuestionKind::Radio => "radio",
+            QuestionKind::Checklist => "checklist",
+            QuestionKind::Text => "text",
+            QuestionKind::Other(kind) => kind,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Role {
+    Tool(ToolKind),
+    Question(QuestionKind),
+    Answer,
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    role: Role,
+    name: Text,
+    schema_id: Option<Text>,
+    archived: bool,
+    /// The tool or option (for questions) or question (for options) it sits in.
+    parent: Option<usize>,
+    /// The scope of its children: a tool's or option's questions, a question's options.
+    children: usize,
+}
+
+/// The features at one place of the ontology: the tools, the global classifications,
+/// a tool's or an option's classifications, or a question's options.
+#[derive(Debug, Clone, Default)]
+struct Scope {
+    members: Vec<usize>,
+    by_name: HashMap<Text, usize>,
+    by_schema_id: HashMap<Text, usize>,
+    /// Required, not archived members (questions only).
+    required: Vec<usize>,
+}
+
+const TOOLS: usize = 0;
+const GLOBALS: usize = 1;
+
+/// An ontology indexed for checking predictions. Built once, shared by any number of
+/// checks (it is immutable and `Sync`).
+#[derive(Debug, Clone)]
+pub struct Ontology {
+    nodes: Vec<Node>,
+    scopes: Vec<Scope>,
+    /// Every place a name or feature schema id occurs, for "it belongs elsewhere" hints.
+    names: HashMap<Text, Vec<usize>>,
+    schema_ids: HashMap<Text, Vec<usize>>,
+    node_ids: HashMap<Text, usize>,
+}
+
+impl Ontology {
+    /// Indexes `spec`. Problems that make the ontology ambiguous (two live features
+    /// of one name, or of one schema id, at one place; a feature without a name) are
+    /// returned, all of them.
+    pub fn build(spec: &OntologySpec) -> Result<Ontology, Vec<String>> {
+        let mut b = Builder {
+            onto: Ontology {
+                nodes: Vec::new(),
+                scopes: vec![Scope::default(), Scope::default()],
+                names: HashMap::new(),
+                schema_ids: HashMap::new(),
+                node_ids: HashMap::new(),
+            },
+            problems: Vec::new(),
+        };
+        for (i, tool) in spec.tools.iter().enumerate() {
+            let at = format!("tools[{i}]");
+            let node = b.add(TOOLS, None, Role::Tool(ToolKind::parse(&tool.kind)), &tool.feature, &at);
+            for (j, q) in tool.classifications.iter().enumerate() {
+                b.question(node, q, &format!("{at}.classifications[{j}]"));
+            }
+        }
+        for (i, q) in spec.classifications.iter().enumerate() {
+            b.question_in(GLOBALS, None, q, &format!("classifications[{i}]"));
+        }
+        if b.problems.is_empty() {
+            Ok(b.onto)
+        } else {
+            Err(b.problems)
+        }
+    }
+
+    pub fn tool_count(&self) -> usize {
+        self.scopes[TOOLS].members.len()
+    }
+
+    pub fn classification_count(&self) -> usize {
+        self.scopes[GLOBALS].members.len()
+    }
+
+    /// Whether any data row needs answers of its own (a required global classification).
+    pub fn has_required_globals(&self) -> bool {
+        !self.scopes[GLOBALS].required.is_empty()
+    }
+
+    /// Descriptions of the live features that have no feature schema id (an ontology
+    /// built locally rather than exported from Labelbox): names cannot be resolved
+    /// to ids for them.
+    pub fn features_without_schema_id(&self) -> Vec<String> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.schema_id.is_none() && !n.archived)
+            .map(|(i, _)| self.describe(i))
+            .collect()
+    }
+
+    fn scope_of(&self, node: usize) -> usize {
+        self.nodes[node].parent.map_or_else(
+            || if matches!(self.nodes[node].role, Role::Tool(_)) { TOOLS } else { GLOBALS },
+            |p| self.nodes[p].children,
+        )
+    }
+
+    /// `tool 'car'`, `classification 'color'`, `answer 'red' of 'color'`.
+    fn describe(&self, node: usize) -> String {
+        let n = &self.nodes[node];
+        match &n.role {
+            Role::Tool(_) => format!("tool '{}'", n.name),
+            Role::Question(_) => format!("classification '{}'", n.name),
+            Role::Answer => match n.parent {
+                Some(q) => format!("answer '{}' of '{}'", n.name, self.nodes[q].name),
+                None => format!("answer '{}'", n.name),
+            },
+        }
+    }
+
+    /// Where a feature sits: `a global classification`, `a classification of tool
+    /// 'car'`, `a classification under answer 'red' of 'color'`, `an option of 'color'`.
+    fn location(&self, node: usize) -> String {
+        let n = &self.nodes[node];
+        match (&n.role, n.parent) {
+            (Role::Tool(_), _) => "a tool".to_string(),
+            (Role::Question(_), None) => "a global classification".to_string(),
+            (Role::Question(_), Some(p)) => match self.nodes[p].role {
+                Role::Tool(_) => format!("a classification of {}", self.describe(p)),
+                _ => format!("a classification under {}", self.describe(p)),
+            },
+            (Role::Answer, Some(q)) => format!("an option of '{}'", self.nodes[q].name),
+            (Role::Answer, None) => "an option".to_string(),
+        }
+    }
+
+    /// The closest live name in `scope` to `name`, if one is close enough to be a typo.
+    fn closest(&self, scope: usize, name: &str) -> Option<&str> {
+        let folded = name.to_lowercase();
+        let mut best: Option<(usize, &str)> = None;
+        for &m in &self.scopes[scope].members {
+            let candidate = &*self.nodes[m].name;
+            if self.nodes[m].archived || candidate == name {
+                continue;
+            }
+            let distance =
+                if candidate.to_lowercase() == folded { 0 } else { edit_distance(name, candidate) };
+            let shorter = name.chars().count().min(candidate.chars().count());
+            let limit = (shorter / 3).max(1);
+            if distance <= limit && best.is_none_or(|(d, _)| distance < d) {
+                best = Some((distance, candidate));
+            }
+        }
+        best.map(|(_, name)| name)
+    }
+}
+
+struct Builder {
+    onto: Ontology,
+    problems: Vec<String>,
+}
+
+impl Builder {
+    fn add(&mut self, scope: usize, parent: Option<usize>, role: Role, f: &FeatureSpec, at: &str) -> usize {
+        let index = self.onto.nodes.len();
+        let children = self.onto.scopes.len();
+        self.onto.scopes.push(Scope::default());
+        let name: Text = Arc::from(f.name.as_str());
+        let schema_id: Option<Text> = f.schema_id.as_deref().filter(|s| !s.is_empty()).map(Arc::from);
+        if f.name.is_empty() {
+            let what = if matches!(role, Role::Answer) { "value" } else { "name" };
+            self.problems.push(format!("{at}: a feature needs a non-empty {what}"));
+        }
+        let question = matches!(role, Role::Question(_));
+        self.onto.nodes.push(Node {
+            role,
+            name: name.clone(),
+            schema_id: schema_id.clone(),
+            archived: f.archived,
+            parent,
+            children,
+        });
+        let live = !f.archived;
+        let s = &mut self.onto.scopes[scope];
+        s.members.push(index);
+        if question && f.required && live {
+            s.required.push(index);
+        }
+        // A live feature wins a name over an archived one; two live ones are ambiguous.
+        match s.by_name.get(&name).copied() {
+            Some(other) if live && !self.onto.nodes[other].archived => {
+                if !f.name.is_empty() {
+                    self.problems
+                        .push(format!("{at}: duplicate name '{}' at one place of the ontology", f.name))
+                }
+            }
+            Some(_) if !live => {}
+            _ => {
+                s.by_name.insert(name.clone(), index);
+            }
+        }
+        if let Some(id) = &schema_id {
+            match s.by_schema_id.get(id).copied() {
+                Some(other) if live && !self.onto.nodes[other].archived => self
+                    .problems
+                    .push(format!("{at}: duplicate featureSchemaId '{id}' at one place of the ontology")),
+                Some(_) if !live => {}
+                _ => {
+                    s.by_schema_id.insert(id.clone(), index);
+                }
+            }
+            self.onto.schema_ids.entry(id.clone()).or_default().push(index);
+        }
+        if let Some(node_id) = f.node_id.as_deref().filter(|s| !s.is_empty()) {
+            self.onto.node_ids.insert(Arc::from(node_id), index);
+        }
+        self.onto.names.entry(name).or_default().push(index);
+        index
+    }
+
+    fn question(&mut self, parent: usize, q: &QuestionSpec, at: &str) {
+        let scope = self.onto.nodes[parent].children;
+        self.question_in(scope, Some(parent), q, at);
+    }
+
+    fn question_in(&mut self, scope: usize, parent: Option<usize>, q: &QuestionSpec, at: &str) {
+        let node = self.add(scope, parent, Role::Question(QuestionKind::parse(&q.kind)), &q.feature, at);
+        for (i, option) in q.options.iter().enumerate() {
+            let at = format!("{at}.options[{i}]");
+            let scope = self.onto.nodes[node].children;
+            let o = self.add(scope, Some(node), Role::Answer, &option.feature, &at);
+            for (j, nested) in option.classifications.iter().enumerate() {
+                self.question(o, nested, &format!("{at}.options[{j}]"));
+            }
+        }
+    }
+}
+
+/// Levenshtein distance over characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != cb)).min(above + 1).min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+// --- Findings -------------------------------------------------------------------------
+
+/// What is wrong, for counting and for machines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// An object whose name or schema id is no tool of the ontology.
+    UnknownTool,
+    /// A classification whose name or schema id is no classification at its place.
+    UnknownClassification,
+    /// An answer that is no option of its question.
+    UnknownAnswer,
+    /// A classification the ontology has, but at another place.
+    MisplacedClassification,
+    /// A feature that is archived in the ontology.
+    ArchivedFeature,
+    /// A name and a schema id that name different features.
+    NameSchemaIdMismatch,
+    /// A geometry the tool does not draw.
+    GeometryMismatch,
+    /// An answer whose shape does not fit the question's type.
+    AnswerShapeMismatch,
+    /// A required classification that is not there.
+    MissingRequired,
+    /// (Warning) a single answer object given to a checklist question, written as a list.
+    ChecklistAnswerNormalized,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 10] = [
+        Kind::UnknownTool,
+        Kind::UnknownClassification,
+        Kind::UnknownAnswer,
+        Kind::MisplacedClassification,
+        Kind::ArchivedFeature,
+        Kind::NameSchemaIdMismatch,
+        Kind::GeometryMismatch,
+        Kind::AnswerShapeMismatch,
+        Kind::MissingRequired,
+        Kind::ChecklistAnswerNormalized,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::UnknownTool => "unknown_tool",
+            Kind::UnknownClassification => "unknown_classification",
+            Kind::UnknownAnswer => "unknown_answer",
+            Kind::MisplacedClassification => "misplaced_classification",
+            Kind::ArchivedFeature => "archived_feature",
+            Kind::NameSchemaIdMismatch => "name_schema_id_mismatch",
+            Kind::GeometryMismatch => "geometry_mismatch",
+            Kind::AnswerShapeMismatch => "answer_shape_mismatch",
+            Kind::MissingRequired => "missing_required",
+            Kind::ChecklistAnswerNormalized => "checklist_answer_normalized",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem found against the ontology.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub issue: Issue,
+    pub kind: Kind,
+    pub severity: Severity,
+    /// A likely fix, such as `did you mean 'bounding_box'?`.
+    pub suggestion: Option<String>,
+}
+
+impl Finding {
+    /// The issue with the suggestion appended to its message, for error texts.
+    pub fn to_issue(&self) -> Issue {
+        let mut issue = self.issue.clone();
+        if let Some(s) = &self.suggestion {
+            issue.message = format!("{}; {s}", issue.message);
+        }
+        issue
+    }
+}
+
+/// Findings of one or more checks: the first [`MAX_LISTED`] errors and warnings
+/// kept, every one counted by kind.
+#[derive(Debug, Clone, Default)]
+pub struct Findings {
+    errors: Vec<Finding>,
+    warnings: Vec<Finding>,
+    error_counts: [usize; Kind::ALL.len()],
+    warning_counts: [usize; Kind::ALL.len()],
+}
+
+impl Findings {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn push(&mut self, finding: Finding) {
+        let (list, counts) = match finding.severity {
+            Severity::Error => (&mut self.errors, &mut self.error_counts),
+            Severity::Warning => (&mut self.warnings, &mut self.warning_counts),
+        };
+        counts[finding.kind.index()] += 1;
+        if list.len() < MAX_LISTED {
+            list.push(finding);
+        }
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.error_counts.iter().sum()
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.warning_counts.iter().sum()
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.error_count() > 0
+    }
+
+    /// Errors and warnings counted by kind (kinds that occurred only).
+    pub fn counts(&self) -> Vec<(Kind, Severity, usize)> {
+        let mut out = Vec::new();
+        for kind in Kind::ALL {
+            for (severity, counts) in
+                [(Severity::Error, &self.error_counts), (Severity::Warning, &self.warning_counts)]
+            {
+                if counts[kind.index()] > 0 {
+                    out.push((kind, severity, counts[kind.index()]));
+                }
+            }
+        }
+        out
+    }
+
+    /// The errors kept, in row order.
+    pub fn errors(&self) -> Vec<Finding> {
+        sorted(&self.errors)
+    }
+
+    /// The warnings kept, in row order.
+    pub fn warnings(&self) -> Vec<Finding> {
+        sorted(&self.warnings)
+    }
+
+    /// Errors as issues (suggestion in the message), in row order, with one closing
+    /// issue counting those not kept.
+    pub fn error_issues(&self) -> Vec<Issue> {
+        let mut out: Vec<Issue> = self.errors().iter().map(Finding::to_issue).collect();
+        let omitted = self.error_count() - self.errors.len();
+        if omitted > 0 {
+            let row = out.last().map_or(0, |i| i.row);
+            out.push(Issue {
+                row,
+                path: String::new(),
+                message: format!(
+                    "{omitted} more ontology problem{} are not listed (lbfast lists at most {MAX_LISTED})",
+                    if omitted == 1 { "" } else { "s" }
+                ),
+            });
+        }
+        out
+    }
+}
+
+fn sorted(list: &[Finding]) -> Vec<Finding> {
+    let mut out = list.to_vec();
+    out.sort_by_key(|f| f.issue.row);
+    out
+}
+
+// --- Checking -------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy)]
+pub struct CheckOptions {
+    /// Write each feature's schema id (from the ontology) beside its name.
+    pub resolve_schema_ids: bool,
+    /// Check that required classifications are present.
+    pub required: bool,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions { resolve_schema_ids: false, required: true }
+    }
+}
+
+/// Which required global classifications each data row has, across the checks of
+/// one job (a data row's predictions may span several calls or files).
+#[derive(Debug, Default)]
+pub struct DataRows {
+    index: HashMap<(bool, Text), usize>,
+    /// Per data row, in order of first appearance: where it first appeared, its
+    /// reference, and which required global classifications it has.
+    rows: Vec<(usize, DataRow, Vec<bool>)>,
+}
+
+impl DataRows {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn key(data_row: &DataRow) -> Option<(bool, Text)> {
+        match (&data_row.id, &data_row.global_key) {
+            (Some(id), None) if !id.is_empty() => Some((false, id.clone())),
+            (None, Some(key)) if !key.is_empty() => Some((true, key.clone())),
+            _ => None,
+        }
+    }
+
+    fn entry(&mut self, data_row: &DataRow, row: usize, required: usize) -> Option<&mut Vec<bool>> {
+        let key = Self::key(data_row)?;
+        let next = self.rows.len();
+        let at = *self.index.entry(key).or_insert(next);
+        if at == next {
+            self.rows.push((row, data_row.clone(), vec![false; required]));
+        }
+        Some(&mut self.rows[at].2)
+    }
+}
+
+/// Checks annotations against one ontology.
+pub struct Checker<'o> {
+    onto: &'o Ontology,
+    options: CheckOptions,
+    style: Style,
+    /// Row and path of the value being checked.
+    path: Issues,
+    pub findings: Findings,
+    /// Added to rows recorded in [`DataRows`], so that a job checked in several
+    /// calls reports missing global classifications at the job's rows.
+    pub row_offset: usize,
+}
+
+/// What a name is looked up as.
+#[derive(Clone, Copy)]
+enum Wanted {
+    Tool,
+    /// A classification under the given tool or option (`None`: a global one).
+    Classification(Option<usize>),
+    /// An option of the given question.
+    Answer(usize),
+}
+
+impl<'o> Checker<'o> {
+    pub fn new(onto: &'o Ontology, options: CheckOptions) -> Self {
+        Checker {
+            onto,
+            options,
+            style: Style::Dict,
+            path: Issues::new(),
+            findings: Findings::new(),
+            row_offset: 0,
+        }
+    }
+
+    /// Checks (and, per the options, amends) the annotations of a batch; records the
+    /// global classifications of each data row in `data_rows`.
+    pub fn check_items(&mut self, items: &mut [Located], data_rows: &mut DataRows) {
+        for item in items {
+            self.check_located(item, data_rows);
+        }
+    }
+
+    pub fn check_located(&mut self, item: &mut Located, data_rows: &mut DataRows) {
+        self.path.set_row(item.row);
+        match item.slot {
+            Some(slot) => {
+                self.style = Style::Typed;
+                self.path.push_key("annotations");
+                self.path.push_index(slot);
+            }
+            None => self.style = Style::Dict,
+        }
+        let annotation = &mut item.annotation;
+        let onto = self.onto;
+        let track = self.options.required && onto.has_required_globals();
+        let required = &onto.scopes[GLOBALS].required;
+        let mut seen = None;
+        match &mut annotation.body {
+            Body::Object(o) => self.object(o),
+            Body::Classification(c) => {
+                if let Some(q) = self.lookup(GLOBALS, &mut c.feature, Wanted::Classification(None)) {
+                    seen = required.iter().position(|&r| r == q);
+                    self.classification(c, q);
+                }
+            }
+        }
+        if track {
+            if let Some(have) =
+                data_rows.entry(&annotation.data_row, item.row + self.row_offset, required.len())
+            {
+                if let Some(i) = seen {
+                    have[i] = true;
+                }
+            }
+        }
+    }
+
+    /// Reports the required global classifications missing from the data rows seen
+    /// (at the row where each data row first appeared).
+    pub fn finish(&mut self, data_rows: &DataRows) {
+        if !self.options.required {
+            return;
+        }
+        let onto = self.onto;
+        let required = &onto.scopes[GLOBALS].required;
+        for (row, data_row, have) in &data_rows.rows {
+            for (i, &q) in required.iter().enumerate() {
+                if have[i] {
+                    continue;
+                }
+                let which = match (&data_row.id, &data_row.global_key) {
+                    (Some(id), _) => format!("id '{id}'"),
+                    (_, Some(key)) => format!("global key '{key}'"),
+                    _ => continue,
+                };
+                self.path.set_row(*row);
+                let message = format!(
+                    "data row {which} has no answer to the required global classification '{}'",
+                    onto.nodes[q].name
+                );
+                self.error(Kind::MissingRequired, message, None);
+            }
+        }
+    }
+
+    fn report(&mut self, kind: Kind, severity: Severity, message: String, suggestion: Option<String>) {
+        let issue = Issue { row: self.path.row(), path: self.path.current_path(), message };
+        self.findings.push(Finding { issue, kind, severity, suggestion });
+    }
+
+    fn error(&mut self, kind: Kind, message: String, suggestion: Option<String>) {
+        self.report(kind, Severity::Error, message, suggestion);
+    }
+
+    fn error_at(&mut self, key: &'static str, kind: Kind, message: String, suggestion: Option<String>) {
+        self.path.push_key(key);
+        self.error(kind, message, suggestion);
+        self.path.pop();
+    }
+
+    fn schema_key(&self) -> &'static str {
+        match self.style {
+            Style::Typed => "feature_schema_id",
+            Style::Dict => "schemaId",
+        }
+    }
+
+    fn keys(&self, typed: &'static [&'static str], dict: &'static [&'static str]) -> &'static [&'static str] {
+        match self.style {
+            Style::Typed => typed,
+            Style::Dict => dict,
+        }
+    }
+
+    fn at_keys<T>(&mut self, keys: &[&'static str], f: impl FnOnce(&mut Self) -> T) -> T {
+        for key in keys {
+            self.path.push_key(key);
+        }
+        let out = f(self);
+        for _ in keys {
+            self.path.pop();
+        }
+        out
+    }
+
+    fn at_index<T>(&mut self, index: usize, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.path.push_index(index);
+        let out = f(self);
+        self.path.pop();
+        out
+    }
+
+    fn object(&mut self, o: &mut Object) {
+        let Some(tool) = self.lookup(TOOLS, &mut o.feature, Wanted::Tool) else { return };
+        let onto = self.onto;
+        let node = &onto.nodes[tool];
+        if let Role::Tool(kind) = &node.role {
+            if !kind.accepts(&o.geometry) {
+                let message = match kind.takes() {
+                    Some(takes) => format!(
+                        "tool '{}' is a {} tool, which takes {}; got {}",
+                        node.name,
+                        kind.as_str(),
+                        takes,
+                        geometry_noun(&o.geometry)
+                    ),
+                    None => format!(
+                        "tool '{}' is a {} tool, which image predictions cannot use; got {}",
+                        node.name,
+                        kind.as_str(),
+                        geometry_noun(&o.geometry)
+                    ),
+                };
+                let suggestion = self.only_tool_of(&ToolKind::of_geometry(&o.geometry));
+                let key = match self.style {
+                    Style::Typed => "value",
+                    Style::Dict => geometry_key(&o.geometry),
+                };
+                self.error_at(key, Kind::GeometryMismatch, message, suggestion);
+            }
+        }
+        let scope = node.children;
+        self.classification_list(&mut o.classifications, scope, tool, &["classifications"]);
+    }
+
+    /// `did you mean 'x'?` when exactly one live tool draws `kind`.
+    fn only_tool_of(&self, kind: &ToolKind) -> Option<String> {
+        let mut found = self.onto.scopes[TOOLS].members.iter().filter(|&&t| {
+            let n = &self.onto.nodes[t];
+            !n.archived
+                && matches!(&n.role, Role::Tool(k) if k == kind
+                    || (*kind == ToolKind::RasterSegmentation && *k == ToolKind::Superpixel))
+        });
+        let first = found.next()?;
+        if found.next().is_some() {
+            return None;
+        }
+        Some(format!("did you mean '{}'?", self.onto.nodes[*first].name))
+    }
+
+    /// Checks the sub-classifications at `keys` against the questions of `scope`
+    /// (those of tool or option `parent`), and that its required ones are there.
+    fn classification_list(
+        &mut self,
+        list: &mut [Classification],
+        scope: usize,
+        parent: usize,
+        keys: &'static [&'static str],
+    ) {
+        let required = self.onto.scopes[scope].required.len();
+        let mut have = vec![false; required];
+        if !list.is_empty() {
+            self.at_keys(keys, |this| {
+                for (i, c) in list.iter_mut().enumerate() {
+                    this.at_index(i, |this| {
+                        if let Some(q) =
+                            this.lookup(scope, &mut c.feature, Wanted::Classification(Some(parent)))
+                        {
+                            if let Some(r) = this.onto.scopes[scope].required.iter().position(|&r| r == q) {
+                                have[r] = true;
+                            }
+                            this.classification(c, q);
+                        }
+                    });
+                }
+            });
+        }
+        if self.options.required {
+            for (i, &q) in self.onto.scopes[scope].required.iter().enumerate() {
+                if !have[i] {
+                    let message = format!(
+                        "{} requires the classification '{}', which is missing",
+                        self.onto.describe(parent),
+                        self.onto.nodes[q].name
+                    );
+                    self.at_keys(keys, |this| this.error(Kind::MissingRequired, message, None));
+                }
+            }
+        }
+    }
+
+    fn classification(&mut self, c: &mut Classification, q: usize) {
+        let onto = self.onto;
+        let node = &onto.nodes[q];
+        let Role::Question(kind) = &node.role else { return };
+        let name = node.name.clone();
+        let options = node.children;
+        let answer_keys = self.keys(&["value", "answer"], &["answer"]);
+        match (kind, &mut c.value) {
+            (QuestionKind::Radio, ClassificationValue::Radio(a)) => {
+                self.at_keys(answer_keys, |this| this.answer(a, q));
+            }
+            (QuestionKind::Checklist, ClassificationValue::Checklist(list)) => {
+                self.at_keys(answer_keys, |this| {
+                    for (i, a) in list.iter_mut().enumerate() {
+                        this.at_index(i, |this| this.answer(a, q));
+                    }
+                });
+            }
+            (QuestionKind::Checklist, ClassificationValue::Radio(_)) => {
+                let message = format!(
+                    "checklist question '{name}' was given one answer object, not a list; \
+                     it is written as a one-element list, as the ontology says"
+                );
+                self.at_keys(answer_keys, |this| {
+                    this.report(Kind::ChecklistAnswerNormalized, Severity::Warning, message, None)
+                });
+                let ClassificationValue::Radio(a) =
+                    std::mem::replace(&mut c.value, ClassificationValue::Checklist(Vec::new()))
+                else {
+                    unreachable!("matched a radio value")
+                };
+                let mut a = a;
+                self.at_keys(answer_keys, |this| this.answer(&mut a, q));
+                c.value = ClassificationValue::Checklist(vec![a]);
+            }
+            (QuestionKind::Radio, ClassificationValue::Checklist(list)) => {
+                let message = format!(
+                    "radio question '{name}' takes one answer object, got a list of {} (a checklist answer)",
+                    list.len()
+                );
+                let suggestion = (list.len() == 1).then(|| "give the answer without the list".to_string());
+                self.at_keys(answer_keys, |this| {
+                    this.error(Kind::AnswerShapeMismatch, message, suggestion);
+                    for (i, a) in list.iter_mut().enumerate() {
+                        this.at_index(i, |this| this.answer(a, q));
+                    }
+                });
+            }
+            (QuestionKind::Text, ClassificationValue::Text(_)) => {}
+            (QuestionKind::Text, value) => {
+                let got = match value {
+                    ClassificationValue::Radio(_) => "an answer object (a radio answer)",
+                    _ => "a list (a checklist answer)",
+                };
+                let message = format!("text question '{name}' takes a string answer, got {got}");
+                self.at_keys(answer_keys, |this| this.error(Kind::AnswerShapeMismatch, message, None));
+            }
+            (QuestionKind::Radio | QuestionKind::Checklist, ClassificationValue::Text(text)) => {
+                let (kind_name, shape) = match kind {
+                    QuestionKind::Radio => ("radio", "an answer object"),
+                    _ => ("checklist", "a list of answer objects"),
+                };
+                let message = format!("{kind_name} question '{name}' takes {shape}, got a string");
+                let is_option = self.onto.scopes[options].by_name.contains_key(text.as_str());
+                let suggestion = is_option.then(|| match (self.style, kind) {
+                    (Style::Dict, QuestionKind::Radio) => format!("use {{\"name\": {text:?}}}"),
+                    (Style::Dict, _) => format!("use [{{\"name\": {text:?}}}]"),
+                    (Style::Typed, QuestionKind::Radio) => {
+                        format!("use Radio(answer=ClassificationAnswer(name={text:?}))")
+                    }
+                    (Style::Typed, _) => {
+                        format!("use Checklist(answer=[ClassificationAnswer(name={text:?})])")
+                    }
+                });
+                self.at_keys(answer_keys, |this| this.error(Kind::AnswerShapeMismatch, message, suggestion));
+            }
+            (QuestionKind::Other(other), _) => {
+                let message =
+                    format!("question '{name}' is of type '{other}', which image predictions cannot answer");
+                self.at_keys(answer_keys, |this| this.error(Kind::AnswerShapeMismatch, message, None));
+            }
+        }
+        if !c.classifications.is_empty() {
+            // Only text holds classifications beside its answer, and the ontology nests
+            // nothing under a text question.
+            let keys = self.keys(&["value", "classifications"], &["classifications"]);
+            let list = std::mem::take(&mut c.classifications);
+            self.at_keys(keys, |this| {
+                for (i, nested) in list.iter().enumerate() {
+                    let message =
+                        format!("the ontology nests no classification under text question '{name}'");
+                    let elsewhere = this.elsewhere(&nested.feature, None);
+                    let suggestion = elsewhere
+                        .map(|n| format!("'{}' is {}", this.onto.nodes[n].name, this.onto.location(n)));
+                    this.at_index(i, |this| this.error(Kind::MisplacedClassification, message, suggestion));
+                }
+            });
+            c.classifications = list;
+        }
+    }
+
+    fn answer(&mut self, a: &mut Answer, q: usize) {
+        let scope = self.onto.nodes[q].children;
+        if let Some(option) = self.lookup(scope, &mut a.feature, Wanted::Answer(q)) {
+            let nested = self.onto.nodes[option].children;
+            self.classification_list(&mut a.classifications, nested, option, &["classifications"]);
+        }
+    }
+
+    /// A live feature other than at `scope` with the feature's name (or schema id).
+    fn elsewhere(&self, feature: &Feature, scope: Option<usize>) -> Option<usize> {
+        let onto = self.onto;
+        let candidates = match (&feature.name, &feature.schema_id) {
+            (Some(name), _) => onto.names.get(name.as_ref()),
+            (None, Some(id)) => onto.schema_ids.get(id.as_ref()),
+            (None, None) => None,
+        }?;
+        candidates.iter().copied().find(|&n| !onto.nodes[n].archived && Some(onto.scope_of(n)) != scope)
+    }
+
+    /// Finds the feature in `scope`, reporting what does not fit; resolves its schema
+    /// id when asked. `None` when it is not (uniquely) there.
+    fn lookup(&mut self, scope: usize, feature: &mut Feature, wanted: Wanted) -> Option<usize> {
+        let onto = self.onto;
+        let s = &onto.scopes[scope];
+        let by_name = feature.name.as_deref().map(|n| s.by_name.get(n).copied());
+        let by_id = feature.schema_id.as_deref().map(|id| s.by_schema_id.get(id).copied());
+        let found = match (by_name, by_id) {
+            (None, None) => return None, // the validator reports "no name and no schema id"
+            (Some(Some(n)), None) | (None, Some(Some(n))) => n,
+            (Some(Some(a)), Some(Some(b))) if a == b => a,
+            (Some(Some(a)), Some(b)) => {
+                let id = feature.schema_id.as_deref().unwrap_or_default();
+                let other = match b {
+                    Some(b) => format!("'{id}' is {}", onto.describe(b)),
+                    None => match onto.schema_ids.get(id).and_then(|v| v.first()) {
+                        Some(&b) => format!("'{id}' is {} elsewhere", onto.describe(b)),
+                        None => format!("'{id}' is not in the ontology"),
+                    },
+                };
+                let message =
+                    format!("name '{}' and schemaId name different features: {other}", onto.nodes[a].name);
+                let suggestion = onto.nodes[a]
+                    .schema_id
+                    .as_ref()
+                    .map(|own| format!("'{}' has the schemaId '{own}'", onto.nodes[a].name));
+                let key = self.schema_key();
+                self.error_at(key, Kind::NameSchemaIdMismatch, message, suggestion);
+                a
+            }
+            (Some(None), Some(Some(b))) => {
+                let name = feature.name.as_deref().unwrap_or_default();
+                let message = format!(
+                    "name '{name}' and schemaId name different features: the schemaId is {}",
+                    onto.describe(b)
+                );
+                let suggestion = Some(format!("did you mean '{}'?", onto.nodes[b].name));
+                self.error_at("name", Kind::NameSchemaIdMismatch, message, suggestion);
+                b
+            }
+            (Some(None), _) | (None, Some(None)) => {
+                self.not_found(scope, feature, wanted);
+                return None;
+            }
+        };
+        let node = &onto.nodes[found];
+        if node.archived {
+            let key = if feature.name.is_some() { "name" } else { self.schema_key() };
+            let message = format!("{} is archived in the ontology", onto.describe(found));
+            self.error_at(key, Kind::ArchivedFeature, message, None);
+            return None;
+        }
+        if self.options.resolve_schema_ids && feature.schema_id.is_none() {
+            feature.schema_id = node.schema_id.clone();
+        }
+        Some(found)
+    }
+
+    #[cold]
+    fn not_found(&mut self, scope: usize, feature: &Feature, wanted: Wanted) {
+        let onto = self.onto;
+        let (key, shown) = match (&feature.name, &feature.schema_id) {
+            (Some(name), _) => ("name", format!("'{name}'")),
+            (None, Some(id)) => (self.schema_key(), format!("schemaId '{id}'")),
+            (None, None) => return,
+        };
+        let unknown = match wanted {
+            Wanted::Tool => Kind::UnknownTool,
+            Wanted::Classification(_) => Kind::UnknownClassification,
+            Wanted::Answer(_) => Kind::UnknownAnswer,
+        };
+        let here = match wanted {
+            Wanted::Tool => "the ontology has no tool".to_string(),
+            Wanted::Classification(None) => "the ontology has no global classification".to_string(),
+            Wanted::Classification(Some(parent)) => {
+                format!("{} has no classification", onto.describe(parent))
+            }
+            Wanted::Answer(q) => format!("classification '{}' has no option", onto.nodes[q].name),
+        };
+        if let Some(other) = self.elsewhere(feature, Some(scope)) {
+            let node = &onto.nodes[other];
+            // The same feature at another place: a tool used as a classification (or
+            // the reverse), a nested classification out of place, an answer of
+            // another question.
+            let kind = match (&node.role, wanted) {
+                (Role::Question(_), Wanted::Classification(_)) => Kind::MisplacedClassification,
+                _ => unknown,
+            };
+            let message = format!("{here} {shown}; '{}' is {}", node.name, onto.location(other));
+            self.error_at(key, kind, message, None);
+            return;
+        }
+        let mut suggestion = feature
+            .name
+            .as_deref()
+            .and_then(|name| onto.closest(scope, name))
+            .map(|c| format!("did you mean '{c}'?"));
+        if suggestion.is_none() && feature.name.is_none() {
+            // A schema node id given where the feature schema id belongs.
+            let id = feature.schema_id.as_deref().unwrap_or_default();
+            if let Some(&n) = onto.node_ids.get(id) {
+                suggestion = Some(match &onto.nodes[n].schema_id {
+                    Some(fid) => format!(
+                        "'{id}' is the schemaNodeId of {}; predictions use its featureSchemaId '{fid}'",
+                        onto.describe(n)
+                    ),
+                    None => format!("'{id}' is the schemaNodeId of {}", onto.describe(n)),
+                });
+            }
+        }
+        self.error_at(key, unknown, format!("{here} {shown}"), suggestion);
+    }
+}
+
+#[cfg(test)]
+mod tests;
