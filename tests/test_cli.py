@@ -1,0 +1,293 @@
+"""The ``lbfast`` command: convert and validate on files in a temporary folder,
+their output and exit codes; once through ``python -m lbfast`` in a subprocess."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+from lbfast.cli import main
+
+ONTOLOGY = {
+    "tools": [
+        {"tool": "rectangle", "name": "person", "featureSchemaId": "cperson000000000000000000"},
+        {"tool": "rectangle", "name": "car", "featureSchemaId": "ccar000000000000000000000"},
+    ],
+    "classifications": [
+        {
+            "type": "checklist",
+            "name": "tags",
+            "featureSchemaId": "ctags0000000000000000000a",
+            "options": [{"value": "night", "featureSchemaId": "cnight00000000000000000aa"}],
+        }
+    ],
+}
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main([str(a) for a in argv], stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    (tmp_path / "ontology.json").write_text(json.dumps({"normalized": ONTOLOGY}))
+    (tmp_path / "instances.json").write_text(
+        json.dumps(
+            {
+                "images": [{"id": 1, "file_name": "street/a.jpg"}, {"id": 2, "file_name": "b.jpg"}],
+                "categories": [{"id": 1, "name": "person"}, {"id": 3, "name": "car"}],
+            }
+        )
+    )
+    (tmp_path / "results.json").write_text(
+        json.dumps(
+            [
+                {"image_id": 1, "category_id": 1, "bbox": [10, 20, 30, 40], "score": 0.9},
+                {"image_id": 1, "category_id": 3, "bbox": [1.5, 2, 3, 4], "score": 0.05},
+                {"image_id": 2, "category_id": 3, "bbox": [5, 6, 7, 8], "score": 0.75},
+            ]
+        )
+    )
+    rows = [
+        {
+            "dataRow": {"globalKey": "a"},
+            "name": "person",
+            "bbox": {"top": 1, "left": 2, "height": 3, "width": 4},
+        },
+        {"dataRow": {"globalKey": "a"}, "name": "tags", "answer": {"name": "night"}},
+    ]
+    (tmp_path / "good.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    bad = [
+        {
+            "dataRow": {"globalKey": "a"},
+            "name": "persn",
+            "bbox": {"top": 1, "left": 2, "height": 3, "width": 4},
+        },
+        {"dataRow": {"globalKey": "a"}, "name": "car", "point": {"x": 1, "y": 1}},
+    ]
+    (tmp_path / "bad.jsonl").write_text("".join(json.dumps(r) + "\n" for r in bad) + "{oops\n")
+    return tmp_path
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines()]
+
+
+def test_convert_coco_results(files):
+    out = files / "out.ndjson"
+    code, stdout, _ = run(
+        "convert",
+        files / "results.json",
+        "--coco-dataset",
+        files / "instances.json",
+        "--ontology",
+        files / "ontology.json",
+        "--min-score",
+        "0.1",
+        "--resolve-schema-ids",
+        "-o",
+        out,
+    )
+    assert code == 0, stdout
+    got = lines(out)
+    assert [(r["name"], r["schemaId"], r["dataRow"], r["confidence"], r["bbox"]) for r in got] == [
+        (
+            "person",
+            "cperson000000000000000000",
+            {"globalKey": "street/a.jpg"},
+            0.9,
+            {"top": 20.0, "left": 10.0, "height": 40.0, "width": 30.0},
+        ),
+        (
+            "car",
+            "ccar000000000000000000000",
+            {"globalKey": "b.jpg"},
+            0.75,
+            {"top": 6.0, "left": 5.0, "height": 8.0, "width": 7.0},
+        ),
+    ]
+    assert f"wrote {out}: 2 rows" in stdout
+    assert "converted 2 predictions, 1 below --min-score skipped" in stdout
+
+
+def test_convert_coco_with_stems_and_unknown_categories(files):
+    results = json.loads((files / "results.json").read_text())
+    results.append({"image_id": 2, "category_id": 99, "bbox": [0, 0, 1, 1], "score": 0.5})
+    (files / "results.json").write_text(json.dumps(results))
+    out = files / "out.ndjson"
+    code, stdout, _ = run(
+        "convert", files / "results.json", "--coco-dataset", files / "instances.json", "-o", out
+    )
+    assert code == 1
+    assert not out.exists() and not list(files.glob(".out.ndjson.*"))
+    assert (
+        f"{files / 'results.json'}:4: category_id 99 is not in the COCO dataset's categories"
+        in stdout
+    )
+    assert "nothing written" in stdout
+    results.pop()
+    (files / "results.json").write_text(json.dumps(results))
+    code, _, _ = run(
+        "convert",
+        files / "results.json",
+        "--coco-dataset",
+        files / "instances.json",
+        "--global-key",
+        "stem",
+        "-o",
+        out,
+    )
+    assert code == 0
+    assert [r["dataRow"]["globalKey"] for r in lines(out)] == ["a", "a", "b"]
+
+
+def test_convert_ndjson_against_an_ontology(files):
+    out = files / "out.ndjson"
+    code, stdout, _ = run(
+        "convert", files / "good.jsonl", "--ontology", files / "ontology.json", "-o", out
+    )
+    assert code == 0, stdout
+    got = lines(out)
+    assert got[1]["answer"] == [{"name": "night"}]  # normalised to the checklist's list
+    assert "checklist_answer_normalized: 1" in stdout
+    assert all("uuid" in r for r in got)
+
+    code, stdout, _ = run(
+        "convert",
+        files / "bad.jsonl",
+        "--ontology",
+        files / "ontology.json",
+        "-o",
+        files / "x.ndjson",
+    )
+    assert code == 1
+    assert not (files / "x.ndjson").exists()
+    assert (
+        f"{files / 'bad.jsonl'}:1: name: the ontology has no tool 'persn' (did you mean 'person'?)"
+        in stdout
+    )
+    assert f"{files / 'bad.jsonl'}:2: point: tool 'car' is a rectangle tool" in stdout
+    assert f"{files / 'bad.jsonl'}:3: not valid JSON" in stdout
+
+
+def test_validate_reports_and_exit_codes(files):
+    code, stdout, _ = run("validate", files / "good.jsonl", "--ontology", files / "ontology.json")
+    assert code == 0
+    assert "2 items, 2 annotations: 0 errors, 1 warning (checklist_answer_normalized: 1)" in stdout
+
+    code, stdout, _ = run(
+        "validate", files / "good.jsonl", files / "bad.jsonl", "--ontology", files / "ontology.json"
+    )
+    assert code == 1
+    assert "5 items, 4 annotations: 3 errors" in stdout
+    assert (
+        "unknown_tool: 1" in stdout
+        and "geometry_mismatch: 1" in stdout
+        and "unreadable: 1" in stdout
+    )
+
+    # Without an ontology only the predictions themselves are checked.
+    code, stdout, _ = run("validate", files / "good.jsonl")
+    assert code == 0 and "0 errors, 0 warnings" in stdout
+
+
+def test_validate_json_for_machines(files):
+    code, stdout, _ = run(
+        "validate", files / "bad.jsonl", "--ontology", files / "ontology.json", "--json"
+    )
+    assert code == 1
+    report = json.loads(stdout)
+    assert report["ok"] is False
+    assert report["counts"] == {"unknown_tool": 1, "geometry_mismatch": 1, "unreadable": 1}
+    first = report["errors"][0]
+    assert (first["source"], first["path"], first["kind"], first["suggestion"]) == (
+        f"{files / 'bad.jsonl'}:1",
+        "name",
+        "unknown_tool",
+        "did you mean 'person'?",
+    )
+    assert report["files"] == [str(files / "bad.jsonl")]
+
+
+def test_usage_errors_exit_2(files, capsys):
+    assert run("validate", files / "missing.ndjson")[0] == 2
+    code, _, stderr = run("validate", files / "good.jsonl", "--ontology", files / "nope.json")
+    assert code == 2 and "ontology not found" in stderr
+    (files / "broken.json").write_text(
+        '{"tools": [{"tool": "rectangle", "name": "a"}, {"tool": "point", "name": "a"}]}'
+    )
+    code, _, stderr = run("validate", files / "good.jsonl", "--ontology", files / "broken.json")
+    assert code == 2 and "duplicate name 'a'" in stderr
+    assert (
+        run("convert", files / "results.json", "-o", files / "o.ndjson")[0] == 2
+    )  # no --coco-dataset
+    assert (
+        run("convert", files / "good.jsonl", "--resolve-schema-ids", "-o", files / "o.ndjson")[0]
+        == 2
+    )
+    assert run("frobnicate")[0] == 2
+    assert run("convert", files / "good.jsonl")[0] == 2  # no -o
+    capsys.readouterr()
+
+
+def test_progress_is_drawn_on_request(files):
+    code, _, stderr = run("validate", files / "good.jsonl", "--progress")
+    assert code == 0 and stderr.startswith("\rvalidating") and stderr.endswith("\n")
+    assert run("validate", files / "good.jsonl")[2] == ""  # not a terminal: silent
+
+
+def test_bench_builtin_prints_a_table():
+    code, stdout, _ = run("bench", "--builtin", "--quick")
+    assert code == 0
+    assert "| lbfast typed: build + dumps" in stdout and "rows/s" in stdout
+
+
+def test_python_dash_m_lbfast(files):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lbfast",
+            "validate",
+            str(files / "bad.jsonl"),
+            "--ontology",
+            str(files / "ontology.json"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1
+    assert "did you mean 'person'?" in proc.stdout
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lbfast",
+            "convert",
+            str(files / "good.jsonl"),
+            "-o",
+            str(files / "o.ndjson"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert len(lines(files / "o.ndjson")) == 2
+
+
+def test_the_console_script_is_declared():
+    found = entry_points()
+    scripts = (
+        found.select(group="console_scripts")
+        if hasattr(found, "select")
+        else found["console_scripts"]
+    )
+    (script,) = [e for e in scripts if e.name == "lbfast"]
+    assert script.value == "lbfast.cli:main"
