@@ -40,9 +40,10 @@ try:
 except ImportError:  # pragma: no cover - not on Windows
     resource = None  # type: ignore[assignment]
 
+import orjson
+
 import lbfast
 import lbfast.types as fast_types
-import orjson
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import workloads

@@ -31,11 +31,12 @@ import sys
 import time
 from typing import Any, Callable
 
+import numpy as np
+from PIL import Image
+
 import lbfast
 import lbfast.types as lb
-import numpy as np
 from lbfast.masks import InstanceMasks, colors, rle_decode, rle_encode
-from PIL import Image
 
 try:
     import labelbox.types as sdk

@@ -14,9 +14,10 @@ import os
 import sys
 from typing import Any
 
+import pytest
+
 import lbfast
 import lbfast.types as fast_types
-import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import workloads

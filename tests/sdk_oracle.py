@@ -31,13 +31,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import labelbox.types as sdk_types
-import lbfast
-import lbfast.types as lbfast_types
 import numpy as np
 from labelbox import parser as sdk_parser
 from labelbox.data.mixins import CustomMetric as SdkCustomMetric
 from labelbox.data.serialization import NDJsonConverter
 from PIL import Image
+
+import lbfast
+import lbfast.types as lbfast_types
 
 Line = dict[str, Any]
 Builder = Callable[[Any], list[Any]]

@@ -8,9 +8,10 @@ import os
 import threading
 import uuid
 
+import pytest
+
 import lbfast
 import lbfast.types as lb
-import pytest
 
 
 def strict_loads(line):

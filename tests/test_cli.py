@@ -11,6 +11,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
+
 from lbfast.cli import main
 
 ONTOLOGY = {
@@ -114,7 +115,7 @@ def test_convert_coco_results(files):
         ),
     ]
     assert f"wrote {out}: 2 rows" in stdout
-    assert "converted 2 predictions, 1 below --min-score skipped" in stdout
+    assert "converted 2 predictions from 1 file (1 below --min-score skipped)" in stdout
 
 
 def test_convert_coco_with_stems_and_unknown_categories(files):

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import ClassVar
 
 import labelbox
-import lbfast
 import pytest
+
+import lbfast
 from lbfast.labelbox import upload_to_model_run, upload_to_project, write_for_upload
 
 ONTOLOGY = {

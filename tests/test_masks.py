@@ -8,16 +8,17 @@ import json
 import zlib
 
 import labelbox.types as sdk_types
-import lbfast
-import lbfast.types as lb
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from lbfast.masks import InstanceMap, InstanceMasks, colors, rle_bbox, rle_encode
 from PIL import Image
 from sdk_oracle import decode_png_b64, lbfast_lines, make_png, palette_png, sdk_lines
+
+import lbfast
+import lbfast.types as lb
+from lbfast.masks import InstanceMap, InstanceMasks, colors, rle_bbox, rle_encode
 
 GK = {"global_key": "img-1"}
 

@@ -13,8 +13,9 @@ import re
 import textwrap
 
 import labelbox
-import lbfast
 import pytest
+
+import lbfast
 from lbfast.ontology import InconsistentOntologyException, Ontology
 
 _FENCE = re.compile(r"^[ \t]*```python[^\n]*\n(?P<body>.*?)^[ \t]*```[ \t]*$", re.M | re.S)

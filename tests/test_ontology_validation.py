@@ -11,11 +11,12 @@ import re
 import textwrap
 import warnings
 
+import pytest
+from test_ontology import run_builder, step2_builder_code
+
 import lbfast
 import lbfast.types as lb_types
-import pytest
 from lbfast.ontology import Ontology, Validator
-from test_ontology import run_builder, step2_builder_code
 
 GK = "2560px-Kitano_Street_Kobe01s5s4110.jpeg"
 

@@ -12,7 +12,6 @@ import math
 import os
 from typing import Any
 
-import lbfast
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,6 +24,8 @@ from sdk_oracle import (
     sdk_lines,
     sdk_types,
 )
+
+import lbfast
 
 _EXAMPLES = os.environ.get("LBFAST_PROPERTY_EXAMPLES")
 SETTINGS = settings(

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from lbfast.masks import rle_area, rle_bbox, rle_compress, rle_decode, rle_encode
 from pycocotools import mask as coco
+
+from lbfast.masks import rle_area, rle_bbox, rle_compress, rle_decode, rle_encode
 
 # pycocotools' decode trips numpy 2's __array__ copy-keyword deprecation.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import io
 
-import lbfast
 import numpy as np
 import pytest
 from labelbox import parser as sdk_parser
@@ -38,6 +37,8 @@ from sdk_oracle import (
     snake_keys,
     strict_loads,
 )
+
+import lbfast
 
 GK = {"global_key": "gk-conformance"}
 UID = "ckrazctum0z8a0ybc0b0o0g0v"  # 25 characters, like a cuid

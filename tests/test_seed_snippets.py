@@ -17,8 +17,6 @@ from typing import Any
 
 import labelbox
 import labelbox.types
-import lbfast
-import lbfast.types
 import pytest
 import sdk_oracle
 from sdk_oracle import (
@@ -30,6 +28,9 @@ from sdk_oracle import (
     seed_like_png,
     strict_loads,
 )
+
+import lbfast
+import lbfast.types
 
 # The guide's prediction variables, one per kind, in the order the guide defines them.
 PREDICTIONS = {

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
-import lbfast
-import lbfast.types as lb
 import numpy as np
 import pytest
+
+import lbfast
+import lbfast.types as lb
 
 GK = {"global_key": "image-1"}
 

@@ -367,15 +367,15 @@ def cmd_convert(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     manifest = sink.commit()
     if report.warnings:
         _print_report(report, out, args.max_listed)
-    rate = report.annotations / elapsed if elapsed > 0 else 0.0
-    skipped = f", {coco.skipped} below --min-score skipped" if coco and coco.skipped else ""
     for shard in manifest["shards"]:
-        print(f"wrote {shard['path']}: {shard['rows']} rows, {shard['bytes']:,} bytes", file=out)
-    print(
-        f"converted {report.items} predictions{skipped} from {len(paths)} file"
-        f"{'s' if len(paths) != 1 else ''} in {elapsed:.2f} s ({rate:,.0f} rows/s)",
-        file=out,
-    )
+        print(f"wrote {shard['path']}: {shard['rows']:,} rows, {shard['bytes']:,} bytes", file=out)
+    text = f"converted {report.items:,} predictions from {len(paths)} file{'s' if len(paths) != 1 else ''}"
+    if coco and coco.skipped:
+        text += f" ({coco.skipped:,} below --min-score skipped)"
+    text += f" in {elapsed:.2f} s"
+    if elapsed >= 0.05:
+        text += f" ({report.annotations / elapsed:,.0f} rows/s)"
+    print(text, file=out)
     return OK
 
 
