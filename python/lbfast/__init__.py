@@ -7,7 +7,7 @@ label = lb_types.Label(data={"global_key": "img-1"}, annotations=[...])
 ndjson_bytes = lbfast.dumps([label])
 """
 
-from lbfast import masks, types
+from lbfast import columnar, masks, types
 from lbfast._core import __version__
 from lbfast.errors import ErrorDetail, ValidationError
 from lbfast.ontology import (
@@ -37,6 +37,7 @@ __all__ = [
     "Tool",
     "ValidationError",
     "__version__",
+    "columnar",
     "dump",
     "dumps",
     "masks",

@@ -3,7 +3,12 @@ from typing import Any, Optional
 
 __version__: str
 
-def dumps(items: Iterable[Any], /, *, max_mask_pixels: Optional[int] = None) -> bytes: ...
+def dumps(
+    items: Iterable[Any], /, *, max_mask_pixels: Optional[int] = None, threads: Optional[int] = None
+) -> bytes: ...
+
+# benches/columnar.py: (bytes of one pass, seconds of the fastest of `repeat` passes)
+def _format_floats(values: Any, /, *, repeat: int = 3) -> tuple[int, float]: ...
 
 # lbfast.masks
 def mask_colors(

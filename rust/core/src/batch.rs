@@ -1,8 +1,12 @@
 //! A batch of annotations with where each came from, checked and written as a whole.
 
-use crate::issues::{Issue, Issues};
-use crate::model::Annotation;
+use std::ops::Range;
+
+use crate::columnar::{Columns, ColumnsWriter, CHUNK_ROWS};
+use crate::issues::{Issue, Issues, MAX_LISTED};
+use crate::model::{Annotation, Body, Geometry, Mask};
 use crate::ndjson;
+use crate::parallel;
 use crate::validate::{self, Options, Style};
 
 /// An annotation and its place in the caller's input.
@@ -16,58 +20,178 @@ pub struct Located {
     pub annotation: Annotation,
 }
 
+/// A columnar batch among the items of a call.
+#[derive(Debug, Clone)]
+pub struct ColumnarItem {
+    /// Its predictions are rows `first_row .. first_row + columns.len()`.
+    pub first_row: usize,
+    /// It is written after `items[..before]` and before `items[before..]`.
+    pub before: usize,
+    pub columns: Columns,
+}
+
 #[derive(Debug, Default)]
 pub struct Batch {
     pub items: Vec<Located>,
+    /// Columnar batches, in input order (non-decreasing `before`).
+    pub columns: Vec<ColumnarItem>,
     /// Problems found while lowering, reported together with the validator's.
     pub issues: Issues,
 }
+
+/// Annotations per unit of parallel checking; masks are decoded and encoded one by one.
+const CHECK_ANNOTATIONS: usize = 2048;
+const CHECK_MASKS: usize = 1;
+/// Annotations per unit of parallel writing.
+const WRITE_ANNOTATIONS: usize = 1024;
 
 impl Batch {
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Adds a columnar batch after the items so far; its rows start at `first_row`.
+    pub fn push_columns(&mut self, first_row: usize, columns: Columns) {
+        self.columns.push(ColumnarItem { first_row, before: self.items.len(), columns });
+    }
+
     /// Validates every annotation, then writes them all, or returns every problem found.
     pub fn into_ndjson(self, options: &Options) -> Result<Vec<u8>, Vec<Issue>> {
-        let items = self.validated(options)?;
-        let mut out = Vec::with_capacity(items.len() * 256);
-        for item in &items {
-            ndjson::write_line(&mut out, &item.annotation);
-        }
+        let checked = self.check(options)?;
+        let mut out = Vec::with_capacity(checked.size_hint());
+        checked.write(&mut |pieces| {
+            for piece in pieces {
+                out.extend_from_slice(piece);
+            }
+        });
         Ok(out)
     }
 
-    /// Validates every annotation; returns them, or every problem found.
-    ///
-    /// An annotation with a `slot` came from a typed Label, whose data row the lowering
-    /// checked once; any other stands alone and its data row is checked here.
-    pub fn validated(self, options: &Options) -> Result<Vec<Located>, Vec<Issue>> {
-        let Batch { mut items, mut issues } = self;
-        let mut found = Issues::new();
-        for item in &mut items {
-            found.set_row(item.row);
-            let style = match item.slot {
-                Some(slot) => {
-                    found.push_key("annotations");
-                    found.push_index(slot);
-                    Style::Typed
-                }
-                None => {
-                    found.at("dataRow", |found| validate::check_data_row(&item.annotation.data_row, found));
-                    Style::Dict
-                }
-            };
-            validate::check_annotation(&mut item.annotation, style, options, &mut found);
+    /// Checks everything, on `options.threads` threads, and returns the batch ready to
+    /// be written, or every problem in row order (at most [`MAX_LISTED`] of them and a
+    /// count of the rest). Checking turns mask pixels into PNG.
+    pub fn check(self, options: &Options) -> Result<Checked, Vec<Issue>> {
+        let Batch { mut items, columns, issues: mut found } = self;
+        let chunk = if items.iter().any(has_pixels) { CHECK_MASKS } else { CHECK_ANNOTATIONS };
+        let results = parallel::map_chunks_mut(options.threads, &mut items, chunk, |_, chunk| {
+            let mut issues = Issues::with_limit(MAX_LISTED);
+            for item in chunk.iter_mut() {
+                check(item, options, &mut issues);
+            }
+            issues
+        });
+        for issues in results {
+            found.extend(issues);
         }
-        issues.extend(found);
-        if issues.is_empty() {
-            Ok(items)
+        for part in &columns {
+            found.extend(part.columns.check(part.first_row, options.threads));
+        }
+        if found.is_empty() {
+            Ok(Checked { items, columns, threads: options.threads })
         } else {
-            let mut list = issues.into_vec();
-            // Report in input order, whatever stage found the problem.
-            list.sort_by_key(|issue| issue.row);
-            Err(list)
+            Err(found.into_report())
         }
     }
+}
+
+/// A batch with no problems, ready to be written.
+#[derive(Debug)]
+pub struct Checked {
+    items: Vec<Located>,
+    columns: Vec<ColumnarItem>,
+    threads: Option<usize>,
+}
+
+/// One unit of writing.
+enum Task {
+    Items(Range<usize>),
+    Rows(usize, Range<usize>),
+}
+
+impl Checked {
+    /// Number of lines that will be written.
+    pub fn lines(&self) -> usize {
+        self.items.len() + self.columns.iter().map(|p| p.columns.len()).sum::<usize>()
+    }
+
+    /// A generous guess of the output's length, for sizing its buffer once. It is an
+    /// upper bound for columns; annotations with long texts or masks may exceed it.
+    pub fn size_hint(&self) -> usize {
+        let items: usize = self
+            .items
+            .iter()
+            .map(|item| match &item.annotation.body {
+                Body::Object(o) => match &o.geometry {
+                    Geometry::Mask(Mask::Png(png)) => 512 + png.len() * 4 / 3,
+                    Geometry::Line(p) | Geometry::Polygon(p) => 512 + 60 * p.len(),
+                    _ => 512,
+                },
+                Body::Classification(_) => 512,
+            })
+            .sum();
+        let columns: usize =
+            self.columns.iter().map(|p| p.columns.writer().size_hint(0..p.columns.len())).sum();
+        items + columns
+    }
+
+    /// Writes every line, in input order, on the batch's threads: consecutive pieces
+    /// of the output are handed to `sink` in order, a few per thread at a time, on
+    /// the calling thread. The pieces' buffers are reused for the next ones.
+    pub fn write(&self, sink: &mut dyn FnMut(&[Vec<u8>])) {
+        let writers: Vec<ColumnsWriter<'_>> = self.columns.iter().map(|p| p.columns.writer()).collect();
+        let mut tasks = Vec::new();
+        let mut start = 0;
+        let push_items = |tasks: &mut Vec<Task>, range: Range<usize>| {
+            for chunk_start in range.clone().step_by(WRITE_ANNOTATIONS) {
+                tasks.push(Task::Items(chunk_start..range.end.min(chunk_start + WRITE_ANNOTATIONS)));
+            }
+        };
+        for (k, part) in self.columns.iter().enumerate() {
+            let end = part.before.clamp(start, self.items.len());
+            push_items(&mut tasks, start..end);
+            start = end;
+            let n = part.columns.len();
+            for row in (0..n).step_by(CHUNK_ROWS) {
+                tasks.push(Task::Rows(k, row..n.min(row + CHUNK_ROWS)));
+            }
+        }
+        push_items(&mut tasks, start..self.items.len());
+        parallel::write_ordered(self.threads, tasks.len(), sink, |t, out| match &tasks[t] {
+            Task::Items(range) => {
+                for item in &self.items[range.clone()] {
+                    ndjson::write_line(out, &item.annotation);
+                }
+            }
+            Task::Rows(k, rows) => {
+                out.reserve(writers[*k].size_hint(rows.clone()));
+                writers[*k].write_rows(rows.clone(), out);
+            }
+        });
+    }
+}
+
+/// Whether checking the annotation decodes or encodes an image.
+fn has_pixels(item: &Located) -> bool {
+    matches!(
+        &item.annotation.body,
+        Body::Object(o) if matches!(o.geometry, Geometry::Mask(Mask::Pixels { .. } | Mask::Png(_)))
+    )
+}
+
+/// Checks one annotation. One with a `slot` came from a typed Label, whose data row
+/// the lowering checked once; any other stands alone and its data row is checked here.
+fn check(item: &mut Located, options: &Options, found: &mut Issues) {
+    found.set_row(item.row);
+    let style = match item.slot {
+        Some(slot) => {
+            found.push_key("annotations");
+            found.push_index(slot);
+            Style::Typed
+        }
+        None => {
+            found.at("dataRow", |found| validate::check_data_row(&item.annotation.data_row, found));
+            Style::Dict
+        }
+    };
+    validate::check_annotation(&mut item.annotation, style, options, found);
 }

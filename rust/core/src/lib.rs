@@ -5,12 +5,14 @@
 
 pub mod batch;
 pub mod colors;
+pub mod columnar;
 pub mod issues;
 pub mod json;
 pub mod mask;
 pub mod model;
 pub mod ndjson;
 pub mod ontology;
+pub mod parallel;
 pub mod rle;
 pub mod uuid;
 pub mod validate;

@@ -85,18 +85,26 @@ pub fn push_v4(out: &mut Vec<u8>) {
     push_hyphenated(out, &bytes);
 }
 
+/// Two lowercase hex digits per byte value.
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    let mut table = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = [HEX[i >> 4], HEX[i & 0x0f]];
+        i += 1;
+    }
+    table
+};
+
 /// Appends 16 bytes as `8-4-4-4-12` lowercase hex.
 pub fn push_hyphenated(out: &mut Vec<u8>, bytes: &[u8; 16]) {
-    let mut text = [0u8; 36];
-    let mut pos = 0;
-    for (i, byte) in bytes.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            text[pos] = b'-';
-            pos += 1;
-        }
-        text[pos] = HEX[(byte >> 4) as usize];
-        text[pos + 1] = HEX[(byte & 0x0f) as usize];
-        pos += 2;
+    let mut text = [b'-'; 36];
+    // Where each byte's two digits go; the hyphens sit at 8, 13, 18 and 23.
+    const AT: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+    for (byte, at) in bytes.iter().zip(AT) {
+        let [hi, lo] = HEX_PAIRS[*byte as usize];
+        text[at] = hi;
+        text[at + 1] = lo;
     }
     out.extend_from_slice(&text);
 }

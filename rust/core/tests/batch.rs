@@ -184,3 +184,47 @@ fn nested_classifications_are_camel_case_at_every_depth() {
         "{out}"
     );
 }
+
+#[test]
+fn any_thread_count_checks_and_writes_the_same_bytes_and_problems_in_order() {
+    let image = Arc::new(Image::from_u8(40, 30, 1, (0..1200).map(|i| (i % 7) as u8).collect()).unwrap());
+    let batch_of = |bad: bool| {
+        let mut items = Vec::new();
+        for row in 0..6000 {
+            let body = match row % 4 {
+                0 => object(
+                    Feature::named("m"),
+                    Some(0.5),
+                    Geometry::Mask(Mask::Pixels {
+                        image: image.clone(),
+                        color: MaskColor::Gray((row % 7) as i64),
+                    }),
+                ),
+                1 => object(
+                    Feature::named("p"),
+                    None,
+                    Geometry::Polygon(vec![pt(0.0, 0.0), pt(row as f64, 1.5), pt(2.0, 3.0)]),
+                ),
+                2 if bad && row % 10 == 2 => {
+                    object(Feature::named("b"), Some(2.0), Geometry::Point(pt(1.0, 2.0)))
+                }
+                _ => object(Feature::named("b"), Some(0.25), Geometry::Point(pt(row as f64, 0.1))),
+            };
+            items.push(located(row, body));
+        }
+        Batch { items, ..Batch::new() }
+    };
+    let run = |bad: bool, threads: Option<usize>| {
+        let options = Options { threads, ..Options::default() };
+        batch_of(bad).into_ndjson(&options).map(|b| String::from_utf8(b).unwrap())
+    };
+    let one = run(false, Some(1)).unwrap();
+    assert_eq!(one.lines().count(), 6000);
+    assert!(one.lines().nth(5999).unwrap().contains("\"uuid\":\"u5999\""));
+    assert_eq!(run(false, Some(3)).unwrap(), one);
+    assert_eq!(run(false, None).unwrap(), one);
+    let problems = run(true, Some(1)).unwrap_err();
+    assert_eq!(problems.len(), 300);
+    assert_eq!(run(true, Some(4)).unwrap_err(), problems);
+    assert!(problems.windows(2).all(|w| w[0].row < w[1].row));
+}

@@ -5,10 +5,12 @@
 
 mod errors;
 mod extract;
+mod lower_columns;
 mod lower_dicts;
 mod lower_typed;
 mod masks;
 mod ontology;
+mod output;
 
 use lbfast_core::batch::Batch;
 use lbfast_core::validate::Options;
@@ -18,29 +20,39 @@ use pyo3::types::{PyBytes, PyDict};
 use crate::errors::{guarded, validation_error};
 use crate::lower_typed::TypedLowering;
 
-/// Lowers Labels and NDJSON-shaped dicts, in order; item `i` is row `i` in errors.
+/// Lowers Labels, NDJSON-shaped dicts and columnar batches, in order. Each item is
+/// one row in errors, except a columnar batch, which is as many rows as it has
+/// predictions (prediction `i` of a batch starting at row `r` is row `r + i`).
 fn lower<'py>(py: Python<'py>, items: &Bound<'py, PyAny>, options: &Options) -> PyResult<Batch> {
     let mut lowering = TypedLowering::new(py)?;
     lowering.max_mask_pixels = options.max_mask_pixels;
     let mask_items = masks::MaskItems::new(py)?;
+    let columnar = lower_columns::ColumnarLowering::new(py)?;
     let iter = items.try_iter().map_err(|_| {
         pyo3::exceptions::PyTypeError::new_err("expected an iterable of Labels or NDJSON-shaped dicts")
     })?;
-    for (row, item) in iter.enumerate() {
+    let mut row = 0;
+    for item in iter {
         let item = item?;
         if item.is_instance_of::<PyDict>() {
             lower_dicts::lower_dict(&mut lowering.batch, row, &item)?;
+        } else if columnar.is_columns(&item)? {
+            row += columnar.lower(&mut lowering.batch, row, &item)?;
+            continue;
         } else if !mask_items.lower(&mut lowering.batch, row, &item)? {
             lowering.label(row, &item)?;
         }
+        row += 1;
     }
     Ok(lowering.batch)
 }
 
-/// Validates and writes `items` (Labels and/or NDJSON-shaped dicts) as NDJSON bytes,
-/// one line per annotation, each ending in `\n`.
+/// Validates and writes `items` (Labels, NDJSON-shaped dicts, columnar batches) as
+/// NDJSON bytes, one line per annotation, each ending in `\n`. `threads`: how many
+/// threads check and write (default: all cores, or `RAYON_NUM_THREADS`).
 #[pyfunction]
-#[pyo3(signature = (items, /, *, max_mask_pixels = None, ontology = None, resolve_schema_ids = false, required = true))]
+#[pyo3(signature = (items, /, *, max_mask_pixels = None, ontology = None, resolve_schema_ids = false, required = true, threads = None))]
+#[allow(clippy::too_many_arguments)]
 fn dumps<'py>(
     py: Python<'py>,
     items: &Bound<'py, PyAny>,
@@ -48,11 +60,13 @@ fn dumps<'py>(
     ontology: Option<PyRef<'py, ontology::OntologyIndex>>,
     resolve_schema_ids: bool,
     required: bool,
+    threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let mut options = Options::default();
     if let Some(limit) = max_mask_pixels {
         options.max_mask_pixels = limit;
     }
+    options.threads = threads;
     let batch = lower(py, items, &options);
     extract::forget_texts();
     let mut batch = batch?;
@@ -61,16 +75,49 @@ fn dumps<'py>(
         Some(onto) => ontology::check_batch(py, onto, &mut batch, resolve_schema_ids, required)?,
         None => Vec::new(),
     };
-    let written = py.detach(|| guarded(|| batch.into_ndjson(&options)))?;
-    match ontology::merge(written, ontology_errors) {
-        Ok(bytes) => Ok(PyBytes::new(py, &bytes)),
-        Err(issues) => Err(validation_error(py, issues)),
-    }
+    let checked = py.detach(|| guarded(|| batch.check(&options)))?;
+    let checked = match checked {
+        Ok(checked) if ontology_errors.is_empty() => checked,
+        other => {
+            let issues =
+                ontology::merge(other.map(|_| Vec::new()), ontology_errors).err().unwrap_or_default();
+            return Err(validation_error(py, issues));
+        }
+    };
+    output::write_bytes(py, checked, options.threads)
+}
+
+/// For benchmarks: formats every value of `values` (float64) as the writer does,
+/// into a buffer whose pages are already mapped, `repeat` times with the GIL
+/// released. Returns the bytes of one pass and the seconds of the fastest pass: the
+/// floor under the cost of writing those floats.
+#[pyfunction]
+#[pyo3(signature = (values, /, *, repeat = 3))]
+fn _format_floats(
+    py: Python<'_>,
+    values: numpy::PyReadonlyArray1<'_, f64>,
+    repeat: usize,
+) -> PyResult<(usize, f64)> {
+    let values = values.as_slice()?.to_vec();
+    Ok(py.detach(move || {
+        let mut out = vec![1u8; values.len() * 25];
+        let mut best = f64::INFINITY;
+        for _ in 0..repeat.max(1) {
+            out.clear();
+            let start = std::time::Instant::now();
+            for v in &values {
+                lbfast_core::json::push_f64(&mut out, *v);
+            }
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+        (out.len(), best)
+    }))
 }
 
 #[pymodule(gil_used = false)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dumps, m)?)?;
+    m.add_function(wrap_pyfunction!(_format_floats, m)?)?;
     masks::register(m)?;
     ontology::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
