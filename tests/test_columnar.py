@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+import time
 import uuid
 
 import numpy as np
@@ -725,3 +726,43 @@ def test_slices_write_the_same_bytes_as_the_whole_batch():
         assert lbfast.dumps([batch[7:20][3:5]]) == b"".join(whole.splitlines(keepends=True)[10:12])
     with pytest.raises(ValueError, match="step 1"):
         batches[0][::2]
+
+
+def test_the_gil_is_released_while_checking_and_writing():
+    batch = big_batch(400_000, ids="random")
+    lbfast.dumps([batch])  # warm up
+    ticks = [0]
+    stop = threading.Event()
+
+    def tick():
+        # Each wake-up needs the GIL: this only counts while the other thread lets go.
+        while not stop.wait(0.001):
+            ticks[0] += 1
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    try:
+        time.sleep(0.05)
+        start = time.perf_counter()
+        before = ticks[0]
+        lbfast.dumps([batch])
+        during = ticks[0] - before
+        elapsed = time.perf_counter() - start
+    finally:
+        stop.set()
+        ticker.join()
+    # Held throughout, the GIL would allow a tick or two; released, about one per ms.
+    assert during > min(20, elapsed * 1000 / 4), (during, elapsed)
+
+
+def test_a_checklist_has_one_confidence_per_answer_id():
+    batch = GlobalClassifications(
+        "checklist",
+        "q",
+        data_rows=["a"],
+        answers=["x", "y"],
+        answer_ids=[0, 1, 1],
+        offsets=[0, 3],
+        confidence=[0.5, 0.5],
+    )
+    assert errors_of([batch]) == [(0, "confidence", "expected 3 values, one per answer id, got 2")]

@@ -507,26 +507,19 @@ pub fn check_columns(c: &Columns, issues: &mut Issues) -> bool {
         }
         None => {}
     }
-    let expected_confidences = match &c.kind {
-        ColumnKind::Classifications(ClassificationColumns { value: AnswerColumn::Checklist(r), .. }) => {
-            r.values.len()
-        }
-        _ => n,
-    };
-    if let (
-        Some(v),
-        ColumnKind::Classifications(ClassificationColumns { value: AnswerColumn::Checklist(_), .. }),
-    ) = (&c.confidence, &c.kind)
-    {
-        if v.len() != expected_confidences {
-            issues.report_at(
-                "confidence",
-                format!("expected {expected_confidences} values, one per answer id, got {}", v.len()),
-            );
+    // A checklist has a confidence per chosen answer, anything else one per prediction.
+    match (&c.kind, &c.confidence) {
+        (
+            ColumnKind::Classifications(ClassificationColumns { value: AnswerColumn::Checklist(r), .. }),
+            Some(v),
+        ) if v.len() != r.values.len() => {
+            let message = format!("expected {} values, one per answer id, got {}", r.values.len(), v.len());
+            issues.report_at("confidence", message);
             usable = false;
         }
-    } else {
-        usable &= check_len(c.confidence.as_deref(), n, &["confidence"], issues);
+        (ColumnKind::Classifications(ClassificationColumns { value: AnswerColumn::Checklist(_), .. }), _) => {
+        }
+        _ => usable &= check_len(c.confidence.as_deref(), n, &["confidence"], issues),
     }
     match &c.kind {
         ColumnKind::Objects(o) => {

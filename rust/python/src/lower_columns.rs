@@ -291,33 +291,43 @@ macro_rules! with_dtype {
     }};
 }
 
+/// Arrays at least this long are converted with the GIL released.
+const DETACH_ELEMENTS: usize = 1 << 16;
+
 /// The elements of `array` (of element type `T`) converted to `S`, `K` at a time in
-/// C order, each group made into one `O`.
-fn read_groups<T: Num, S: Copy + Default, const K: usize, O>(
+/// C order, each group made into one `O`. Large arrays are converted with the GIL
+/// released; the read-only borrow (which keeps other Rust code from writing the
+/// array) is held outside, and the data is only read.
+fn read_groups<T: Num + Sync, S: Copy + Default, const K: usize, O: Send>(
     array: &Bound<'_, PyUntypedArray>,
-    convert: impl Fn(T) -> S,
-    make: impl Fn([S; K]) -> O,
+    convert: impl Fn(T) -> S + Send,
+    make: impl Fn([S; K]) -> O + Send,
 ) -> PyResult<Vec<O>> {
     let typed = array.cast::<PyArrayDyn<T>>()?;
     let readonly = typed.try_readonly()?;
-    let mut out = Vec::with_capacity(array.len() / K);
-    match readonly.as_slice() {
-        Ok(slice) if typed.is_c_contiguous() => {
-            for group in slice.chunks_exact(K) {
-                out.push(make(std::array::from_fn(|j| convert(group[j]))));
+    let contiguous = typed.is_c_contiguous();
+    let view = readonly.as_array();
+    let work = move || {
+        let mut out = Vec::with_capacity(view.len() / K);
+        match view.as_slice() {
+            Some(slice) if contiguous => {
+                for group in slice.chunks_exact(K) {
+                    out.push(make(std::array::from_fn(|j| convert(group[j]))));
+                }
             }
-        }
-        _ => {
-            let mut group = [S::default(); K];
-            for (k, &x) in readonly.as_array().iter().enumerate() {
-                group[k % K] = convert(x);
-                if k % K == K - 1 {
-                    out.push(make(group));
+            _ => {
+                let mut group = [S::default(); K];
+                for (k, &x) in view.iter().enumerate() {
+                    group[k % K] = convert(x);
+                    if k % K == K - 1 {
+                        out.push(make(group));
+                    }
                 }
             }
         }
-    }
-    Ok(out)
+        out
+    };
+    Ok(if array.len() >= DETACH_ELEMENTS { array.py().detach(work) } else { work() })
 }
 
 /// Converts an array to another dtype in numpy (for dtypes read rarely: float16,
@@ -327,9 +337,9 @@ fn astype<'py>(array: &Bound<'py, PyUntypedArray>, to: &str) -> PyResult<Bound<'
 }
 
 /// A numeric array as `f64` groups of `K`; `None` when it is not numeric.
-fn float_groups<const K: usize, O>(
+fn float_groups<const K: usize, O: Send>(
     array: &Bound<'_, PyUntypedArray>,
-    make: impl Fn([f64; K]) -> O,
+    make: impl Fn([f64; K]) -> O + Send,
 ) -> PyResult<Option<Vec<O>>> {
     with_dtype!(array, T => read_groups(array, T::to_f64, make).map(Some),
     [f64, f32, i64, i32, i16, i8, u64, u32, u16, u8],
@@ -369,11 +379,11 @@ fn dtype_error(
 
 /// A `(N, K)` array as `N` rows made by `make`; an empty array of any shape is `N = 0`.
 /// A wrong shape is an issue (and no rows).
-fn rows_of<const K: usize, T>(
+fn rows_of<const K: usize, T: Send>(
     value: &Bound<'_, PyAny>,
     key: &'static str,
     issues: &mut Issues,
-    make: impl Fn([f64; K]) -> T,
+    make: impl Fn([f64; K]) -> T + Send,
 ) -> PyResult<(Vec<T>, usize)> {
     let array = issues.at(key, |issues| array(value, issues))?;
     let shape = array.shape().to_vec();
