@@ -759,6 +759,9 @@ fn lower_instance_map(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) ->
     Ok(())
 }
 
+/// A slot's pixel count and inclusive box `[x0, y0, x1, y1]`.
+type SlotStats = (u64, [u32; 4]);
+
 /// One scan of the id map: the group images, and each slot's pixel count and box.
 fn remap(
     ids: &[i64],
@@ -767,7 +770,7 @@ fn remap(
     slot_of: &HashMap<i64, usize>,
     k: usize,
     groups: usize,
-) -> (Vec<Vec<u8>>, Vec<(u64, [u32; 4])>) {
+) -> (Vec<Vec<u8>>, Vec<SlotStats>) {
     let mut images = vec![vec![0u8; w * h]; groups];
     let mut stats = vec![(0u64, [u32::MAX, u32::MAX, 0, 0]); k];
     for y in 0..h {
