@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use crate::columnar::{Columns, ColumnsWriter, CHUNK_ROWS};
+use crate::columnar::{Columns, ColumnsWriter, Prepared, CHUNK_ROWS};
 use crate::issues::{Issue, Issues, MAX_LISTED};
 use crate::model::{Annotation, Body, Geometry, Mask};
 use crate::ndjson;
@@ -87,7 +87,8 @@ impl Batch {
             found.extend(part.columns.check(part.first_row, options.threads));
         }
         if found.is_empty() {
-            Ok(Checked { items, columns, threads: options.threads })
+            let prepared = columns.iter().map(|part| part.columns.prepare()).collect();
+            Ok(Checked { items, columns, prepared, threads: options.threads })
         } else {
             Err(found.into_report())
         }
@@ -99,6 +100,8 @@ impl Batch {
 pub struct Checked {
     items: Vec<Located>,
     columns: Vec<ColumnarItem>,
+    /// What the writer renders once per columnar batch, by batch.
+    prepared: Vec<Prepared>,
     threads: Option<usize>,
 }
 
@@ -109,6 +112,10 @@ enum Task {
 }
 
 impl Checked {
+    fn writers(&self) -> impl Iterator<Item = ColumnsWriter<'_>> {
+        self.columns.iter().zip(&self.prepared).map(|(part, prepared)| part.columns.writer(prepared))
+    }
+
     /// Number of lines that will be written.
     pub fn lines(&self) -> usize {
         self.items.len() + self.columns.iter().map(|p| p.columns.len()).sum::<usize>()
@@ -129,8 +136,7 @@ impl Checked {
                 Body::Classification(_) => 512,
             })
             .sum();
-        let columns: usize =
-            self.columns.iter().map(|p| p.columns.writer().size_hint(0..p.columns.len())).sum();
+        let columns: usize = self.writers().map(|w| w.size_hint(0..w.len())).sum();
         items + columns
     }
 
@@ -138,7 +144,7 @@ impl Checked {
     /// of the output are handed to `sink` in order, a few per thread at a time, on
     /// the calling thread. The pieces' buffers are reused for the next ones.
     pub fn write(&self, sink: &mut dyn FnMut(&[Vec<u8>])) {
-        let writers: Vec<ColumnsWriter<'_>> = self.columns.iter().map(|p| p.columns.writer()).collect();
+        let writers: Vec<ColumnsWriter<'_>> = self.writers().collect();
         let mut tasks = Vec::new();
         let mut start = 0;
         let push_items = |tasks: &mut Vec<Task>, range: Range<usize>| {

@@ -360,9 +360,15 @@ impl Columns {
         issues
     }
 
-    /// A writer of this batch's predictions, which must have been checked.
-    pub fn writer(&self) -> ColumnsWriter<'_> {
-        ColumnsWriter { c: self, p: Prepared::new(self) }
+    /// What the writer renders once per batch (data rows, features, the id hasher).
+    pub fn prepare(&self) -> Prepared {
+        Prepared::new(self)
+    }
+
+    /// A writer of this batch's predictions, which must have been checked, with what
+    /// [`Columns::prepare`] gave for it.
+    pub fn writer<'a>(&'a self, prepared: &'a Prepared) -> ColumnsWriter<'a> {
+        ColumnsWriter { c: self, p: prepared }
     }
 }
 
@@ -372,13 +378,22 @@ const CHECK_ROWS: usize = 65_536;
 /// Writes the checked predictions of a [`Columns`]; shared by the threads writing it.
 pub struct ColumnsWriter<'a> {
     c: &'a Columns,
-    p: Prepared,
+    p: &'a Prepared,
 }
 
 impl ColumnsWriter<'_> {
+    /// Number of predictions.
+    pub fn len(&self) -> usize {
+        self.c.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.c.is_empty()
+    }
+
     /// Appends predictions `rows`, one line each.
     pub fn write_rows(&self, rows: Range<usize>, out: &mut Vec<u8>) {
-        let mut w = RowWriter::new(self.c, &self.p);
+        let mut w = RowWriter::new(self.c, self.p);
         for i in rows {
             w.write(i, out);
         }
@@ -554,12 +569,18 @@ impl Rendering {
 }
 
 /// What a batch's chunks share: rendered data rows and features, the id hasher.
-struct Prepared {
+pub struct Prepared {
     data_rows: Rendering,
     features: Rendering,
     /// Length of the longest rendered answer or question of a classification.
     sub_longest: usize,
     hasher: Option<V5Hasher>,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared").field("data_rows", &self.data_rows.ends.len()).finish_non_exhaustive()
+    }
 }
 
 impl Prepared {
