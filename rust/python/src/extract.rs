@@ -204,8 +204,11 @@ pub fn color_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Optio
 pub struct ImageCache {
     /// Each entry holds a reference to its key object, so that the address cannot be
     /// reused by another object (as it would be when Labels come from a generator).
-    images: HashMap<usize, (Py<PyAny>, Result<Arc<Image>, String>)>,
+    images: HashMap<usize, (Py<PyAny>, Decoded)>,
 }
+
+/// A decoded image, or why it could not be decoded.
+type Decoded = Result<Arc<Image>, String>;
 
 impl ImageCache {
     pub fn get_or_decode(
