@@ -482,3 +482,98 @@ def test_a_report_serialises_for_machines(onto):
 def test_without_an_ontology_only_the_predictions_are_checked():
     report = lbfast.validate([row(name="anything", point={"x": float("nan"), "y": 1})])
     assert [(p.path, p.kind) for p in report.errors] == [("point.x", "invalid")]
+
+
+COLUMNAR_ONTOLOGY = {
+    "tools": [
+        {
+            "tool": "rectangle",
+            "name": "car",
+            "featureSchemaId": "ccar000000000000000000000",
+            "classifications": [
+                {
+                    "type": "radio",
+                    "name": "color",
+                    "required": True,
+                    "featureSchemaId": "ccolor0000000000000000000",
+                    "options": [
+                        {"value": "red", "featureSchemaId": "cred00000000000000000000a"},
+                        {"value": "blue", "featureSchemaId": "cblue0000000000000000000a"},
+                    ],
+                }
+            ],
+        },
+        {"tool": "polygon", "name": "road", "featureSchemaId": "croad000000000000000000aa"},
+    ],
+    "classifications": [
+        {
+            "type": "checklist",
+            "name": "weather",
+            "featureSchemaId": "cweather00000000000000000",
+            "options": [{"value": "rain", "featureSchemaId": "crain00000000000000000000"}],
+        }
+    ],
+}
+
+
+def test_columnar_batches_are_checked_once_per_feature_at_the_first_row_using_it():
+    np = pytest.importorskip("numpy")
+    from lbfast.columnar import Boxes, GlobalClassifications, RadioSubclass
+
+    boxes = Boxes(
+        np.array([[1, 2, 3, 4], [5, 6, 7, 8], [1, 1, 2, 2], [0, 0, 1, 1]], float),
+        data_rows=["a", "b"],
+        image_index=[0, 1, 1, 0],
+        features=["car", "road", "cra", "unused"],
+        class_ids=[0, 1, 2, 0],
+        subclass=RadioSubclass("color", ["red", "blu"], [0, 1, 0, 0]),
+    )
+    weather = GlobalClassifications(
+        "radio", "weather", data_rows=["a"], answers=["rain"], answer_ids=[0]
+    )
+    report = lbfast.validate([boxes, weather], COLUMNAR_ONTOLOGY)
+    assert [(p.row, p.path, p.kind) for p in report.errors] == [
+        (1, "subclass.answers[1]", "unknown_answer"),
+        (1, "features[1]", "geometry_mismatch"),
+        (1, "subclass.question", "misplaced_classification"),
+        (2, "features[2]", "unknown_tool"),
+        (4, "question", "answer_shape_mismatch"),
+    ]
+    assert report.annotations == 5
+    by_path = {p.path: p for p in report.errors}
+    assert by_path["features[1]"].suggestion == "did you mean 'car'?"
+    assert by_path["subclass.answers[1]"].suggestion == "did you mean 'blue'?"
+    assert (
+        by_path["question"].message
+        == "classification 'weather' is a checklist question; got radio answers"
+    )
+
+
+def test_columnar_required_sub_classifications_and_resolution():
+    np = pytest.importorskip("numpy")
+    from lbfast.columnar import Boxes, GlobalClassifications, RadioSubclass
+
+    bare = Boxes(np.array([[1, 2, 3, 4]], float), data_rows=["a"], features=["car"])
+    report = lbfast.validate([bare], COLUMNAR_ONTOLOGY)
+    assert [(p.path, p.kind) for p in report.errors] == [("features[0]", "missing_required")]
+
+    boxes = Boxes(
+        np.array([[1, 2, 3, 4]], float),
+        data_rows=["a"],
+        features=["car"],
+        subclass=RadioSubclass("color", ["red"], [0]),
+    )
+    weather = GlobalClassifications(
+        "checklist", "weather", data_rows=["a"], answers=["rain"], answer_ids=[0], offsets=[0, 1]
+    )
+    lines = [
+        json.loads(x)
+        for x in lbfast.dumps(
+            [boxes, weather], ontology=COLUMNAR_ONTOLOGY, resolve_schema_ids=True
+        ).splitlines()
+    ]
+    assert lines[0]["schemaId"] == "ccar000000000000000000000"
+    assert lines[0]["classifications"][0]["schemaId"] == "ccolor0000000000000000000"
+    assert lines[0]["classifications"][0]["answer"]["schemaId"] == "cred00000000000000000000a"
+    assert lines[1]["schemaId"] == "cweather00000000000000000"
+    assert lines[1]["answer"][0]["schemaId"] == "crain00000000000000000000"

@@ -593,7 +593,8 @@ class Report:
             return ", ".join(f"{k}: {n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]))
 
         text = (
-            f"{self.items} items, {self.annotations} annotations: "
+            f"{self.items} item{'s' if self.items != 1 else ''}, "
+            f"{self.annotations} annotation{'s' if self.annotations != 1 else ''}: "
             f"{self.error_count} error{'s' if self.error_count != 1 else ''}"
         )
         if self.counts:

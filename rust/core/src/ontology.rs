@@ -18,7 +18,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::batch::Located;
+use crate::batch::{ColumnarItem, Located};
+use crate::columnar::{
+    AnswerColumn, ClassificationColumns, ColumnKind, Columns, GeometryColumn, ObjectColumns,
+};
 use crate::issues::{Issue, Issues, MAX_LISTED};
 use crate::model::{
     Answer, Body, Classification, ClassificationValue, DataRow, Feature, Geometry, Object, Text,
@@ -695,6 +698,8 @@ pub struct Checker<'o> {
     /// Added to rows recorded in [`DataRows`], so that a job checked in several
     /// calls reports missing global classifications at the job's rows.
     pub row_offset: usize,
+    /// Feature problems are reported at the path itself (columnar batches).
+    bare_features: bool,
 }
 
 /// What a name is looked up as.
@@ -716,6 +721,7 @@ impl<'o> Checker<'o> {
             path: Issues::new(),
             findings: Findings::new(),
             row_offset: 0,
+            bare_features: false,
         }
     }
 
@@ -803,6 +809,22 @@ impl<'o> Checker<'o> {
         self.path.push_key(key);
         self.error(kind, message, suggestion);
         self.path.pop();
+    }
+
+    /// A problem with a feature reference: at its `name`/`schemaId` key, or (columns,
+    /// whose features are plain strings in a list) at the current path.
+    fn feature_error_at(
+        &mut self,
+        key: &'static str,
+        kind: Kind,
+        message: String,
+        suggestion: Option<String>,
+    ) {
+        if self.bare_features {
+            self.error(kind, message, suggestion);
+        } else {
+            self.error_at(key, kind, message, suggestion);
+        }
     }
 
     fn schema_key(&self) -> &'static str {
@@ -1073,7 +1095,7 @@ impl<'o> Checker<'o> {
                     .as_ref()
                     .map(|own| format!("'{}' has the schemaId '{own}'", onto.nodes[a].name));
                 let key = self.schema_key();
-                self.error_at(key, Kind::NameSchemaIdMismatch, message, suggestion);
+                self.feature_error_at(key, Kind::NameSchemaIdMismatch, message, suggestion);
                 a
             }
             (Some(None), Some(Some(b))) => {
@@ -1083,7 +1105,7 @@ impl<'o> Checker<'o> {
                     onto.describe(b)
                 );
                 let suggestion = Some(format!("did you mean '{}'?", onto.nodes[b].name));
-                self.error_at("name", Kind::NameSchemaIdMismatch, message, suggestion);
+                self.feature_error_at("name", Kind::NameSchemaIdMismatch, message, suggestion);
                 b
             }
             (Some(None), _) | (None, Some(None)) => {
@@ -1095,7 +1117,7 @@ impl<'o> Checker<'o> {
         if node.archived {
             let key = if feature.name.is_some() { "name" } else { self.schema_key() };
             let message = format!("{} is archived in the ontology", onto.describe(found));
-            self.error_at(key, Kind::ArchivedFeature, message, None);
+            self.feature_error_at(key, Kind::ArchivedFeature, message, None);
             return None;
         }
         if self.options.resolve_schema_ids && feature.schema_id.is_none() {
@@ -1135,7 +1157,7 @@ impl<'o> Checker<'o> {
                 _ => unknown,
             };
             let message = format!("{here} {shown}; '{}' is {}", node.name, onto.location(other));
-            self.error_at(key, kind, message, None);
+            self.feature_error_at(key, kind, message, None);
             return;
         }
         let mut suggestion = feature
@@ -1156,7 +1178,254 @@ impl<'o> Checker<'o> {
                 });
             }
         }
-        self.error_at(key, unknown, format!("{here} {shown}"), suggestion);
+        self.feature_error_at(key, unknown, format!("{here} {shown}"), suggestion);
+    }
+}
+
+// --- Columnar batches -------------------------------------------------------------------
+// A batch's features, questions and answers are checked once each, at the row of the
+// first prediction that uses them; the paths name the batch's lists (`features[2]`,
+// `subclass.answers[0]`, `question`, `answers[1]`).
+
+fn column_geometry(g: &GeometryColumn) -> (ToolKind, &'static str) {
+    match g {
+        GeometryColumn::Boxes(_) => (ToolKind::Rectangle, "a bbox"),
+        GeometryColumn::Points(_) => (ToolKind::Point, "a point"),
+        GeometryColumn::Lines(_) => (ToolKind::Line, "a line"),
+        GeometryColumn::Polygons(_) => (ToolKind::Polygon, "a polygon"),
+    }
+}
+
+/// The first index at which each of `0..len` occurs in `ids` (invalid ids skipped).
+fn first_uses(ids: impl Iterator<Item = i64>, len: usize) -> Vec<Option<usize>> {
+    let mut first = vec![None; len];
+    let mut missing = len;
+    for (i, id) in ids.enumerate() {
+        if missing == 0 {
+            break;
+        }
+        if let Ok(id) = usize::try_from(id) {
+            if id < len && first[id].is_none() {
+                first[id] = Some(i);
+                missing -= 1;
+            }
+        }
+    }
+    first
+}
+
+impl Checker<'_> {
+    /// Checks (and, per the options, amends) a columnar batch: its features are tools
+    /// that draw its geometry; its sub-classification, its global question and the
+    /// answers used fit the ontology; required classifications are there. Records the
+    /// batch's data rows in `data_rows`.
+    pub fn check_columns(&mut self, item: &mut ColumnarItem, data_rows: &mut DataRows) {
+        let first_row = item.first_row;
+        let c = &mut item.columns;
+        let n = c.len();
+        if n == 0 {
+            return;
+        }
+        self.style = Style::Dict;
+        self.bare_features = true;
+        let question = match &mut c.kind {
+            ColumnKind::Objects(o) => {
+                self.object_columns(o, n, first_row);
+                None
+            }
+            ColumnKind::Classifications(q) => self.classification_columns(q, n, first_row),
+        };
+        self.bare_features = false;
+        self.track_columns(c, first_row, question, data_rows);
+    }
+
+    /// Puts the path at `keys[index]` of `row`.
+    fn at_row(&mut self, row: usize, keys: &[&'static str], index: Option<usize>) {
+        self.path.set_row(row);
+        for key in keys {
+            self.path.push_key(key);
+        }
+        if let Some(index) = index {
+            self.path.push_index(index);
+        }
+    }
+
+    fn object_columns(&mut self, o: &mut ObjectColumns, n: usize, first_row: usize) {
+        let onto = self.onto;
+        let first = match &o.class_ids {
+            Some(ids) => first_uses(ids.iter().copied().take(n), o.features.len()),
+            None => first_uses(std::iter::once(0), o.features.len()),
+        };
+        let (kind, noun) = column_geometry(&o.geometry);
+        // Questions whose answers are checked already (a sub-classification of several tools).
+        let mut answered = Vec::new();
+        for (k, used) in first.iter().enumerate() {
+            let Some(i) = *used else { continue };
+            let row = first_row + i;
+            self.at_row(row, &["features"], Some(k));
+            let Some(tool) = self.lookup(TOOLS, &mut o.features[k], Wanted::Tool) else { continue };
+            let node = &onto.nodes[tool];
+            if let Role::Tool(tool_kind) = &node.role {
+                if *tool_kind != kind {
+                    let message = match tool_kind.takes() {
+                        Some(takes) => format!(
+                            "tool '{}' is a {} tool, which takes {takes}; got {noun}",
+                            node.name,
+                            tool_kind.as_str()
+                        ),
+                        None => format!(
+                            "tool '{}' is a {} tool, which image predictions cannot use; got {noun}",
+                            node.name,
+                            tool_kind.as_str()
+                        ),
+                    };
+                    let suggestion = self.only_tool_of(&kind);
+                    self.error(Kind::GeometryMismatch, message, suggestion);
+                }
+            }
+            let scope = node.children;
+            let mut given = None;
+            if let Some(s) = &mut o.subclass {
+                self.at_row(row, &["subclass", "question"], None);
+                // Resolved from the first tool that has it; for the others it is checked as given.
+                let mut question = s.question.clone();
+                given = self.lookup(scope, &mut question, Wanted::Classification(Some(tool)));
+                if s.question.schema_id.is_none() {
+                    s.question.schema_id = question.schema_id;
+                }
+                if let Some(q) = given {
+                    match &onto.nodes[q].role {
+                        Role::Question(QuestionKind::Radio) if !answered.contains(&q) => {
+                            answered.push(q);
+                            let first = first_uses(s.answer_ids.iter().copied().take(n), s.answers.len());
+                            for (j, used) in first.iter().enumerate() {
+                                if let Some(i) = *used {
+                                    self.at_row(first_row + i, &["subclass", "answers"], Some(j));
+                                    self.column_answer(q, &mut s.answers[j]);
+                                }
+                            }
+                        }
+                        Role::Question(QuestionKind::Radio) => {}
+                        Role::Question(other) => {
+                            let message = format!(
+                                "classification '{}' is a {} question; a RadioSubclass gives radio answers",
+                                onto.nodes[q].name,
+                                other.as_str()
+                            );
+                            self.error(Kind::AnswerShapeMismatch, message, None);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            if self.options.required {
+                for &r in &onto.scopes[scope].required {
+                    if Some(r) != given {
+                        self.at_row(row, &["features"], Some(k));
+                        let message = format!(
+                            "{} requires the classification '{}', which is missing",
+                            onto.describe(tool),
+                            onto.nodes[r].name
+                        );
+                        self.error(Kind::MissingRequired, message, None);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Checks one answer of question `q` at the current path: an option, whose
+    /// required classifications a batch cannot nest.
+    fn column_answer(&mut self, q: usize, answer: &mut Feature) {
+        let onto = self.onto;
+        let Some(option) = self.lookup(onto.nodes[q].children, answer, Wanted::Answer(q)) else { return };
+        if self.options.required {
+            for &r in &onto.scopes[onto.nodes[option].children].required {
+                let message = format!(
+                    "{} requires the classification '{}', which a columnar batch cannot nest",
+                    onto.describe(option),
+                    onto.nodes[r].name
+                );
+                self.error(Kind::MissingRequired, message, None);
+            }
+        }
+    }
+
+    /// Checks a batch of global classifications; returns its question when it is one.
+    fn classification_columns(
+        &mut self,
+        c: &mut ClassificationColumns,
+        n: usize,
+        first_row: usize,
+    ) -> Option<usize> {
+        let onto = self.onto;
+        self.at_row(first_row, &["question"], None);
+        let q = self.lookup(GLOBALS, &mut c.question, Wanted::Classification(None))?;
+        let Role::Question(kind) = &onto.nodes[q].role else { return None };
+        let (given, first) = match &c.value {
+            AnswerColumn::Radio(ids) => {
+                (QuestionKind::Radio, first_uses(ids.iter().copied().take(n), c.answers.len()))
+            }
+            AnswerColumn::Checklist(r) => {
+                // Entries of the answer ids, mapped to the prediction whose offsets hold them.
+                let entries = first_uses(r.values.iter().copied(), c.answers.len());
+                let prediction = |entry: usize| {
+                    r.offsets
+                        .partition_point(|&o| usize::try_from(o).is_ok_and(|o| o <= entry))
+                        .saturating_sub(1)
+                };
+                (QuestionKind::Checklist, entries.into_iter().map(|e| e.map(prediction)).collect())
+            }
+            AnswerColumn::Text(_) => (QuestionKind::Text, Vec::new()),
+        };
+        if *kind != given {
+            let message = format!(
+                "classification '{}' is a {} question; got {} answers",
+                onto.nodes[q].name,
+                kind.as_str(),
+                given.as_str()
+            );
+            self.error(Kind::AnswerShapeMismatch, message, None);
+            return Some(q);
+        }
+        for (j, used) in first.iter().enumerate() {
+            if let Some(i) = *used {
+                self.at_row(first_row + i, &["answers"], Some(j));
+                self.column_answer(q, &mut c.answers[j]);
+            }
+        }
+        Some(q)
+    }
+
+    /// Records the batch's data rows (and its global question) for the required
+    /// global classifications.
+    fn track_columns(
+        &mut self,
+        c: &Columns,
+        first_row: usize,
+        question: Option<usize>,
+        data_rows: &mut DataRows,
+    ) {
+        let onto = self.onto;
+        if !(self.options.required && onto.has_required_globals()) {
+            return;
+        }
+        let required = &onto.scopes[GLOBALS].required;
+        let answers = question.and_then(|q| required.iter().position(|&r| r == q));
+        let mut done = vec![false; c.data_rows.len()];
+        for i in 0..c.len() {
+            let d = match &c.image_index {
+                Some(ix) => ix.get(i).and_then(|&d| usize::try_from(d).ok()),
+                None => Some(i),
+            };
+            let Some(d) = d.filter(|&d| d < done.len() && !done[d]) else { continue };
+            let row = first_row + i + self.row_offset;
+            let Some(have) = data_rows.entry(&c.data_rows[d], row, required.len()) else { continue };
+            if let Some(a) = answers {
+                have[a] = true;
+            }
+            done[d] = true;
+        }
     }
 }
 

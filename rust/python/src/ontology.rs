@@ -126,7 +126,7 @@ pub fn check(
     let batch = crate::lower(py, items, &options);
     crate::extract::forget_texts();
     let mut batch = batch?;
-    let count = batch.items.len();
+    let count = batch.items.len() + batch.columns.iter().map(|c| c.columns.len()).sum::<usize>();
     let check = CheckOptions { resolve_schema_ids: false, required };
     let mut problems = Vec::new();
     if let Some(onto) = &ontology {
@@ -139,11 +139,11 @@ pub fn check(
                 match state {
                     Some(state) => {
                         let mut rows = state.data_rows.lock().unwrap_or_else(|p| p.into_inner());
-                        checker.check_items(&mut batch.items, &mut rows);
+                        check_all(&mut checker, &mut batch, &mut rows);
                     }
                     None => {
                         let mut rows = DataRows::new();
-                        checker.check_items(&mut batch.items, &mut rows);
+                        check_all(&mut checker, &mut batch, &mut rows);
                         checker.finish(&rows);
                     }
                 }
@@ -163,6 +163,14 @@ pub fn check(
     Ok((problems, count))
 }
 
+/// Checks the items and the columnar batches of `batch`.
+fn check_all(checker: &mut Checker<'_>, batch: &mut Batch, rows: &mut DataRows) {
+    checker.check_items(&mut batch.items, rows);
+    for columns in &mut batch.columns {
+        checker.check_columns(columns, rows);
+    }
+}
+
 /// Checks a lowered batch for `dumps(ontology=...)`: amends it (normalised answers,
 /// resolved schema ids), emits the warnings as one `lbfast.OntologyWarning`, and
 /// returns the errors as issues.
@@ -179,7 +187,7 @@ pub fn check_batch(
         guarded(|| {
             let mut checker = Checker::new(&onto, options);
             let mut rows = DataRows::new();
-            checker.check_items(&mut batch.items, &mut rows);
+            check_all(&mut checker, batch, &mut rows);
             checker.finish(&rows);
             checker.findings
         })
