@@ -10,6 +10,7 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lbfast.cli import main
@@ -292,3 +293,50 @@ def test_the_console_script_is_declared():
     )
     (script,) = [e for e in scripts if e.name == "lbfast"]
     assert script.value == "lbfast.cli:main"
+
+
+def test_convert_coco_segmentations_and_box_problems_by_entry(files):
+    from lbfast.masks import rle_encode
+
+    mask = np.zeros((8, 10), np.uint8)
+    mask[2:5, 3:7] = 1
+    results = [
+        {
+            "image_id": 1,
+            "category_id": 1,
+            "bbox": [1, 2, 3, 4],
+            "score": 0.9,
+            "segmentation": [[1, 1, 5, 1, 5, 4, 1, 4]],
+        },
+        {
+            "image_id": 2,
+            "category_id": 3,
+            "bbox": [3, 2, 4, 3],
+            "score": 0.8,
+            "segmentation": rle_encode(mask),
+        },
+    ]
+    (files / "seg.json").write_text(json.dumps(results))
+    out = files / "seg.ndjson"
+    code, stdout, _ = run(
+        "convert",
+        files / "seg.json",
+        "--coco-dataset",
+        files / "instances.json",
+        "--geometry",
+        "segmentation",
+        "-o",
+        out,
+    )
+    assert code == 0, stdout
+    got = lines(out)
+    assert [("polygon" in r, "mask" in r) for r in got] == [(True, False), (False, True)]
+    assert got[0]["polygon"][0] == got[0]["polygon"][-1]  # closed ring
+
+    results.append({"image_id": 2, "category_id": 3, "bbox": [3, 2, -4, 3], "score": 0.7})
+    (files / "seg.json").write_text(json.dumps(results))
+    code, stdout, _ = run(
+        "convert", files / "seg.json", "--coco-dataset", files / "instances.json", "-o", out
+    )
+    assert code == 1
+    assert f"{files / 'seg.json'}:3: boxes[2][2]: width must not be negative, got -4" in stdout

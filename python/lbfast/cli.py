@@ -197,38 +197,52 @@ def _is_coco_results(value: Any) -> bool:
     return isinstance(value, dict) and {"image_id", "category_id", "bbox"} <= value.keys()
 
 
-class _CocoBoxes:
-    """COCO results entries (``image_id``, ``category_id``, ``bbox`` xywh, ``score``) as
-    NDJSON-shaped bbox dicts. Entries that cannot be mapped become problems."""
+class _Coco:
+    """COCO results entries, checked against the dataset's maps and turned into
+    columnar batches by ``lbfast.adapters.coco``."""
 
     def __init__(
-        self, categories: dict[Any, str], images: dict[Any, str], min_score: float
+        self, categories: dict[Any, str], images: dict[Any, str], args: argparse.Namespace
     ) -> None:
         self.categories = categories
         self.images = images
-        self.min_score = min_score
+        self.min_score = args.min_score
+        self.geometry = args.geometry
         self.skipped = 0
+        self.kept: list[dict[str, Any]] = []
+        self.where: list[tuple[str, int]] = []
 
-    def __call__(self, entry: Any) -> Any:
-        """The dict for ``entry``, ``None`` to skip it, or a ``Problem`` message."""
+    def add(self, name: str, line: int, entry: Any) -> Optional[str]:
+        """Keeps ``entry``; returns what is wrong with it, if anything."""
         if not _is_coco_results(entry):
             return "not a COCO result (image_id, category_id, bbox)"
         score = entry.get("score")
+        if score is not None and not isinstance(score, (int, float)):
+            return f"score must be a number, got {score!r}"
         if score is not None and score < self.min_score:
             self.skipped += 1
             return None
-        name = self.categories.get(entry["category_id"])
-        if name is None:
+        if entry["category_id"] not in self.categories:
             return f"category_id {entry['category_id']!r} is not in the COCO dataset's categories"
-        key = self.images.get(entry["image_id"])
-        if key is None:
+        if entry["image_id"] not in self.images:
             return f"image_id {entry['image_id']!r} is not in the COCO dataset's images"
-        x, y, w, h = entry["bbox"]
-        out: dict[str, Any] = {"name": name, "dataRow": {"globalKey": key}}
-        if score is not None:
-            out["confidence"] = score
-        out["bbox"] = {"top": y, "left": x, "height": h, "width": w}
-        return out
+        if self.geometry != "bbox" and "segmentation" not in entry:
+            return "no segmentation (see --geometry)"
+        self.kept.append(entry)
+        self.where.append((name, line))
+        return None
+
+    def batches(self) -> list[Any]:
+        from lbfast.adapters.coco import from_results
+
+        if not self.kept:
+            return []
+        try:
+            return from_results(
+                self.kept, categories=self.categories, images=self.images, geometry=self.geometry
+            )
+        except (ValueError, TypeError) as e:
+            raise UsageError(f"COCO results: {e}") from e
 
 
 class _SingleFile:
@@ -258,19 +272,12 @@ class _SingleFile:
 
 
 def _inputs(
-    paths: Sequence[Path], coco: Optional[_CocoBoxes], progress: Callable[[int], None]
+    paths: Sequence[Path], progress: Callable[[int], None]
 ) -> Iterator[tuple[str, int, Any]]:
-    """``(file, line, item-or-problem-text)`` of every input file."""
+    """``(file, line, value)`` of every input file (a ``ValueError`` for bad JSON)."""
     for path in paths:
         for line, value in read_predictions(path, on_bytes=progress):
-            if isinstance(value, ValueError):
-                yield str(path), line, str(value)
-            elif coco is not None:
-                converted = coco(value)
-                if converted is not None:
-                    yield str(path), line, converted
-            else:
-                yield str(path), line, value
+            yield str(path), line, value
 
 
 def cmd_convert(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -296,7 +303,7 @@ def cmd_convert(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         categories, images = _coco_maps(
             _existing([args.coco_dataset], "COCO dataset")[0], args.global_key
         )
-        coco = _CocoBoxes(categories, images, args.min_score)
+        coco = _Coco(categories, images, args)
     output = Path(args.output)
     if output.is_dir() or args.output.endswith(os.sep):
         raise UsageError(f"--output must be a file path, got the directory {args.output}")
@@ -316,7 +323,7 @@ def cmd_convert(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             if not chunk:
                 return
             first = validator.rows
-            for name, group in itertools.groupby(where, key=lambda w: w[0]):
+            for name, group in itertools.groupby(where, key=lambda w: w[0]):  # dict rows
                 lines = [line for _, line in group]
                 sources.add(first, name, lines)
                 first += len(lines)
@@ -338,12 +345,17 @@ def cmd_convert(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             chunk.clear()
             where.clear()
 
-        for name, line, item in _inputs(paths, coco, progress):
-            if isinstance(item, str):
+        for name, line, item in _inputs(paths, progress):
+            problem = str(item) if isinstance(item, ValueError) else None
+            if problem is None and coco is not None:
+                problem = coco.add(name, line, item)
+                if problem is None:
+                    continue
+            if problem is not None:
                 flush()
                 sources.add(validator.rows, name, [line])
                 validator.add_problem(
-                    Problem(validator.rows, "", item, UNREADABLE, source=f"{name}:{line}")
+                    Problem(validator.rows, "", problem, UNREADABLE, source=f"{name}:{line}")
                 )
                 validator.skip()
                 continue
@@ -352,6 +364,14 @@ def cmd_convert(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             if len(chunk) >= CHUNK_LINES:
                 flush()
         flush()
+        if coco is not None and validator.ok:
+            # Columnar batches: the boxes' rows are the kept entries, in order.
+            if coco.geometry != "segmentation":
+                for name, group in itertools.groupby(coco.where, key=lambda w: w[0]):
+                    lines = [line for _, line in group]
+                    sources.add(validator.rows, name, lines)
+            chunk.extend(coco.batches())
+            flush()
         report = validator.finish(sources=sources)
     except BaseException:
         sink.discard()
@@ -369,7 +389,7 @@ def cmd_convert(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         _print_report(report, out, args.max_listed)
     for shard in manifest["shards"]:
         print(f"wrote {shard['path']}: {shard['rows']:,} rows, {shard['bytes']:,} bytes", file=out)
-    text = f"converted {report.items:,} predictions from {len(paths)} file{'s' if len(paths) != 1 else ''}"
+    text = f"converted {report.annotations:,} predictions from {len(paths)} file{'s' if len(paths) != 1 else ''}"
     if coco and coco.skipped:
         text += f" ({coco.skipped:,} below --min-score skipped)"
     text += f" in {elapsed:.2f} s"
@@ -535,6 +555,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     c.add_argument(
         "--min-score", type=float, default=0.0, help="skip COCO results scored below this"
+    )
+    c.add_argument(
+        "--geometry",
+        choices=["bbox", "segmentation", "both"],
+        default="bbox",
+        help="COCO: write the boxes, the segmentations (RLE as masks, polygons as polygons), or both",
     )
     c.add_argument(
         "--resolve-schema-ids",
