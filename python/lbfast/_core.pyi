@@ -4,7 +4,14 @@ from typing import Any, Optional
 __version__: str
 
 def dumps(
-    items: Iterable[Any], /, *, max_mask_pixels: Optional[int] = None, threads: Optional[int] = None
+    items: Iterable[Any],
+    /,
+    *,
+    max_mask_pixels: Optional[int] = None,
+    ontology: Optional[OntologyIndex] = None,
+    resolve_schema_ids: bool = False,
+    required: bool = True,
+    threads: Optional[int] = None,
 ) -> bytes: ...
 
 # benches/columnar.py: (bytes of one pass, seconds of the fastest of `repeat` passes)
@@ -20,3 +27,29 @@ def rle_compress(counts: Any) -> str: ...
 def rle_counts(counts: Any) -> list[int]: ...
 def rle_area(counts: Any) -> int: ...
 def rle_bbox(height: int, counts: Any) -> tuple[float, float, float, float]: ...
+
+# lbfast.ontology: (row, path, message, kind, suggestion, "error" | "warning")
+Problem = tuple[int, str, str, str, Optional[str], str]
+
+class OntologyIndex:
+    def __init__(self, normalized: Any) -> None: ...
+    @property
+    def tool_count(self) -> int: ...
+    @property
+    def classification_count(self) -> int: ...
+    def features_without_schema_id(self) -> list[str]: ...
+
+class CheckState:
+    def __init__(self) -> None: ...
+    def finish(self, ontology: OntologyIndex) -> list[Problem]: ...
+
+def check(
+    items: Iterable[Any],
+    /,
+    *,
+    ontology: Optional[OntologyIndex] = None,
+    state: Optional[CheckState] = None,
+    first_row: int = 0,
+    required: bool = True,
+    max_mask_pixels: Optional[int] = None,
+) -> tuple[list[Problem], int]: ...
