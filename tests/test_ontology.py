@@ -294,3 +294,18 @@ def test_an_ambiguous_ontology_is_refused_with_every_problem():
     assert "classifications[0].options[1]: duplicate name 'x'" in str(err.value)
     with pytest.raises(TypeError, match=r"tools\[0\]: expected a dict"):
         Ontology.from_json({"tools": ["rectangle"]})
+
+
+def test_enum_values_may_be_given_as_their_text():
+    """A superset of the SDK (which fails at asdict() on a plain string)."""
+    tool = lbfast.Tool(tool="rectangle", name="car")
+    question = lbfast.Classification(class_type="radio", name="q", options=[lbfast.Option("a")])
+    assert tool.tool is lbfast.Tool.Type.BBOX
+    assert question.class_type is lbfast.Classification.Type.RADIO
+    assert (
+        lbfast.OntologyBuilder(tools=[tool], classifications=[question]).asdict()["tools"][0][
+            "tool"
+        ]
+        == "rectangle"
+    )
+    assert lbfast.MediaType("image") is lbfast.MediaType.Image

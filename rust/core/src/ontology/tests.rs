@@ -744,3 +744,32 @@ fn a_name_with_an_unknown_schema_id_points_at_the_name() {
     assert_eq!(summary(&errors), [(0, "name".to_string(), "name_schema_id_mismatch")]);
     assert_eq!(errors[0].suggestion.as_deref(), Some("did you mean 'bounding_box'?"));
 }
+
+#[test]
+fn tools_and_questions_of_other_media_take_no_image_predictions() {
+    let spec = OntologySpec {
+        tools: vec![tool("named-entity", feature("person"), vec![])],
+        classifications: vec![question(
+            "response-radio",
+            feature("best"),
+            vec![option(feature("a"), vec![])],
+        )],
+    };
+    let mut items = vec![
+        item(0, object(named("person"), bbox(), vec![])),
+        item(1, Body::Classification(radio("best", answer("a", vec![])))),
+    ];
+    let errors = check_with(&spec, CheckOptions::default(), &mut items).errors();
+    assert_eq!(
+        summary(&errors),
+        [(0, "bbox".to_string(), "geometry_mismatch"), (1, "answer".to_string(), "answer_shape_mismatch")]
+    );
+    assert_eq!(
+        errors[0].issue.message,
+        "tool 'person' is a named-entity tool, which image predictions cannot use; got a bbox"
+    );
+    assert_eq!(
+        errors[1].issue.message,
+        "question 'best' is of type 'response-radio', which image predictions cannot answer"
+    );
+}
