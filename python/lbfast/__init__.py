@@ -23,10 +23,12 @@ from lbfast.ontology import (
     validate_files,
 )
 from lbfast.serialize import NDJsonConverter, dump, dumps, serialize
+from lbfast.writer import Manifest, Shard, ShardWriter
 
 __all__ = [
     "Classification",
     "ErrorDetail",
+    "Manifest",
     "MediaType",
     "NDJsonConverter",
     "Ontology",
@@ -34,6 +36,8 @@ __all__ = [
     "OntologyWarning",
     "Option",
     "Report",
+    "Shard",
+    "ShardWriter",
     "Tool",
     "ValidationError",
     "__version__",

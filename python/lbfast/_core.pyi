@@ -13,6 +13,37 @@ def dumps(
     required: bool = True,
     threads: Optional[int] = None,
 ) -> bytes: ...
+def encode(
+    items: Iterable[Any],
+    /,
+    *,
+    max_mask_pixels: Optional[int] = None,
+    ontology: Optional[OntologyIndex] = None,
+    resolve_schema_ids: bool = False,
+    required: bool = True,
+    threads: Optional[int] = None,
+) -> Encoded: ...
+
+class Encoded:
+    """NDJSON bytes and per-line facts, for lbfast.ShardWriter."""
+
+    @property
+    def data(self) -> bytes: ...
+    @property
+    def line_ends(self) -> Any: ...  # (lines,) uint64: end offset of each line
+    @property
+    def is_mask(self) -> Any: ...  # (lines,) bool
+    @property
+    def has_name(self) -> Any: ...  # (lines,) bool: the feature is named
+    @property
+    def feature_index(self) -> Any: ...  # (lines,) uint32 into features
+    @property
+    def features(self) -> list[str]: ...
+    @property
+    def data_row_index(self) -> Any: ...  # (lines,) uint32 into data_rows
+    @property
+    def data_rows(self) -> list[str]: ...
+    def __len__(self) -> int: ...
 
 # benches/columnar.py: (bytes of one pass, seconds of the fastest of `repeat` passes)
 def _format_floats(values: Any, /, *, repeat: int = 3) -> tuple[int, float]: ...

@@ -176,6 +176,61 @@ impl Checked {
     }
 }
 
+/// What a shard writer needs to know of one written line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineFacts<'a> {
+    pub data_row: &'a str,
+    /// The feature's name, or its schema id when it has none.
+    pub feature: &'a str,
+    /// Whether the feature is named (Labelbox's per-data-row limit counts names only).
+    pub named: bool,
+    pub mask: bool,
+}
+
+impl Checked {
+    /// The facts of every line, in output order.
+    pub fn line_facts(&self) -> Vec<LineFacts<'_>> {
+        let mut facts = Vec::with_capacity(self.lines());
+        let mut start = 0;
+        for part in &self.columns {
+            let end = part.before.clamp(start, self.items.len());
+            facts.extend(self.items[start..end].iter().map(item_facts));
+            start = end;
+            let columns = &part.columns;
+            for i in 0..columns.len() {
+                let data_row = &columns.data_rows[columns.data_row_of(i)];
+                let feature = columns.feature(columns.feature_of(i));
+                facts.push(LineFacts {
+                    data_row: text_of(&data_row.global_key, &data_row.id),
+                    feature: text_of(&feature.name, &feature.schema_id),
+                    named: feature.name.is_some(),
+                    mask: false,
+                });
+            }
+        }
+        facts.extend(self.items[start..].iter().map(item_facts));
+        facts
+    }
+}
+
+fn item_facts(item: &Located) -> LineFacts<'_> {
+    let a = &item.annotation;
+    let (feature, mask) = match &a.body {
+        Body::Object(o) => (&o.feature, matches!(o.geometry, Geometry::Mask(_))),
+        Body::Classification(c) => (&c.feature, false),
+    };
+    LineFacts {
+        data_row: text_of(&a.data_row.global_key, &a.data_row.id),
+        feature: text_of(&feature.name, &feature.schema_id),
+        named: feature.name.is_some(),
+        mask,
+    }
+}
+
+fn text_of<'a>(first: &'a Option<crate::model::Text>, second: &'a Option<crate::model::Text>) -> &'a str {
+    first.as_deref().or(second.as_deref()).unwrap_or("")
+}
+
 /// Whether checking the annotation decodes or encodes an image.
 fn has_pixels(item: &Located) -> bool {
     matches!(

@@ -204,7 +204,8 @@ impl Columns {
         }
     }
 
-    fn feature(&self, index: usize) -> &Feature {
+    /// The feature of object `index` of `features` (the question for classifications).
+    pub fn feature(&self, index: usize) -> &Feature {
         match &self.kind {
             ColumnKind::Objects(o) => &o.features[index],
             ColumnKind::Classifications(c) => &c.question,

@@ -3,6 +3,7 @@
 //! Python objects are read here (with the GIL); validation and writing run in
 //! the core with the GIL released.
 
+mod encoded;
 mod errors;
 mod extract;
 mod lower_columns;
@@ -12,7 +13,7 @@ mod masks;
 mod ontology;
 mod output;
 
-use lbfast_core::batch::Batch;
+use lbfast_core::batch::{Batch, Checked};
 use lbfast_core::validate::Options;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -47,6 +48,43 @@ fn lower<'py>(py: Python<'py>, items: &Bound<'py, PyAny>, options: &Options) -> 
     Ok(lowering.batch)
 }
 
+/// Lowers and checks `items` (Labels, NDJSON-shaped dicts, columnar batches): what
+/// `dumps` and `encode` share. Returns the batch ready to write, or raises
+/// `ValidationError` with every problem.
+#[allow(clippy::too_many_arguments)]
+fn check_items<'py>(
+    py: Python<'py>,
+    items: &Bound<'py, PyAny>,
+    max_mask_pixels: Option<u64>,
+    ontology: Option<PyRef<'py, ontology::OntologyIndex>>,
+    resolve_schema_ids: bool,
+    required: bool,
+    threads: Option<usize>,
+) -> PyResult<Checked> {
+    let mut options = Options::default();
+    if let Some(limit) = max_mask_pixels {
+        options.max_mask_pixels = limit;
+    }
+    options.threads = threads;
+    let batch = lower(py, items, &options);
+    extract::forget_texts();
+    let mut batch = batch?;
+    // Against an ontology: amend (normalise, resolve), and report its problems too.
+    let ontology_errors = match &ontology {
+        Some(onto) => ontology::check_batch(py, onto, &mut batch, resolve_schema_ids, required)?,
+        None => Vec::new(),
+    };
+    let checked = py.detach(|| guarded(|| batch.check(&options)))?;
+    match checked {
+        Ok(checked) if ontology_errors.is_empty() => Ok(checked),
+        other => {
+            let issues =
+                ontology::merge(other.map(|_| Vec::new()), ontology_errors).err().unwrap_or_default();
+            Err(validation_error(py, issues))
+        }
+    }
+}
+
 /// Validates and writes `items` (Labels, NDJSON-shaped dicts, columnar batches) as
 /// NDJSON bytes, one line per annotation, each ending in `\n`. `threads`: how many
 /// threads check and write (default: all cores, or `RAYON_NUM_THREADS`).
@@ -62,29 +100,28 @@ fn dumps<'py>(
     required: bool,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let mut options = Options::default();
-    if let Some(limit) = max_mask_pixels {
-        options.max_mask_pixels = limit;
-    }
-    options.threads = threads;
-    let batch = lower(py, items, &options);
-    extract::forget_texts();
-    let mut batch = batch?;
-    // Against an ontology: amend (normalise, resolve), and report its problems too.
-    let ontology_errors = match &ontology {
-        Some(onto) => ontology::check_batch(py, onto, &mut batch, resolve_schema_ids, required)?,
-        None => Vec::new(),
-    };
-    let checked = py.detach(|| guarded(|| batch.check(&options)))?;
-    let checked = match checked {
-        Ok(checked) if ontology_errors.is_empty() => checked,
-        other => {
-            let issues =
-                ontology::merge(other.map(|_| Vec::new()), ontology_errors).err().unwrap_or_default();
-            return Err(validation_error(py, issues));
-        }
-    };
-    output::write_bytes(py, checked, options.threads)
+    let checked = check_items(py, items, max_mask_pixels, ontology, resolve_schema_ids, required, threads)?;
+    output::write_bytes(py, checked, threads)
+}
+
+/// Like `dumps`, and also what a shard writer needs to know of each line: where it
+/// ends, whether it is a mask, its feature and its data row.
+#[pyfunction]
+#[pyo3(signature = (items, /, *, max_mask_pixels = None, ontology = None, resolve_schema_ids = false, required = true, threads = None))]
+#[allow(clippy::too_many_arguments)]
+fn encode<'py>(
+    py: Python<'py>,
+    items: &Bound<'py, PyAny>,
+    max_mask_pixels: Option<u64>,
+    ontology: Option<PyRef<'py, ontology::OntologyIndex>>,
+    resolve_schema_ids: bool,
+    required: bool,
+    threads: Option<usize>,
+) -> PyResult<encoded::Encoded> {
+    let checked = check_items(py, items, max_mask_pixels, ontology, resolve_schema_ids, required, threads)?;
+    let facts = encoded::Facts::of(&checked);
+    let data = output::write_bytes(py, checked, threads)?;
+    encoded::Encoded::new(py, data, facts)
 }
 
 /// For benchmarks: formats every value of `values` (float64) as the writer does,
@@ -117,6 +154,8 @@ fn _format_floats(
 #[pymodule(gil_used = false)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dumps, m)?)?;
+    m.add_function(wrap_pyfunction!(encode, m)?)?;
+    m.add_class::<encoded::Encoded>()?;
     m.add_function(wrap_pyfunction!(_format_floats, m)?)?;
     masks::register(m)?;
     ontology::register(m)?;

@@ -1,0 +1,325 @@
+"""Streaming NDJSON shards, each ready to be one Labelbox import job.
+
+    with lbfast.ShardWriter("out/", max_rows=100_000) as writer:
+        for batch in batches:            # Labels, dicts, columnar batches, mixed
+            writer.write(batch)
+    manifest = writer.manifest           # shard paths, rows and bytes, counts per feature
+
+Memory stays bounded by one shard: input is converted a chunk at a time and each
+chunk's lines are written out before the next is read. A shard is written under a
+temporary name and renamed when complete, so an error or an interrupt never leaves
+a partial shard behind (the shards completed before it stay, and are listed).
+"""
+
+from __future__ import annotations
+
+import gzip as gzip_module
+import os
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Optional, Union
+
+import numpy as np
+
+from lbfast import _core
+from lbfast.errors import ValidationError
+
+# Labelbox's SDK refuses more than this many annotations with one name on one data row
+# in one import (its ANNOTATION_PER_LABEL_LIMIT); the platform degrades above it.
+ANNOTATIONS_PER_DATA_ROW_FEATURE = 5000
+# Labelbox advises separate jobs above 1,000 masks.
+DEFAULT_MAX_MASKS = 1000
+DEFAULT_MAX_ROWS = 100_000
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+
+# Labels and dicts are converted this many at a time; columnar batches by rows.
+_ITEMS_PER_CHUNK = 1000
+_ROWS_PER_CHUNK = 65_536
+
+
+@dataclass
+class Shard:
+    """One finished shard file."""
+
+    path: Path
+    rows: int
+    bytes: int
+    masks: int
+
+
+@dataclass
+class Manifest:
+    """What a ShardWriter wrote."""
+
+    shards: list[Shard] = field(default_factory=list)
+    #: Lines per feature (its name, or its schema id when it has no name), over all shards.
+    features: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def rows(self) -> int:
+        return sum(s.rows for s in self.shards)
+
+    @property
+    def bytes(self) -> int:
+        return sum(s.bytes for s in self.shards)
+
+    @property
+    def paths(self) -> list[Path]:
+        return [s.path for s in self.shards]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "shards": [
+                {"path": str(s.path), "rows": s.rows, "bytes": s.bytes, "masks": s.masks}
+                for s in self.shards
+            ],
+            "rows": self.rows,
+            "bytes": self.bytes,
+            "features": dict(self.features),
+        }
+
+
+class ShardWriter:
+    """Writes predictions as NDJSON shards capped by rows, bytes and masks.
+
+    - ``directory``: where shards go, created if missing; names are
+      ``{prefix}-00000.ndjson`` (``.ndjson.gz`` with ``gzip=True``).
+    - ``max_rows``, ``max_bytes``, ``max_masks``: caps per shard (uncompressed bytes).
+      The defaults follow Labelbox's advice (at most 1,000 masks per import job).
+    - ``max_per_data_row_feature``: the SDK's limit of 5,000 annotations with one
+      name on one data row in one import; a shard that would exceed it raises
+      ``ValidationError`` (nothing of that shard is kept).
+    - ``ontology``, ``resolve_schema_ids``, ``required``, ``max_mask_pixels``,
+      ``threads``: as for ``lbfast.dumps``.
+    """
+
+    def __init__(
+        self,
+        directory: Union[str, os.PathLike[str]],
+        *,
+        prefix: str = "predictions",
+        max_rows: int = DEFAULT_MAX_ROWS,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_masks: int = DEFAULT_MAX_MASKS,
+        max_per_data_row_feature: int = ANNOTATIONS_PER_DATA_ROW_FEATURE,
+        gzip: bool = False,
+        ontology: Any = None,
+        resolve_schema_ids: bool = False,
+        required: bool = True,
+        max_mask_pixels: Optional[int] = None,
+        threads: Optional[int] = None,
+    ) -> None:
+        if min(max_rows, max_bytes, max_masks, max_per_data_row_feature) < 1:
+            raise ValueError("shard caps must be positive")
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.prefix = prefix
+        self.max_rows = max_rows
+        self.max_bytes = max_bytes
+        self.max_masks = max_masks
+        self.max_per_data_row_feature = max_per_data_row_feature
+        self.gzip = gzip
+        index = None
+        if ontology is not None:
+            from lbfast.ontology import ontology_index
+
+            index = ontology_index(ontology, resolve_schema_ids=resolve_schema_ids)
+        self._options: dict[str, Any] = dict(
+            ontology=index,
+            resolve_schema_ids=resolve_schema_ids,
+            required=required,
+            max_mask_pixels=max_mask_pixels,
+            threads=threads,
+        )
+        self.manifest = Manifest()
+        self._open: Optional[_OpenShard] = None
+        self._closed = False
+
+    # --- public -----------------------------------------------------------------
+
+    def write(self, items: Union[Any, Iterable[Any]]) -> None:
+        """Converts and writes ``items``: Labels, dicts and columnar batches, mixed."""
+        if self._closed:
+            raise ValueError("write() on a closed ShardWriter")
+        try:
+            for chunk in _chunks(items):
+                self._write_encoded(_core.encode(chunk, **self._options))
+        except BaseException:
+            self._discard()
+            raise
+
+    def close(self) -> Manifest:
+        """Finishes the last shard and returns the manifest."""
+        if not self._closed:
+            self._closed = True
+            if self._open is not None:
+                self._finish()
+        return self.manifest
+
+    def __enter__(self) -> ShardWriter:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None:
+            self._discard()
+            self._closed = True
+        else:
+            self.close()
+
+    # --- shards -----------------------------------------------------------------
+
+    def _write_encoded(self, encoded: Any) -> None:
+        ends = np.asarray(encoded.line_ends, dtype=np.int64)
+        is_mask = np.asarray(encoded.is_mask, dtype=bool)
+        data = memoryview(encoded.data)
+        start_line = 0
+        while start_line < len(ends):
+            shard = self._open or self._start()
+            offset = int(ends[start_line - 1]) if start_line else 0
+            # How many of the remaining lines fit: by rows, by bytes, by masks.
+            room_rows = self.max_rows - shard.rows
+            sizes_end = ends[start_line:] - offset
+            room_bytes = int(np.searchsorted(sizes_end, self.max_bytes - shard.bytes, "right"))
+            masks_cum = np.cumsum(is_mask[start_line:])
+            room_masks = int(np.searchsorted(masks_cum, self.max_masks - shard.masks, "right"))
+            take = min(room_rows, room_bytes, room_masks, len(ends) - start_line)
+            if take == 0:
+                if shard.rows == 0:
+                    # A single line larger than max_bytes still gets a shard of its own.
+                    take = 1
+                else:
+                    self._finish()
+                    continue
+            stop_line = start_line + take
+            stop = int(ends[stop_line - 1])
+            shard.write(data[offset:stop])
+            shard.rows += take
+            shard.bytes += stop - offset
+            shard.masks += int(masks_cum[take - 1])
+            shard.count(encoded, start_line, stop_line)
+            start_line = stop_line
+            if (
+                shard.rows >= self.max_rows
+                or shard.masks >= self.max_masks
+                or shard.bytes >= self.max_bytes
+            ):
+                self._finish()
+
+    def _start(self) -> _OpenShard:
+        index = len(self.manifest.shards)
+        suffix = ".ndjson.gz" if self.gzip else ".ndjson"
+        path = self.directory / f"{self.prefix}-{index:05d}{suffix}"
+        self._open = _OpenShard(path, self.gzip)
+        return self._open
+
+    def _finish(self) -> None:
+        shard = self._open
+        assert shard is not None
+        self._open = None
+        over = [
+            (k, n) for k, n in shard.per_row_feature.items() if n > self.max_per_data_row_feature
+        ]
+        if over:
+            shard.discard()
+            raise ValidationError(
+                [
+                    (
+                        0,
+                        f"dataRow {data_row!r}",
+                        f"{n} annotations named {feature!r} in one shard; Labelbox accepts at "
+                        f"most {self.max_per_data_row_feature} per data row and feature per import",
+                    )
+                    for (data_row, feature), n in sorted(over)
+                ]
+            )
+        shard.commit()
+        self.manifest.shards.append(Shard(shard.path, shard.rows, shard.bytes, shard.masks))
+        self.manifest.features.update(shard.features)
+
+    def _discard(self) -> None:
+        if self._open is not None:
+            self._open.discard()
+            self._open = None
+
+
+class _OpenShard:
+    """A shard being written under a temporary name."""
+
+    def __init__(self, path: Path, compress: bool) -> None:
+        self.path = path
+        self.tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        raw: IO[bytes] = os.fdopen(fd, "wb")
+        self.raw = raw
+        self.file: IO[bytes] = (
+            gzip_module.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0)
+            if compress
+            else raw
+        )
+        self.rows = 0
+        self.bytes = 0
+        self.masks = 0
+        self.features: Counter[str] = Counter()
+        self.per_row_feature: Counter[tuple[str, str]] = Counter()
+
+    def write(self, data: memoryview) -> None:
+        self.file.write(data)
+
+    def count(self, encoded: Any, start: int, stop: int) -> None:
+        feature_index = np.asarray(encoded.feature_index[start:stop])
+        row_index = np.asarray(encoded.data_row_index[start:stop])
+        features = encoded.features
+        for f, n in zip(*np.unique(feature_index, return_counts=True)):
+            self.features[features[f]] += int(n)
+        # The SDK keys its per-data-row limit on `name` only.
+        named = np.asarray(encoded.has_name[start:stop], dtype=bool)
+        pairs = np.stack([row_index[named], feature_index[named]], axis=1)
+        if len(pairs):
+            uniq, counts = np.unique(pairs, axis=0, return_counts=True)
+            for (r, f), n in zip(uniq, counts):
+                self.per_row_feature[(encoded.data_rows[r], features[f])] += int(n)
+
+    def commit(self) -> None:
+        if self.file is not self.raw:
+            self.file.close()
+        self.raw.close()
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        try:
+            if self.file is not self.raw:
+                self.file.close()
+            self.raw.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+
+def _chunks(items: Any) -> Iterator[list[Any]]:
+    """Groups input into conversion chunks; columnar batches are split by rows."""
+    if _is_batch(items) or isinstance(items, dict) or hasattr(items, "annotations"):
+        items = [items]
+    pending: list[Any] = []
+    for item in items:
+        if _is_batch(item):
+            if pending:
+                yield pending
+                pending = []
+            for start in range(0, max(len(item), 1), _ROWS_PER_CHUNK):
+                yield [
+                    item[start : start + _ROWS_PER_CHUNK] if len(item) > _ROWS_PER_CHUNK else item
+                ]
+        else:
+            pending.append(item)
+            if len(pending) >= _ITEMS_PER_CHUNK:
+                yield pending
+                pending = []
+    if pending:
+        yield pending
+
+
+def _is_batch(item: Any) -> bool:
+    """A columnar batch: many predictions in one object, sliceable by rows."""
+    return getattr(item, "_lbfast_batch", False)

@@ -1,0 +1,128 @@
+"""ShardWriter: capped, complete-or-absent shards with a manifest."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+
+import lbfast
+import lbfast.types as lb
+from lbfast import writer as writer_module
+from lbfast.columnar import Boxes
+from lbfast.masks import InstanceMasks
+
+
+def boxes(n, *, images=10, ids="deterministic", confidence=True):
+    rng = np.random.default_rng(n)
+    xy = rng.uniform(0, 100, size=(n, 2))
+    wh = rng.uniform(1, 10, size=(n, 2))
+    return Boxes(
+        np.hstack([xy, xy + wh]),
+        data_rows=[f"img-{i}" for i in range(images)],
+        image_index=np.arange(n) % images,
+        features=["car", "bus"],
+        class_ids=np.arange(n) % 2,
+        confidence=rng.uniform(0, 1, n) if confidence else None,
+        ids=ids,
+    )
+
+
+def shard_lines(manifest):
+    out = []
+    for shard in manifest.shards:
+        data = shard.path.read_bytes()
+        if shard.path.suffix == ".gz":
+            data = gzip.decompress(data)
+        out.extend(data.splitlines(keepends=True))
+    return out
+
+
+def test_row_cap_splits_in_order_and_the_manifest_adds_up(tmp_path, monkeypatch):
+    monkeypatch.setattr(writer_module, "_ROWS_PER_CHUNK", 300)  # several chunks per batch
+    batch = boxes(1000)
+    with lbfast.ShardWriter(tmp_path, max_rows=256) as w:
+        w.write(batch)
+    m = w.manifest
+    assert [s.rows for s in m.shards] == [256, 256, 256, 232]
+    assert [s.bytes for s in m.shards] == [s.path.stat().st_size for s in m.shards]
+    assert b"".join(shard_lines(m)) == lbfast.dumps([batch])  # deterministic ids: same bytes
+    assert m.rows == 1000 and m.features == {"car": 500, "bus": 500}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"predictions-0000{i}.ndjson" for i in range(4)
+    ]
+    assert json.loads(json.dumps(m.as_dict()))["rows"] == 1000
+
+
+def test_byte_cap_never_exceeded_and_lines_never_split(tmp_path):
+    with lbfast.ShardWriter(tmp_path, max_bytes=5000) as w:
+        w.write(boxes(200))
+    assert len(w.manifest.shards) > 1
+    assert all(s.bytes <= 5000 for s in w.manifest.shards)
+    for line in shard_lines(w.manifest):
+        json.loads(line)
+
+
+def test_mask_cap_follows_labelbox_advice_by_default(tmp_path):
+    masks = np.zeros((5, 4, 4), dtype=bool)
+    for i in range(5):
+        masks[i, i % 4, i % 4] = True
+    item = InstanceMasks(masks, data_rows="img", features="blob")
+    assert lbfast.ShardWriter(tmp_path / "a").max_masks == 1000
+    with lbfast.ShardWriter(tmp_path / "b", max_masks=2) as w:
+        w.write([item, boxes(3)])
+    assert [(s.masks, s.rows) for s in w.manifest.shards] == [(2, 2), (2, 2), (1, 4)]
+
+
+def test_gzip_shards_hold_the_same_lines(tmp_path):
+    batch = boxes(500)
+    with lbfast.ShardWriter(tmp_path, max_rows=200, gzip=True) as w:
+        w.write(batch)
+    assert all(s.path.name.endswith(".ndjson.gz") for s in w.manifest.shards)
+    assert b"".join(shard_lines(w.manifest)) == lbfast.dumps([batch])
+
+
+def test_labels_dicts_and_columns_mix(tmp_path):
+    label = lb.Label(
+        data={"global_key": "g"},
+        annotations=[
+            lb.ObjectAnnotation(name="pt", value=lb.Point(x=1, y=2), extra={"uuid": "u1"})
+        ],
+    )
+    row = {"name": "pt", "dataRow": {"globalKey": "g"}, "point": {"x": 3, "y": 4}, "uuid": "u2"}
+    items = [label, boxes(5), row]
+    with lbfast.ShardWriter(tmp_path, max_rows=4) as w:
+        w.write(items)
+    assert b"".join(shard_lines(w.manifest)) == lbfast.dumps(items)
+    assert w.manifest.features == {"pt": 2, "car": 3, "bus": 2}
+
+
+def test_a_bad_batch_leaves_no_partial_shard(tmp_path):
+    bad = Boxes(np.array([[0, 0, 1, np.nan]]), data_rows=["x"], features=["car"])
+    w = lbfast.ShardWriter(tmp_path, max_rows=150)
+    w.write(boxes(200))  # one full shard, one open
+    with pytest.raises(lbfast.ValidationError):
+        w.write(bad)
+    assert [p.name for p in tmp_path.iterdir()] == ["predictions-00000.ndjson"]
+    assert [s.rows for s in w.manifest.shards] == [150]
+
+
+def test_an_exception_inside_the_with_block_discards_the_open_shard(tmp_path):
+    with pytest.raises(KeyboardInterrupt), lbfast.ShardWriter(tmp_path, max_rows=1000) as w:
+        w.write(boxes(10))
+        raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_per_data_row_feature_limit_is_checked(tmp_path):
+    batch = boxes(8, images=1)  # 4 car and 4 bus on one data row
+    with pytest.raises(lbfast.ValidationError, match="4 annotations named 'car'") as caught:
+        with lbfast.ShardWriter(tmp_path, max_per_data_row_feature=3) as w:
+            w.write(batch)
+    assert len(caught.value.errors()) == 2
+    assert list(tmp_path.iterdir()) == []
+    with lbfast.ShardWriter(tmp_path, max_per_data_row_feature=4) as w:
+        w.write(batch)
+    assert w.manifest.rows == 8
