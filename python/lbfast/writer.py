@@ -219,9 +219,7 @@ class ShardWriter:
         shard = self._open
         assert shard is not None
         self._open = None
-        over = [
-            (k, n) for k, n in shard.per_row_feature.items() if n > self.max_per_data_row_feature
-        ]
+        over = shard.over_limit(self.max_per_data_row_feature)
         if over:
             shard.discard()
             raise ValidationError(
@@ -232,7 +230,7 @@ class ShardWriter:
                         f"{n} annotations named {feature!r} in one shard; Labelbox accepts at "
                         f"most {self.max_per_data_row_feature} per data row and feature per import",
                     )
-                    for (data_row, feature), n in sorted(over)
+                    for data_row, feature, n in sorted(over)
                 ]
             )
         shard.commit()
@@ -263,24 +261,47 @@ class _OpenShard:
         self.bytes = 0
         self.masks = 0
         self.features: Counter[str] = Counter()
-        self.per_row_feature: Counter[tuple[str, str]] = Counter()
+        self.row_ids: dict[str, int] = {}
+        self.feature_ids: dict[str, int] = {}
+        self.pair_keys: list[np.ndarray] = []
 
     def write(self, data: memoryview) -> None:
         self.file.write(data)
 
     def count(self, encoded: Any, start: int, stop: int) -> None:
         feature_index = np.asarray(encoded.feature_index[start:stop])
-        row_index = np.asarray(encoded.data_row_index[start:stop])
         features = encoded.features
-        for f, n in zip(*np.unique(feature_index, return_counts=True)):
-            self.features[features[f]] += int(n)
-        # The SDK keys its per-data-row limit on `name` only.
+        for f, n in enumerate(np.bincount(feature_index, minlength=len(features))):
+            if n:
+                self.features[features[f]] += int(n)
+        # The SDK keys its per-data-row limit on `name` only. Pairs are keyed by
+        # shard-wide ids and counted when the shard is finished: one int per line.
         named = np.asarray(encoded.has_name[start:stop], dtype=bool)
-        pairs = np.stack([row_index[named], feature_index[named]], axis=1)
-        if len(pairs):
-            uniq, counts = np.unique(pairs, axis=0, return_counts=True)
-            for (r, f), n in zip(uniq, counts):
-                self.per_row_feature[(encoded.data_rows[r], features[f])] += int(n)
+        rows = self._ids(self.row_ids, encoded.data_rows)[
+            np.asarray(encoded.data_row_index[start:stop])[named]
+        ]
+        feats = self._ids(self.feature_ids, features)[feature_index[named]]
+        self.pair_keys.append(rows * (1 << 32) + feats)
+
+    @staticmethod
+    def _ids(table: dict[str, int], names: list[str]) -> np.ndarray:
+        """Shard-wide ids of a chunk's distinct strings."""
+        return np.array([table.setdefault(name, len(table)) for name in names], dtype=np.int64)
+
+    def over_limit(self, limit: int) -> list[tuple[str, str, int]]:
+        """(data row, feature, count) of the pairs above ``limit``."""
+        if not self.pair_keys:
+            return []
+        keys, counts = np.unique(np.concatenate(self.pair_keys), return_counts=True)
+        over = counts > limit
+        if not over.any():
+            return []
+        row_names = {i: name for name, i in self.row_ids.items()}
+        feature_names = {i: name for name, i in self.feature_ids.items()}
+        return [
+            (row_names[int(k >> 32)], feature_names[int(k & 0xFFFFFFFF)], int(n))
+            for k, n in zip(keys[over], counts[over])
+        ]
 
     def commit(self) -> None:
         if self.file is not self.raw:
