@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import struct
 import sys
 import time
@@ -26,6 +27,7 @@ import numpy as np
 
 import lbfast
 import lbfast.types as lb_types
+from lbfast.columnar import Boxes
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "demo-output"
@@ -412,11 +414,56 @@ def demo_generated() -> None:
     print("   both files hold the same predictions (apart from the random uuids)")
 
 
-# --- 3. bad input ---------------------------------------------------------------------
+# --- 3. columnar ----------------------------------------------------------------------
+
+COLUMNAR_BOXES = 1_000_000
+
+
+def demo_columnar() -> None:
+    n = COLUMNAR_BOXES
+    images = n // 10
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 1800, size=(n, 2)).astype(np.float32)
+    boxes = np.hstack([xy, xy + rng.uniform(4, 120, size=(n, 2)).astype(np.float32)])
+    batch = Boxes(
+        boxes,
+        data_rows=[f"image-{i:07d}.jpg" for i in range(images)],
+        image_index=np.repeat(np.arange(images), 10),
+        features=["car", "bus", "person", "bicycle"],
+        class_ids=rng.integers(0, 4, n),
+        confidence=rng.uniform(0, 1, n).astype(np.float32),
+    )
+    print(f"\n3. {n:,} boxes over {images:,} images as numpy arrays (columnar, no object per box)")
+    started = time.perf_counter()
+    data = lbfast.dumps([batch])
+    seconds = time.perf_counter() - started
+    lines = data.count(b"\n")
+    expect(lines == n, f"columnar: {lines} lines, expected {n}")
+    print(
+        f"   lbfast.dumps: {lines:,} lines, {len(data):,} bytes in {seconds:.3f} s = {n / seconds:,.0f} boxes/s"
+    )
+    first = json.loads(data[: data.index(b"\n")])
+    expect(first["dataRow"] == {"globalKey": "image-0000000.jpg"}, f"columnar: first line {first}")
+    del data
+    shard_dir = OUT_DIR / "columnar_shards"
+    shutil.rmtree(shard_dir, ignore_errors=True)
+    started = time.perf_counter()
+    with lbfast.ShardWriter(shard_dir, max_rows=250_000) as writer:
+        writer.write(batch)
+    seconds = time.perf_counter() - started
+    manifest = writer.manifest
+    expect(manifest.rows == n, f"shards hold {manifest.rows} rows, expected {n}")
+    print(
+        f"   ShardWriter: {len(manifest.shards)} shards of <= 250,000 rows, {manifest.bytes:,} bytes"
+        f" in {seconds:.3f} s = {n / seconds:,.0f} boxes/s; per feature {dict(manifest.features)}"
+    )
+
+
+# --- 4. bad input ---------------------------------------------------------------------
 
 
 def demo_bad_input() -> None:
-    print("\n3. Bad predictions are refused before anything is written, all problems at once")
+    print("\n4. Bad predictions are refused before anything is written, all problems at once")
     bad = [
         lb_types.Label(
             data={"global_key": "image-000001.jpg"},
@@ -463,6 +510,7 @@ def main() -> int:
     try:
         demo_seed()
         demo_generated()
+        demo_columnar()
         demo_bad_input()
     except DemoFailed as err:
         print(f"\nDEMO FAILED: {err}", file=sys.stderr)

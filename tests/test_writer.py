@@ -126,3 +126,20 @@ def test_per_data_row_feature_limit_is_checked(tmp_path):
     with lbfast.ShardWriter(tmp_path, max_per_data_row_feature=4) as w:
         w.write(batch)
     assert w.manifest.rows == 8
+
+
+def test_slices_carry_only_the_data_rows_they_use_and_write_the_same_lines():
+    batch = Boxes(
+        np.tile([[0.1, 0.2, 0.5, 0.6]], (6, 1)),
+        data_rows=[f"img-{i}" for i in range(100)],
+        image_index=[7, 7, 42, 99, 42, 7],
+        features=["car"],
+        normalized=True,
+        image_sizes=np.arange(200).reshape(100, 2) + 1,
+        ids="deterministic",
+    )
+    part = batch[1:5]
+    assert part.data_rows == ["img-7", "img-42", "img-99"]
+    assert part.image_sizes.tolist() == [[15, 16], [85, 86], [199, 200]]
+    whole = lbfast.dumps([batch]).splitlines(keepends=True)
+    assert lbfast.dumps([part]).splitlines(keepends=True) == whole[1:5]

@@ -219,7 +219,24 @@ class _Columns:
         else:
             part.image_index = self.image_index[start:stop]
         part._slice_rows(start, stop)
+        part._keep_used_data_rows()
         return part
+
+    def _keep_used_data_rows(self) -> None:
+        """Narrows ``data_rows`` to those this slice uses, so that converting a small
+        slice of a batch over millions of images does not read every data row."""
+        index = self.image_index
+        if index is None or len(self.data_rows) <= 2 * len(index) or index.dtype.kind not in "iu":
+            return
+        if len(index) and (index.min() < 0 or index.max() >= len(self.data_rows)):
+            return  # left for the validator to report against the original list
+        used, remapped = np.unique(index, return_inverse=True)
+        self.data_rows = [self.data_rows[i] for i in used]
+        self.image_index = remapped.reshape(-1)
+        self._take_data_rows(used)
+
+    def _take_data_rows(self, used: np.ndarray) -> None:
+        """Narrows per-data-row arrays to the rows ``used``."""
 
     def _slice_rows(self, start: int, stop: int) -> None:
         """Slices the per-prediction arrays other than ``image_index``."""
@@ -314,6 +331,14 @@ class Boxes(_Columns):
 
     def _geometry(self) -> np.ndarray:
         return self.boxes
+
+    def _take_data_rows(self, used: np.ndarray) -> None:
+        if (
+            self.image_sizes is not None
+            and self.image_sizes.ndim == 2
+            and len(self.image_sizes) > used.max(initial=-1)
+        ):
+            self.image_sizes = self.image_sizes[used]
 
     def _slice_rows(self, start: int, stop: int) -> None:
         super()._slice_rows(start, stop)

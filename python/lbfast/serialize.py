@@ -21,6 +21,7 @@ def dumps(
     ontology: Any = None,
     resolve_schema_ids: bool = False,
     required: bool = True,
+    threads: Optional[int] = None,
 ) -> bytes:
     """Validates ``items`` (Labels and/or NDJSON-shaped dicts) and returns NDJSON.
 
@@ -32,6 +33,9 @@ def dumps(
     With ``ontology`` (see ``lbfast.ontology``) the predictions are also checked
     against it, and ``resolve_schema_ids=True`` writes each feature's ``schemaId``
     from it; ``required=False`` skips the required-classification checks.
+
+    ``threads``: how many threads check and write (default: all cores, or
+    ``RAYON_NUM_THREADS``); the GIL is released meanwhile.
     """
     index = None
     if ontology is not None:
@@ -44,6 +48,7 @@ def dumps(
         ontology=index,
         resolve_schema_ids=resolve_schema_ids,
         required=required,
+        threads=threads,
     )
 
 
