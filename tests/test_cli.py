@@ -340,3 +340,68 @@ def test_convert_coco_segmentations_and_box_problems_by_entry(files):
     )
     assert code == 1
     assert f"{files / 'seg.json'}:3: boxes[2][2]: width must not be negative, got -4" in stdout
+
+
+def test_convert_to_shards(files):
+    shards = files / "shards"
+    code, stdout, _ = run(
+        "convert",
+        files / "results.json",
+        "--coco-dataset",
+        files / "instances.json",
+        "--out-dir",
+        shards,
+        "--max-rows",
+        "2",
+        "--prefix",
+        "coco",
+    )
+    assert code == 0, stdout
+    assert sorted(p.name for p in shards.iterdir()) == ["coco-00000.ndjson", "coco-00001.ndjson"]
+    assert [len(lines(p)) for p in sorted(shards.iterdir())] == [2, 1]
+    assert "2 shards, 3 rows" in stdout
+
+    code, stdout, _ = run("convert", files / "good.jsonl", "--out-dir", files / "gz", "--gzip")
+    assert code == 0
+    import gzip
+
+    (path,) = (files / "gz").iterdir()
+    assert path.name == "predictions-00000.ndjson.gz"
+    assert len(gzip.decompress(path.read_bytes()).splitlines()) == 2
+
+
+def test_a_failed_conversion_leaves_no_shard(files):
+    good = (files / "good.jsonl").read_text()
+    bad = (files / "bad.jsonl").read_text().splitlines()[0] + "\n"
+    # Many good lines first (several shards written), the bad one last.
+    (files / "mixed.jsonl").write_text(good * 30_000 + bad)
+    out = files / "out"
+    code, stdout, _ = run(
+        "convert",
+        files / "mixed.jsonl",
+        "--ontology",
+        files / "ontology.json",
+        "--out-dir",
+        out,
+        "--max-rows",
+        "10000",
+    )
+    assert code == 1
+    assert f"{files / 'mixed.jsonl'}:60001: name: the ontology has no tool 'persn'" in stdout
+    assert list(out.iterdir()) == []
+
+
+def test_the_per_data_row_limit_is_reported(files):
+    rows = [
+        {
+            "dataRow": {"globalKey": "a"},
+            "name": "car",
+            "bbox": {"top": 1, "left": 2, "height": 3, "width": 4},
+        }
+    ] * 5001
+    (files / "many.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    code, stdout, _ = run("convert", files / "many.jsonl", "-o", files / "many.ndjson")
+    assert code == 1
+    assert "5001 annotations named 'car'" in stdout
+    assert not (files / "many.ndjson").exists()
+    assert [p.name for p in files.iterdir() if p.name.startswith(".many")] == []

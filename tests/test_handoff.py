@@ -73,24 +73,39 @@ class FakeModelRun:
         return FakeImport(name)
 
 
-def test_a_model_run_gets_one_add_predictions_per_file(tmp_path):
+def test_a_model_run_gets_one_add_predictions_per_shard(tmp_path):
     run = FakeModelRun()
     upload = upload_to_model_run(
         run, predictions(), ontology=ONTOLOGY, name="job", out_dir=tmp_path, wait=True
     )
     assert [c[0] for c in run.calls] == ["job"]
     _, path, lines = run.calls[0]
-    assert Path(path) == tmp_path / "job.ndjson"
+    assert Path(path) == tmp_path / "job-00000.ndjson"
     assert len(lines) == 7
     assert upload.imports[0].name == "job" and upload.imports[0].waited
     assert upload.names == ["job"]
     assert upload.manifest["shards"] == [
-        {"path": path, "rows": 7, "bytes": Path(path).stat().st_size}
+        {"path": path, "rows": 7, "bytes": Path(path).stat().st_size, "masks": 0}
     ]
     assert upload.manifest["features"] == {"car": 3, "wheel": 3, "tags": 1}
     # The single answer object given to the checklist was written as a list, and said so.
     assert lines[-1]["answer"] == [{"name": "blurry"}]
     assert [w.kind for w in upload.report.warnings] == ["checklist_answer_normalized"]
+
+
+def test_large_jobs_are_sent_as_several_imports_in_order(tmp_path):
+    run = FakeModelRun()
+    upload = upload_to_model_run(run, predictions(), name="big", out_dir=tmp_path, max_rows=3)
+    assert upload.names == ["big-1-of-3", "big-2-of-3", "big-3-of-3"]
+    assert [c[0] for c in run.calls] == upload.names
+    assert [len(c[2]) for c in run.calls] == [3, 3, 1]
+    sent = [row for c in run.calls for row in c[2]]
+    assert [r["name"] for r in sent] == [p["name"] for p in predictions()]
+    assert [Path(s["path"]).name for s in upload.manifest["shards"]] == [
+        "big-00000.ndjson",
+        "big-00001.ndjson",
+        "big-00002.ndjson",
+    ]
 
 
 def test_nothing_is_sent_when_a_prediction_does_not_fit(tmp_path):
@@ -147,14 +162,22 @@ def test_a_project_gets_mal_imports():
     assert upload.imports[0].name == "mal"
 
 
-def test_the_sdks_per_data_row_limit_is_checked_before_sending(tmp_path):
-    many = [
-        {"dataRow": {"globalKey": "img-0"}, "name": "wheel", "point": {"x": i, "y": 1}}
-        for i in range(5001)
-    ]
-    with pytest.raises(lbfast.ValidationError, match="5001 annotations of 'wheel'"):
-        write_for_upload(many, tmp_path)
+def test_the_sdks_per_data_row_limit_leaves_no_shard_and_sends_nothing(tmp_path):
+    def wheels(n, key):
+        return [
+            {"dataRow": {"globalKey": key(i)}, "name": "wheel", "point": {"x": i, "y": 1}}
+            for i in range(n)
+        ]
+
+    # A first shard that is fine, then one with 5,001 wheels on one image.
+    items = wheels(6000, lambda i: f"img-{i}") + wheels(5001, lambda i: "img-x")
+    with pytest.raises(lbfast.ValidationError, match="5001 annotations named 'wheel'"):
+        write_for_upload(items, tmp_path, max_rows=6000)
     assert list(tmp_path.iterdir()) == []
+    run = FakeModelRun()
+    with pytest.raises(lbfast.ValidationError):
+        upload_to_model_run(run, items, out_dir=tmp_path, max_rows=6000)
+    assert run.calls == [] and list(tmp_path.iterdir()) == []
 
 
 def test_the_sdks_add_predictions_takes_the_file_path(monkeypatch, tmp_path):
@@ -178,7 +201,7 @@ def test_the_sdks_add_predictions_takes_the_file_path(monkeypatch, tmp_path):
         "client": "client",
         "id": run.uid,
         "name": "sdk",
-        "path": str(tmp_path / "sdk.ndjson"),
+        "path": str(tmp_path / "sdk-00000.ndjson"),
     }
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any, Callable, Optional
 
 import lbfast
+from lbfast.errors import ValidationError
 from lbfast.ontology import (
     CHUNK_LINES,
     UNREADABLE,
@@ -40,8 +41,12 @@ from lbfast.ontology import (
     read_predictions,
     validate_files,
 )
+from lbfast.serialize import write_atomically
+from lbfast.writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_MASKS, DEFAULT_MAX_ROWS, ShardWriter
 
 OK, PROBLEMS, USAGE = 0, 1, 2
+# The kind of problem of a shard over the SDK's per-data-row limit.
+LIMIT = "per_data_row_limit"
 
 
 class UsageError(Exception):
@@ -245,30 +250,68 @@ class _Coco:
             raise UsageError(f"COCO results: {e}") from e
 
 
-class _SingleFile:
-    """NDJSON written to a temporary name beside the target, renamed when complete."""
+class _Output:
+    """Where ``convert`` writes: shards in a folder (``--out-dir``, capped per import
+    job), or one file (``--output``: a single uncapped shard, renamed into place).
+    Either way through ``lbfast.ShardWriter``: atomic shards, the per-data-row limit
+    checked, and nothing left behind when the conversion fails."""
 
-    def __init__(self, target: Path) -> None:
-        self.target = target
-        self.tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-        fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        self.file = os.fdopen(fd, "wb")
-        self.rows = 0
-        self.bytes = 0
+    def __init__(self, args: argparse.Namespace, onto: Optional[Ontology]) -> None:
+        self.target: Optional[Path] = None
+        caps: dict[str, Any] = {
+            "max_rows": args.max_rows,
+            "max_bytes": args.max_bytes,
+            "max_masks": args.max_masks,
+            "gzip": args.gzip,
+            "prefix": args.prefix,
+        }
+        if args.output is not None:
+            self.target = Path(args.output)
+            if self.target.is_dir() or args.output.endswith(os.sep):
+                raise UsageError(f"--output must be a file path, got the directory {args.output}")
+            if not self.target.parent.is_dir():
+                raise UsageError(f"--output: no directory {self.target.parent}")
+            directory = self.target.parent
+            big = sys.maxsize
+            caps = {"max_rows": big, "max_bytes": big, "max_masks": big, "gzip": False}
+            caps["prefix"] = f".{self.target.name}.{uuid.uuid4().hex}"
+        else:
+            directory = Path(args.out_dir)
+        self.writer = ShardWriter(
+            directory,
+            ontology=onto,
+            resolve_schema_ids=args.resolve_schema_ids,
+            # Required classifications are checked across the whole input, beforehand.
+            required=False,
+            **caps,
+        )
 
-    def write(self, data: bytes) -> None:
-        self.file.write(data)
-        self.rows += data.count(b"\n")
-        self.bytes += len(data)
+    def write(self, items: list[Any]) -> None:
+        with warnings.catch_warnings():
+            # The report lists amendments; no warning per chunk.
+            warnings.simplefilter("ignore", OntologyWarning)
+            self.writer.write(items)
 
     def commit(self) -> dict[str, Any]:
-        self.file.close()
-        os.replace(self.tmp, self.target)
-        return {"shards": [{"path": str(self.target), "rows": self.rows, "bytes": self.bytes}]}
+        manifest = self.writer.close().as_dict()
+        if self.target is not None:
+            shards = manifest["shards"]
+            if shards:
+                os.replace(shards[0]["path"], self.target)
+            else:
+                write_atomically(self.target, b"")
+                shards.append({"path": "", "rows": 0, "bytes": 0, "masks": 0})
+            shards[0]["path"] = str(self.target)
+        return manifest
 
     def discard(self) -> None:
-        self.file.close()
-        self.tmp.unlink(missing_ok=True)
+        """Removes every shard (the writer has discarded an unfinished one)."""
+        try:
+            self.writer.close()
+        except ValidationError:
+            pass
+        for path in self.writer.manifest.paths:
+            Path(path).unlink(missing_ok=True)
 
 
 def _inputs(
@@ -304,15 +347,9 @@ def cmd_convert(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             _existing([args.coco_dataset], "COCO dataset")[0], args.global_key
         )
         coco = _Coco(categories, images, args)
-    output = Path(args.output)
-    if output.is_dir() or args.output.endswith(os.sep):
-        raise UsageError(f"--output must be a file path, got the directory {args.output}")
-    if not output.parent.is_dir():
-        raise UsageError(f"--output: no directory {output.parent}")
-
     validator = Validator(onto, required=args.required)
     sources = _Sources()
-    sink = _SingleFile(output)
+    sink = _Output(args, onto)
     progress = Progress("converting", _file_sizes(paths), args.progress, err)
     started = time.perf_counter()
     try:
@@ -331,17 +368,14 @@ def cmd_convert(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             problems = validator.check(chunk, sources=sources)
             failed = any(p.severity == "error" for p in problems)
             if not (failed or failed_before):
-                with warnings.catch_warnings():
-                    # The report lists amendments; no warning per chunk.
-                    warnings.simplefilter("ignore", OntologyWarning)
-                    sink.write(
-                        lbfast.dumps(
-                            chunk,
-                            ontology=onto,
-                            resolve_schema_ids=args.resolve_schema_ids,
-                            required=False,
+                try:
+                    sink.write(chunk)
+                except ValidationError as e:
+                    # A shard over the per-data-row limit: reported like the rest.
+                    for problem in e.errors():
+                        validator.add_problem(
+                            Problem(validator.rows, problem["path"], problem["message"], LIMIT)
                         )
-                    )
             chunk.clear()
             where.clear()
 
@@ -384,11 +418,26 @@ def cmd_convert(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         _print_report(report, out, args.max_listed)
         print(f"nothing written: fix the problems above (or see --help). {elapsed:.2f} s", file=out)
         return PROBLEMS
-    manifest = sink.commit()
+    try:
+        manifest = sink.commit()
+    except ValidationError as e:
+        sink.discard()
+        for problem in e.errors():
+            print(f"error: {problem['path']}: {problem['message']}", file=out)
+        print("nothing written: the last shard is over the per-data-row limit", file=out)
+        return PROBLEMS
     if report.warnings:
         _print_report(report, out, args.max_listed)
-    for shard in manifest["shards"]:
+    shards = manifest["shards"]
+    for shard in shards[:10]:
         print(f"wrote {shard['path']}: {shard['rows']:,} rows, {shard['bytes']:,} bytes", file=out)
+    if len(shards) > 10:
+        print(f"... and {len(shards) - 10} more shards", file=out)
+    if len(shards) > 1:
+        print(
+            f"{len(shards)} shards, {manifest['rows']:,} rows, {manifest['bytes']:,} bytes",
+            file=out,
+        )
     text = f"converted {report.annotations:,} predictions from {len(paths)} file{'s' if len(paths) != 1 else ''}"
     if coco and coco.skipped:
         text += f" ({coco.skipped:,} below --min-score skipped)"
@@ -542,7 +591,36 @@ def _parser() -> argparse.ArgumentParser:
         "Nothing is written when any prediction has a problem.",
     )
     c.add_argument("inputs", nargs="+", metavar="INPUT")
-    c.add_argument("-o", "--output", required=True, metavar="FILE", help="the NDJSON file to write")
+    where = c.add_mutually_exclusive_group(required=True)
+    where.add_argument("-o", "--output", metavar="FILE", help="one NDJSON file")
+    where.add_argument(
+        "--out-dir",
+        metavar="DIR",
+        help="NDJSON shards in DIR, each capped by --max-rows/--max-bytes/--max-masks (one import job each)",
+    )
+    c.add_argument(
+        "--max-rows",
+        type=int,
+        default=DEFAULT_MAX_ROWS,
+        metavar="N",
+        help=f"per shard (default {DEFAULT_MAX_ROWS:,})",
+    )
+    c.add_argument(
+        "--max-bytes",
+        type=int,
+        default=DEFAULT_MAX_BYTES,
+        metavar="N",
+        help=f"per shard (default {DEFAULT_MAX_BYTES:,})",
+    )
+    c.add_argument(
+        "--max-masks",
+        type=int,
+        default=DEFAULT_MAX_MASKS,
+        metavar="N",
+        help=f"per shard (default {DEFAULT_MAX_MASKS:,}, Labelbox's advice)",
+    )
+    c.add_argument("--gzip", action="store_true", help="gzip the shards (.ndjson.gz)")
+    c.add_argument("--prefix", default="predictions", help="shard names: PREFIX-00000.ndjson, ...")
     c.add_argument("--format", choices=["auto", "coco", "ndjson"], default="auto")
     c.add_argument(
         "--coco-dataset", metavar="JSON", help="COCO dataset file with images and categories"

@@ -6,8 +6,8 @@
     client = lb.Client(API_KEY)
     model_run = client.get_model_run(MODEL_RUN_ID)
     upload = upload_to_model_run(model_run, predictions, ontology=ontology_json)
-    upload.imports        # the SDK's MEAPredictionImport objects, one per file
-    upload.manifest       # files, rows and bytes per file, counts per feature
+    upload.imports        # the SDK's MEAPredictionImport objects, one per shard
+    upload.manifest       # shards: paths, rows, bytes; counts per feature
 
     upload = upload_to_project(project, predictions)      # model-assisted labelling
 
@@ -20,32 +20,25 @@ first needed). Install both with ``pip install 'lbfast[labelbox]'``.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 import uuid
 import warnings
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from lbfast.errors import ValidationError
 from lbfast.ontology import Ontology, OntologyWarning, Report, Validator
-from lbfast.serialize import dumps, write_atomically
+from lbfast.writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_MASKS, DEFAULT_MAX_ROWS, ShardWriter
 
 __all__ = ["Upload", "upload_to_model_run", "upload_to_project", "write_for_upload"]
-
-# The SDK refuses more than this many annotations of one name on one data row in one
-# import (its client-side check, ANNOTATION_PER_LABEL_LIMIT).
-ANNOTATIONS_PER_DATA_ROW_FEATURE = 5000
 
 
 @dataclass
 class Upload:
-    """What was sent: the SDK's import objects (one per file, in order), the files'
+    """What was sent: the SDK's import objects (one per shard, in order), the shards'
     manifest, and the validation report (its warnings: amendments made)."""
 
     imports: list[Any]
@@ -62,12 +55,19 @@ def write_for_upload(
     resolve_schema_ids: bool = False,
     required: bool = True,
     name: str = "predictions",
+    max_rows: int = DEFAULT_MAX_ROWS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_masks: int = DEFAULT_MAX_MASKS,
 ) -> tuple[dict[str, Any], Report]:
     """Validates ``predictions`` (against ``ontology`` when given) and writes them as
-    NDJSON under ``out_dir``. Returns the manifest and the report; raises
-    ``lbfast.ValidationError`` (with ``.report``) and writes nothing on any error.
+    NDJSON shards under ``out_dir`` (``{name}-00000.ndjson``, ...; each one import
+    job, capped by rows, bytes and masks). Returns the manifest and the report.
 
-    The manifest: ``{"shards": [{"path", "rows", "bytes"}], "rows", "bytes",
+    Raises ``lbfast.ValidationError`` (with ``.report`` for problems found against
+    the predictions or the ontology) and leaves no shard behind on any error; more
+    than 5,000 annotations of one name on one data row in a shard is one.
+
+    The manifest: ``{"shards": [{"path", "rows", "bytes", "masks"}], "rows", "bytes",
     "features": {name or schemaId: count}}``.
     """
     items = predictions if isinstance(predictions, list) else list(predictions)
@@ -76,48 +76,29 @@ def write_for_upload(
     validator.check(items)
     report = validator.finish()
     report.raise_for_errors()
-    with warnings.catch_warnings():
-        # The report has the amendments; the caller sees them there.
-        warnings.simplefilter("ignore", OntologyWarning)
-        data = dumps(items, ontology=onto, resolve_schema_ids=resolve_schema_ids, required=False)
-    features, overfull = _count(data)
-    if overfull:
-        err = ValidationError(
-            [
-                (
-                    0,
-                    "",
-                    f"data row {row} has {n} annotations of '{feature}'; one import takes at most "
-                    f"{ANNOTATIONS_PER_DATA_ROW_FEATURE} per data row and feature",
-                )
-                for (row, feature), n in overfull
-            ]
-        )
-        err.report = report  # type: ignore[attr-defined]
-        raise err
-    out = Path(os.fspath(out_dir))
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{name}.ndjson"
-    write_atomically(path, data)
-    rows = data.count(b"\n")
-    shard = {"path": str(path), "rows": rows, "bytes": len(data)}
-    manifest = {"shards": [shard], "rows": rows, "bytes": len(data), "features": dict(features)}
-    return manifest, report
-
-
-def _count(data: bytes) -> tuple[Counter[str], list[tuple[tuple[str, str], int]]]:
-    """Lines per feature, and (data row, name) pairs over the SDK's per-import limit."""
-    features: Counter[str] = Counter()
-    per_row: Counter[tuple[str, str]] = Counter()
-    for line in data.splitlines():
-        row = json.loads(line)
-        feature = row.get("name") or row.get("schemaId") or ""
-        features[feature] += 1
-        if "name" in row:  # the SDK counts by name only
-            ref = row["dataRow"]
-            per_row[(ref.get("globalKey") or ref.get("id") or "", row["name"])] += 1
-    overfull = [(k, n) for k, n in per_row.items() if n > ANNOTATIONS_PER_DATA_ROW_FEATURE]
-    return features, overfull
+    writer = ShardWriter(
+        out_dir,
+        prefix=name,
+        max_rows=max_rows,
+        max_bytes=max_bytes,
+        max_masks=max_masks,
+        ontology=onto,
+        resolve_schema_ids=resolve_schema_ids,
+        # Checked above, across all the predictions (shards split data rows).
+        required=False,
+    )
+    try:
+        with warnings.catch_warnings():
+            # The report has the amendments; the caller sees them there.
+            warnings.simplefilter("ignore", OntologyWarning)
+            writer.write(items)
+        manifest = writer.close()
+    except BaseException:
+        # The writer has discarded its open shard; the finished ones go too.
+        for path in writer.manifest.paths:
+            Path(path).unlink(missing_ok=True)
+        raise
+    return manifest.as_dict(), report
 
 
 def _send(
@@ -130,6 +111,7 @@ def _send(
     resolve_schema_ids: bool,
     required: bool,
     wait: bool,
+    caps: dict[str, int],
 ) -> Upload:
     job = name or f"lbfast-{uuid.uuid4().hex[:12]}"
     temporary = out_dir is None
@@ -144,6 +126,7 @@ def _send(
             resolve_schema_ids=resolve_schema_ids,
             required=required,
             name=job,
+            **caps,
         )
         shards = manifest["shards"]
         imports, names = [], []
@@ -172,15 +155,21 @@ def upload_to_model_run(
     resolve_schema_ids: bool = False,
     required: bool = True,
     wait: bool = False,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_masks: int = DEFAULT_MAX_MASKS,
 ) -> Upload:
     """Validates ``predictions`` (Labels, NDJSON-shaped dicts, columnar batches), writes
-    them as NDJSON and calls ``model_run.add_predictions(name=..., predictions=path)``
-    once per file. Returns the :class:`Upload` (the SDK's ``MEAPredictionImport``s).
+    them as NDJSON shards and calls ``model_run.add_predictions(name=...,
+    predictions=path)`` once per shard, in order. Returns the :class:`Upload` (the
+    SDK's ``MEAPredictionImport``s). Nothing is sent if any prediction has a problem.
 
     ``ontology``: the model run's ontology (an exported JSON, a builder, the SDK's
     ``Ontology``, ...), to check against before anything is sent. ``out_dir``: where
-    the files stay (default: a temporary folder, removed after the upload).
-    ``wait``: wait for each import to finish (``wait_until_done()``).
+    the shards stay (default: a temporary folder, removed after the upload).
+    ``max_rows``, ``max_bytes``, ``max_masks``: caps per shard, that is per import job
+    (``lbfast.ShardWriter``'s defaults follow Labelbox's advice). ``wait``: wait for
+    each import to finish (``wait_until_done()``) before returning.
     """
 
     def start(shard_name: str, path: str) -> Any:
@@ -195,6 +184,7 @@ def upload_to_model_run(
         resolve_schema_ids=resolve_schema_ids,
         required=required,
         wait=wait,
+        caps={"max_rows": max_rows, "max_bytes": max_bytes, "max_masks": max_masks},
     )
 
 
@@ -209,10 +199,13 @@ def upload_to_project(
     required: bool = True,
     wait: bool = False,
     importer: Any = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_masks: int = DEFAULT_MAX_MASKS,
 ) -> Upload:
     """As :func:`upload_to_model_run`, for model-assisted labelling in a project: calls
     ``importer.create_from_file(client=project.client, project_id=project.uid,
-    name=..., path=...)`` per file. ``importer`` defaults to the SDK's
+    name=..., path=...)`` per shard. ``importer`` defaults to the SDK's
     ``labelbox.MALPredictionImport`` (``labelbox.LabelImport`` imports ground truth).
     """
     if importer is None:
@@ -238,4 +231,5 @@ def upload_to_project(
         resolve_schema_ids=resolve_schema_ids,
         required=required,
         wait=wait,
+        caps={"max_rows": max_rows, "max_bytes": max_bytes, "max_masks": max_masks},
     )
