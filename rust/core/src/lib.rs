@@ -9,6 +9,7 @@ pub mod columnar;
 pub mod issues;
 pub mod json;
 pub mod mask;
+pub mod memory;
 pub mod model;
 pub mod ndjson;
 pub mod ontology;

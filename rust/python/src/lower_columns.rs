@@ -308,7 +308,7 @@ fn read_groups<T: Num + Sync, S: Copy + Default, const K: usize, O: Send>(
     let contiguous = typed.is_c_contiguous();
     let view = readonly.as_array();
     let work = move || {
-        let mut out = Vec::with_capacity(view.len() / K);
+        let mut out = lbfast_core::memory::vec_with_capacity(view.len() / K);
         match view.as_slice() {
             Some(slice) if contiguous => {
                 for group in slice.chunks_exact(K) {

@@ -44,6 +44,7 @@ pub fn write_bytes<'py>(
     }
     // SAFETY: `raw` is a new, owned, non-NULL `bytes` object of `capacity` bytes.
     let destination = Destination { ptr: unsafe { ffi::PyBytes_AsString(raw) }.cast::<u8>(), capacity };
+    lbfast_core::memory::prefer_huge_pages(destination.ptr, capacity);
     let owned = unsafe { Bound::from_owned_ptr(py, raw) };
     let (written, overflow) = py.detach(move || {
         guarded(move || {
