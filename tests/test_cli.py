@@ -405,3 +405,24 @@ def test_the_per_data_row_limit_is_reported(files):
     assert "5001 annotations named 'car'" in stdout
     assert not (files / "many.ndjson").exists()
     assert [p.name for p in files.iterdir() if p.name.startswith(".many")] == []
+
+
+def test_a_closed_pipe_keeps_the_verdict(files):
+    bad = json.dumps(
+        {
+            "dataRow": {"globalKey": "k"},
+            "name": "persn",
+            "bbox": {"top": 1, "left": 2, "height": 3, "width": 4},
+        }
+    )
+    (files / "many.jsonl").write_text((bad + "\n") * 3000)
+    proc = subprocess.run(
+        f"{sys.executable} -m lbfast validate {files / 'many.jsonl'} --ontology {files / 'ontology.json'} "
+        "--json | head -1; exit ${PIPESTATUS[0]}",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1
+    assert proc.stdout == "{\n" and proc.stderr == ""

@@ -160,19 +160,23 @@ def cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     finally:
         progress.close()
     elapsed = time.perf_counter() - started
-    if args.json:
-        data = report.to_dict()
-        data["files"] = [str(p) for p in paths]
-        data["ontology"] = args.ontology
-        data["seconds"] = round(elapsed, 3)
-        json.dump(data, out, indent=2)
-        out.write("\n")
-    else:
-        _print_report(report, out, args.max_listed)
-        print(
-            f"checked {len(paths)} file{'s' if len(paths) != 1 else ''} in {elapsed:.2f} s",
-            file=out,
-        )
+    try:
+        if args.json:
+            data = report.to_dict()
+            data["files"] = [str(p) for p in paths]
+            data["ontology"] = args.ontology
+            data["seconds"] = round(elapsed, 3)
+            out.write(json.dumps(data, indent=2) + "\n")
+        else:
+            _print_report(report, out, args.max_listed)
+            print(
+                f"checked {len(paths)} file{'s' if len(paths) != 1 else ''} in {elapsed:.2f} s",
+                file=out,
+            )
+        out.flush()
+    except BrokenPipeError:
+        # `lbfast validate ... | head`: the reader left; the verdict stands.
+        _silence(out)
     return OK if report.ok else PROBLEMS
 
 
@@ -661,6 +665,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _silence(stream: IO[str]) -> None:
+    """Points a closed pipe at /dev/null, so that flushing it at exit does not fail."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
 def main(
     argv: Optional[Sequence[str]] = None,
     *,
@@ -683,6 +698,9 @@ def main(
     except OSError as e:
         print(f"lbfast {args.command}: error: {e}", file=err)
         return USAGE
+    except BrokenPipeError:
+        _silence(out)
+        return 128 + 13  # as if killed by SIGPIPE
     except KeyboardInterrupt:
         print(f"lbfast {args.command}: interrupted; nothing written", file=err)
         return 130
