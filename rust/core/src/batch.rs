@@ -42,6 +42,9 @@ pub struct Batch {
 /// Annotations per unit of parallel checking; masks are decoded and encoded one by one.
 const CHECK_ANNOTATIONS: usize = 2048;
 const CHECK_MASKS: usize = 1;
+/// Batches with fewer lines (and no mask pixels) are checked and written on the
+/// calling thread alone.
+const PARALLEL_LINES: usize = 16_384;
 /// Annotations per unit of parallel writing.
 const WRITE_ANNOTATIONS: usize = 1024;
 
@@ -72,8 +75,12 @@ impl Batch {
     /// count of the rest). Checking turns mask pixels into PNG.
     pub fn check(self, options: &Options) -> Result<Checked, Vec<Issue>> {
         let Batch { mut items, columns, issues: mut found } = self;
-        let chunk = if items.iter().any(has_pixels) { CHECK_MASKS } else { CHECK_ANNOTATIONS };
-        let results = parallel::map_chunks_mut(options.threads, &mut items, chunk, |_, chunk| {
+        let pixels = items.iter().any(has_pixels);
+        let chunk = if pixels { CHECK_MASKS } else { CHECK_ANNOTATIONS };
+        // A small batch is done before other threads would have woken up.
+        let lines = items.len() + columns.iter().map(|part| part.columns.len()).sum::<usize>();
+        let threads = if !pixels && lines < PARALLEL_LINES { Some(1) } else { options.threads };
+        let results = parallel::map_chunks_mut(threads, &mut items, chunk, |_, chunk| {
             let mut issues = Issues::with_limit(MAX_LISTED);
             for item in chunk.iter_mut() {
                 check(item, options, &mut issues);
@@ -84,11 +91,11 @@ impl Batch {
             found.extend(issues);
         }
         for part in &columns {
-            found.extend(part.columns.check(part.first_row, options.threads));
+            found.extend(part.columns.check(part.first_row, threads));
         }
         if found.is_empty() {
             let prepared = columns.iter().map(|part| part.columns.prepare()).collect();
-            Ok(Checked { items, columns, prepared, threads: options.threads })
+            Ok(Checked { items, columns, prepared, threads })
         } else {
             Err(found.into_report())
         }
@@ -124,18 +131,7 @@ impl Checked {
     /// A generous guess of the output's length, for sizing its buffer once. It is an
     /// upper bound for columns; annotations with long texts or masks may exceed it.
     pub fn size_hint(&self) -> usize {
-        let items: usize = self
-            .items
-            .iter()
-            .map(|item| match &item.annotation.body {
-                Body::Object(o) => match &o.geometry {
-                    Geometry::Mask(Mask::Png(png)) => 512 + png.len() * 4 / 3,
-                    Geometry::Line(p) | Geometry::Polygon(p) => 512 + 60 * p.len(),
-                    _ => 512,
-                },
-                Body::Classification(_) => 512,
-            })
-            .sum();
+        let items: usize = self.items.iter().map(|item| estimate(&item.annotation)).sum();
         let columns: usize = self.writers().map(|w| w.size_hint(0..w.len())).sum();
         items + columns
     }
@@ -174,6 +170,52 @@ impl Checked {
             }
         });
     }
+}
+
+/// A close upper guess of an annotation's line length: an overestimate costs fresh
+/// pages of the output, an underestimate a copy of the overflow.
+fn estimate(a: &Annotation) -> usize {
+    // Keys, uuid, punctuation, confidence and one metric; then the variable parts.
+    const FLOAT: usize = 24;
+    let text = |t: &Option<crate::model::Text>| t.as_deref().map_or(0, str::len);
+    let envelope = 200 + text(&a.data_row.global_key) + text(&a.data_row.id);
+    let feature = |f: &crate::model::Feature| text(&f.name) + text(&f.schema_id);
+    let body = match &a.body {
+        Body::Object(o) => {
+            feature(&o.feature)
+                + classifications(&o.classifications)
+                + match &o.geometry {
+                    Geometry::Point(_) => 2 * FLOAT + 16,
+                    Geometry::Bbox(_) => 4 * FLOAT + 40,
+                    Geometry::Line(p) | Geometry::Polygon(p) => (p.len() + 1) * (2 * FLOAT + 12),
+                    Geometry::Mask(Mask::Png(png)) => png.len().div_ceil(3) * 4 + 16,
+                    Geometry::Mask(Mask::Url { uri, .. }) => uri.len() + 48,
+                    Geometry::Mask(_) => 64,
+                }
+        }
+        Body::Classification(c) => classifications(std::slice::from_ref(c)),
+    };
+    envelope + body
+}
+
+fn classifications(list: &[crate::model::Classification]) -> usize {
+    use crate::model::ClassificationValue;
+    let text = |t: &Option<crate::model::Text>| t.as_deref().map_or(0, str::len);
+    let answer = |a: &crate::model::Answer| {
+        96 + text(&a.feature.name) + text(&a.feature.schema_id) + classifications(&a.classifications)
+    };
+    list.iter()
+        .map(|c| {
+            96 + text(&c.feature.name)
+                + text(&c.feature.schema_id)
+                + classifications(&c.classifications)
+                + match &c.value {
+                    ClassificationValue::Radio(a) => answer(a),
+                    ClassificationValue::Checklist(answers) => answers.iter().map(answer).sum(),
+                    ClassificationValue::Text(t) => t.len() * 6,
+                }
+        })
+        .sum()
 }
 
 /// What a shard writer needs to know of one written line.
