@@ -151,3 +151,27 @@ def test_data_row_by_id_and_by_generic_data_row_data():
     rows = list(lbfast.serialize([by_dict, by_object]))
     assert rows[0]["dataRow"] == {"id": uid}
     assert rows[1]["dataRow"] == {"globalKey": "gk"}
+
+
+def test_point_is_a_plain_value_object():
+    import pickle
+
+    import numpy as np
+
+    p = lb.Point(x=1, y=np.float32(0.5), extra={"k": 1})
+    assert (p.x, p.y) == (1.0, 0.5) and isinstance(p.x, float)
+    assert p == lb.Point(x=1.0, y=0.5, extra={"k": 1}) and p != lb.Point(x=1.0, y=0.5)
+    assert pickle.loads(pickle.dumps(p)) == p
+    assert repr(lb.Point(x=2, y=-0.1)) == "Point(x=2.0, y=-0.1)"
+    p.x = 3
+    assert p.x == 3.0
+
+    class Keypoint(lb.Point):
+        pass
+
+    label = lb.Label(
+        data={"global_key": "g"},
+        annotations=[lb.ObjectAnnotation(name="k", value=Keypoint(x=4, y=5))],
+    )
+    [row] = lbfast.serialize([label])
+    assert row["point"] == {"x": 4.0, "y": 5.0}

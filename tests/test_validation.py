@@ -183,9 +183,15 @@ def test_dict_png_mask_must_be_base64_of_a_png():
 
 
 def test_wrong_python_types_are_type_errors_naming_the_field():
-    label = lb.Label(data=GK, annotations=[box(value=lb.Point(x="1", y=2))])
+    # Points hold floats, so a string coordinate is refused as soon as it is given.
+    with pytest.raises(TypeError, match="Point x must be a number, got str"):
+        lb.Point(x="1", y=2)
+    row = {"name": "p", "dataRow": {"globalKey": "g"}, "point": {"x": "1", "y": 2}}
+    with pytest.raises(TypeError, match=r"row 0: point\.x: expected a number, got str"):
+        lbfast.dumps([row])
+    label = lb.Label(data=GK, annotations=[box(confidence="high")])
     with pytest.raises(
-        TypeError, match=r"row 0: annotations\[0\]\.value\.x: expected a number, got str"
+        TypeError, match=r"row 0: annotations\[0\]\.confidence: expected a number, got str"
     ):
         lbfast.dumps([label])
     with pytest.raises(TypeError, match="ObjectAnnotation or ClassificationAnnotation"):

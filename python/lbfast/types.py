@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional, Union
 
+from lbfast import _core
+
 __all__ = [
     "Checklist",
     "ClassificationAnnotation",
@@ -78,16 +80,8 @@ _RADIO, _CHECKLIST, _TEXT = 11, 12, 13
 _OBJECT_ANNOTATION, _CLASSIFICATION_ANNOTATION = 21, 22
 
 
-class Point(_Repr):
-    """A pixel position; ``x`` from the left edge, ``y`` from the top."""
-
-    __slots__ = ("extra", "x", "y")
-    _lbkind = _POINT
-
-    def __init__(self, x: Number, y: Number, extra: Optional[dict[str, Any]] = None) -> None:
-        self.x = x
-        self.y = y
-        self.extra = extra
+# Point is a native class (lbfast._core): it is the object built most often.
+Point = _core.Point
 
 
 class Rectangle(_Repr):

@@ -12,6 +12,7 @@ mod lower_typed;
 mod masks;
 mod ontology;
 mod output;
+mod types;
 
 use lbfast_core::batch::{Batch, Checked};
 use lbfast_core::validate::Options;
@@ -156,6 +157,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dumps, m)?)?;
     m.add_function(wrap_pyfunction!(encode, m)?)?;
     m.add_class::<encoded::Encoded>()?;
+    m.add_class::<types::Point>()?;
     m.add_function(wrap_pyfunction!(_format_floats, m)?)?;
     masks::register(m)?;
     ontology::register(m)?;

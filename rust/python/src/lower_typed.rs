@@ -17,7 +17,7 @@ use crate::extract::{
 };
 
 // The `_lbkind` tags of lbfast/types.py.
-const POINT: i64 = 1;
+pub const POINT: i64 = 1;
 const RECTANGLE: i64 = 2;
 const LINE: i64 = 3;
 const POLYGON: i64 = 4;
@@ -178,6 +178,11 @@ impl<'py> TypedLowering<'py> {
 
     fn point(&mut self, value: &Bound<'py, PyAny>) -> PyResult<Pt> {
         let py = self.py;
+        // The native Point (and its subclasses) holds floats already.
+        if let Ok(point) = value.cast::<crate::types::Point>() {
+            let point = point.borrow();
+            return Ok(Pt { x: point.x, y: point.y });
+        }
         if self.kind_of(value) != POINT {
             return Err(type_error(&self.batch.issues, "a Point", value));
         }
