@@ -3,6 +3,15 @@ from typing import Any, Optional
 
 __version__: str
 
+class Point:
+    """A pixel position (lbfast.types.Point)."""
+
+    x: float
+    y: float
+    extra: Optional[dict[str, Any]]
+    _lbkind: int
+    def __init__(self, x: float, y: float, extra: Optional[dict[str, Any]] = None) -> None: ...
+
 def dumps(
     items: Iterable[Any],
     /,
