@@ -175,3 +175,22 @@ def test_point_is_a_plain_value_object():
     )
     [row] = lbfast.serialize([label])
     assert row["point"] == {"x": 4.0, "y": 5.0}
+
+
+def test_native_rectangle_and_object_annotation_behave_like_the_sdk_objects():
+    import pickle
+
+    rect = lb.Rectangle.from_xyhw(1, 2, 3, 4)
+    assert (rect.start, rect.end) == (lb.Point(x=1, y=2), lb.Point(x=5, y=5))
+    a = lb.ObjectAnnotation(name="box", confidence=0.5, value=rect)
+    b = lb.ObjectAnnotation(name="box", confidence=0.5, value=rect)
+    # Fresh containers per object, as in the SDK, so appending to one is safe.
+    assert a.classifications == [] and a.extra == {}
+    assert a.classifications is not b.classifications and a.extra is not b.extra
+    assert a == b and pickle.loads(pickle.dumps(a)) == a
+    a.extra["uuid"] = "mine"
+    assert a != b
+    assert repr(a).startswith("ObjectAnnotation(value=Rectangle(start=Point(x=1.0, y=2.0)")
+    [row] = lbfast.serialize([lb.Label(data={"global_key": "g"}, annotations=[a])])
+    assert row["uuid"] == "mine"
+    assert row["bbox"] == {"top": 2.0, "left": 1.0, "height": 3.0, "width": 4.0}

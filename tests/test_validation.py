@@ -184,7 +184,7 @@ def test_dict_png_mask_must_be_base64_of_a_png():
 
 def test_wrong_python_types_are_type_errors_naming_the_field():
     # Points hold floats, so a string coordinate is refused as soon as it is given.
-    with pytest.raises(TypeError, match="Point x must be a number, got str"):
+    with pytest.raises(TypeError, match="coordinate x must be a number, got str"):
         lb.Point(x="1", y=2)
     row = {"name": "p", "dataRow": {"globalKey": "g"}, "point": {"x": "1", "y": 2}}
     with pytest.raises(TypeError, match=r"row 0: point\.x: expected a number, got str"):

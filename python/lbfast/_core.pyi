@@ -12,6 +12,39 @@ class Point:
     _lbkind: int
     def __init__(self, x: float, y: float, extra: Optional[dict[str, Any]] = None) -> None: ...
 
+class Rectangle:
+    """A box by two opposite corners (lbfast.types.Rectangle)."""
+
+    start: Point
+    end: Point
+    extra: Optional[dict[str, Any]]
+    _lbkind: int
+    def __init__(self, start: Point, end: Point, extra: Optional[dict[str, Any]] = None) -> None: ...
+    @classmethod
+    def from_xyhw(cls, x: float, y: float, h: float, w: float) -> Rectangle: ...
+
+class ObjectAnnotation:
+    """A geometry of one feature (lbfast.types.ObjectAnnotation)."""
+
+    value: Any
+    name: Optional[str]
+    feature_schema_id: Optional[str]
+    confidence: Optional[float]
+    custom_metrics: Optional[list[Any]]
+    classifications: list[Any]
+    extra: dict[str, Any]
+    _lbkind: int
+    def __init__(
+        self,
+        value: Any,
+        name: Optional[str] = None,
+        feature_schema_id: Optional[str] = None,
+        confidence: Optional[float] = None,
+        custom_metrics: Optional[list[Any]] = None,
+        classifications: Optional[list[Any]] = None,
+        extra: Optional[dict[str, Any]] = None,
+    ) -> None: ...
+
 def dumps(
     items: Iterable[Any],
     /,

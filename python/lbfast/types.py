@@ -80,25 +80,13 @@ _RADIO, _CHECKLIST, _TEXT = 11, 12, 13
 _OBJECT_ANNOTATION, _CLASSIFICATION_ANNOTATION = 21, 22
 
 
-# Point is a native class (lbfast._core): it is the object built most often.
+# Point, Rectangle and ObjectAnnotation are native classes (lbfast._core): they are
+# built most often, and the lowering reads their fields directly.
 Point = _core.Point
 
 
-class Rectangle(_Repr):
-    """A box by two opposite corners, in any order."""
-
-    __slots__ = ("end", "extra", "start")
-    _lbkind = _RECTANGLE
-
-    def __init__(self, start: Point, end: Point, extra: Optional[dict[str, Any]] = None) -> None:
-        self.start = start
-        self.end = end
-        self.extra = extra
-
-    @classmethod
-    def from_xyhw(cls, x: Number, y: Number, h: Number, w: Number) -> Rectangle:
-        """A box from its top-left corner, height and width."""
-        return cls(start=Point(x=x, y=y), end=Point(x=x + w, y=y + h))
+# A box by two opposite corners, in any order; `Rectangle.from_xyhw(x, y, h, w)`.
+Rectangle = _core.Rectangle
 
 
 class Line(_Repr):
@@ -357,37 +345,10 @@ class ClassificationAnnotation(_Repr):
         self.message_id = message_id
 
 
-class ObjectAnnotation(_Repr):
-    """A geometry (box, point, line, polygon, mask) of one feature, with optional nesting."""
-
-    __slots__ = (
-        "classifications",
-        "confidence",
-        "custom_metrics",
-        "extra",
-        "feature_schema_id",
-        "name",
-        "value",
-    )
-    _lbkind = _OBJECT_ANNOTATION
-
-    def __init__(
-        self,
-        value: Union[Point, Rectangle, Line, Polygon, Mask],
-        name: Optional[str] = None,
-        feature_schema_id: Optional[str] = None,
-        confidence: Optional[float] = None,
-        custom_metrics: Optional[list[Union[CustomMetric, dict[str, Any]]]] = None,
-        classifications: Optional[list[ClassificationAnnotation]] = None,
-        extra: Optional[dict[str, Any]] = None,
-    ) -> None:
-        self.value = value
-        self.name = name
-        self.feature_schema_id = feature_schema_id
-        self.confidence = confidence
-        self.custom_metrics = custom_metrics
-        self.classifications = classifications
-        self.extra = extra
+# A geometry (box, point, line, polygon, mask) of one feature, with optional nesting:
+# ObjectAnnotation(value, name=None, feature_schema_id=None, confidence=None,
+#                  custom_metrics=None, classifications=None, extra=None)
+ObjectAnnotation = _core.ObjectAnnotation
 
 
 class GenericDataRowData(_Repr):

@@ -158,6 +158,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode, m)?)?;
     m.add_class::<encoded::Encoded>()?;
     m.add_class::<types::Point>()?;
+    m.add_class::<types::Rectangle>()?;
+    m.add_class::<types::ObjectAnnotation>()?;
     m.add_function(wrap_pyfunction!(_format_floats, m)?)?;
     masks::register(m)?;
     ontology::register(m)?;

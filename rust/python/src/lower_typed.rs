@@ -18,14 +18,14 @@ use crate::extract::{
 
 // The `_lbkind` tags of lbfast/types.py.
 pub const POINT: i64 = 1;
-const RECTANGLE: i64 = 2;
+pub const RECTANGLE: i64 = 2;
 const LINE: i64 = 3;
 const POLYGON: i64 = 4;
 const MASK: i64 = 5;
 const RADIO: i64 = 11;
 const CHECKLIST: i64 = 12;
 const TEXT: i64 = 13;
-const OBJECT_ANNOTATION: i64 = 21;
+pub const OBJECT_ANNOTATION: i64 = 21;
 const CLASSIFICATION_ANNOTATION: i64 = 22;
 
 pub struct TypedLowering<'py> {
@@ -141,37 +141,70 @@ impl<'py> TypedLowering<'py> {
 
     fn object(&mut self, ann: &Bound<'py, PyAny>) -> PyResult<Object> {
         let py = self.py;
-        let feature = self.feature(ann)?;
-        let mut scores = self.scores(ann)?;
-        let value = ann.getattr(intern!(py, "value"))?;
+        // The native ObjectAnnotation's fields are read directly, others by attribute.
+        let [name, schema_id, confidence, custom_metrics, value, classifications] =
+            match ann.cast::<crate::types::ObjectAnnotation>() {
+                Ok(native) => native.borrow().fields(py),
+                Err(_) => [
+                    intern!(py, "name"),
+                    intern!(py, "feature_schema_id"),
+                    intern!(py, "confidence"),
+                    intern!(py, "custom_metrics"),
+                    intern!(py, "value"),
+                    intern!(py, "classifications"),
+                ]
+                .map(|key| ann.getattr(key))
+                .into_iter()
+                .collect::<PyResult<Vec<_>>>()?
+                .try_into()
+                .map_err(|_| type_error(&self.batch.issues, "an ObjectAnnotation", ann))?,
+            };
+        let feature = self.feature_from(&name, &schema_id)?;
+        let mut scores = self.scores_from(&confidence, &custom_metrics)?;
         self.batch.issues.push_key("value");
         let geometry = self.geometry(&value, &mut scores);
         self.batch.issues.pop();
         let geometry = geometry?;
-        let classifications = self.classification_list(&ann.getattr(intern!(py, "classifications"))?, 0)?;
+        let classifications = self.classification_list(&classifications, 0)?;
         Ok(Object { feature, scores, geometry, classifications })
     }
 
     fn feature(&mut self, item: &Bound<'py, PyAny>) -> PyResult<Feature> {
         let py = self.py;
+        let name = item.getattr(intern!(py, "name"))?;
+        let schema_id = item.getattr(intern!(py, "feature_schema_id"))?;
+        self.feature_from(&name, &schema_id)
+    }
+
+    fn feature_from(&mut self, name: &Bound<'py, PyAny>, schema_id: &Bound<'py, PyAny>) -> PyResult<Feature> {
         let issues = &mut self.batch.issues;
         issues.push_key("name");
-        let name = opt_text(&item.getattr(intern!(py, "name"))?, issues);
+        let name = opt_text(name, issues);
         issues.pop();
         issues.push_key("feature_schema_id");
-        let schema_id = opt_text(&item.getattr(intern!(py, "feature_schema_id"))?, issues);
+        let schema_id = opt_text(schema_id, issues);
         issues.pop();
         Ok(Feature { name: name?, schema_id: schema_id? })
     }
 
     fn scores(&mut self, item: &Bound<'py, PyAny>) -> PyResult<Scores> {
         let py = self.py;
+        let confidence = item.getattr(intern!(py, "confidence"))?;
+        let custom_metrics = item.getattr(intern!(py, "custom_metrics"))?;
+        self.scores_from(&confidence, &custom_metrics)
+    }
+
+    fn scores_from(
+        &mut self,
+        confidence: &Bound<'py, PyAny>,
+        custom_metrics: &Bound<'py, PyAny>,
+    ) -> PyResult<Scores> {
         let issues = &mut self.batch.issues;
         issues.push_key("confidence");
-        let confidence = opt_f64(&item.getattr(intern!(py, "confidence"))?, issues);
+        let confidence = opt_f64(confidence, issues);
         issues.pop();
         issues.push_key("custom_metrics");
-        let custom_metrics = metrics(&item.getattr(intern!(py, "custom_metrics"))?, issues);
+        let custom_metrics = metrics(custom_metrics, issues);
         issues.pop();
         Ok(Scores { confidence: confidence?, custom_metrics: custom_metrics? })
     }
@@ -222,11 +255,18 @@ impl<'py> TypedLowering<'py> {
         match self.kind_of(value) {
             POINT => Ok(Geometry::Point(self.point(value)?)),
             RECTANGLE => {
+                let (start, end) = match value.cast::<crate::types::Rectangle>() {
+                    Ok(rect) => {
+                        let rect = rect.borrow();
+                        (rect.start.bind(py).clone(), rect.end.bind(py).clone())
+                    }
+                    Err(_) => (value.getattr(intern!(py, "start"))?, value.getattr(intern!(py, "end"))?),
+                };
                 self.batch.issues.push_key("start");
-                let start = self.point(&value.getattr(intern!(py, "start"))?);
+                let start = self.point(&start);
                 self.batch.issues.pop();
                 self.batch.issues.push_key("end");
-                let end = self.point(&value.getattr(intern!(py, "end"))?);
+                let end = self.point(&end);
                 self.batch.issues.pop();
                 Ok(Geometry::Bbox(BBox::Corners(Corners { start: start?, end: end? })))
             }

@@ -5,7 +5,7 @@
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyFloat, PyString, PyTuple, PyType};
+use pyo3::types::{PyBytes, PyDict, PyFloat, PyList, PyString, PyTuple, PyType};
 
 /// A pixel position; `x` from the left edge, `y` from the top. Coordinates are
 /// stored as floats (as the SDK's `Point` does); anything `float()` accepts works.
@@ -49,17 +49,8 @@ impl Point {
             return Ok(py.NotImplemented());
         };
         let other = other.borrow();
-        let extras_equal = match (&self.extra, &other.extra) {
-            (None, None) => true,
-            (Some(a), Some(b)) => a.bind(py).eq(b.bind(py))?,
-            _ => false,
-        };
-        let equal = self.x == other.x && self.y == other.y && extras_equal;
-        Ok(match op {
-            CompareOp::Eq => equal.into_pyobject(py)?.to_owned().into_any().unbind(),
-            CompareOp::Ne => (!equal).into_pyobject(py)?.to_owned().into_any().unbind(),
-            _ => py.NotImplemented(),
-        })
+        let equal = self.x == other.x && self.y == other.y && optional_eq(py, &self.extra, &other.extra)?;
+        compare_result(py, equal, op)
     }
 
     /// Pickling: rebuild from the constructor's arguments.
@@ -70,6 +61,217 @@ impl Point {
         let args = (this.x, this.y, extra).into_pyobject(py)?;
         Ok((slf.get_type(), args))
     }
+}
+
+/// A box by two opposite corners, in any order.
+#[pyclass(module = "lbfast.types", name = "Rectangle", subclass)]
+pub struct Rectangle {
+    #[pyo3(get, set)]
+    pub start: Py<PyAny>,
+    #[pyo3(get, set)]
+    pub end: Py<PyAny>,
+    #[pyo3(get, set)]
+    pub extra: Option<Py<PyAny>>,
+}
+
+#[pymethods]
+impl Rectangle {
+    #[new]
+    #[pyo3(signature = (start, end, extra = None))]
+    fn new(start: Py<PyAny>, end: Py<PyAny>, extra: Option<Py<PyAny>>) -> Self {
+        Rectangle { start, end, extra }
+    }
+
+    /// A box from its top-left corner, height and width.
+    #[classmethod]
+    fn from_xyhw<'py>(
+        cls: &Bound<'py, PyType>,
+        x: &Bound<'py, PyAny>,
+        y: &Bound<'py, PyAny>,
+        h: &Bound<'py, PyAny>,
+        w: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = cls.py();
+        let start = Point { x: coordinate(x, "x")?, y: coordinate(y, "y")?, extra: None };
+        let end = Point { x: start.x + coordinate(w, "w")?, y: start.y + coordinate(h, "h")?, extra: None };
+        cls.call1((Py::new(py, start)?, Py::new(py, end)?))
+    }
+
+    #[classattr]
+    #[pyo3(name = "_lbkind")]
+    fn lbkind() -> i64 {
+        crate::lower_typed::RECTANGLE
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let (start, end) = (self.start.bind(py).repr()?, self.end.bind(py).repr()?);
+        Ok(match &self.extra {
+            Some(extra) => format!("Rectangle(start={start}, end={end}, extra={})", extra.bind(py).repr()?),
+            None => format!("Rectangle(start={start}, end={end})"),
+        })
+    }
+
+    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+        let py = other.py();
+        let Ok(other) = other.cast::<Rectangle>() else {
+            return Ok(py.NotImplemented());
+        };
+        let other = other.borrow();
+        let equal = self.start.bind(py).eq(other.start.bind(py))?
+            && self.end.bind(py).eq(other.end.bind(py))?
+            && optional_eq(py, &self.extra, &other.extra)?;
+        compare_result(py, equal, op)
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
+        let py = slf.py();
+        let this = slf.borrow();
+        let extra = this.extra.as_ref().map(|e| e.clone_ref(py));
+        let args = (this.start.clone_ref(py), this.end.clone_ref(py), extra).into_pyobject(py)?;
+        Ok((slf.get_type(), args))
+    }
+}
+
+/// A geometry (box, point, line, polygon, mask) of one feature, with optional nesting.
+#[pyclass(module = "lbfast.types", name = "ObjectAnnotation", subclass)]
+pub struct ObjectAnnotation {
+    #[pyo3(get, set)]
+    pub value: Py<PyAny>,
+    #[pyo3(get, set)]
+    pub name: Option<Py<PyAny>>,
+    #[pyo3(get, set)]
+    pub feature_schema_id: Option<Py<PyAny>>,
+    #[pyo3(get, set)]
+    pub confidence: Option<Py<PyAny>>,
+    #[pyo3(get, set)]
+    pub custom_metrics: Option<Py<PyAny>>,
+    #[pyo3(get, set)]
+    pub classifications: Py<PyAny>,
+    #[pyo3(get, set)]
+    pub extra: Py<PyAny>,
+}
+
+impl ObjectAnnotation {
+    /// name, feature_schema_id, confidence, custom_metrics, value, classifications.
+    pub fn fields<'py>(&self, py: Python<'py>) -> [Bound<'py, PyAny>; 6] {
+        let none = || py.None().into_bound(py);
+        let opt = |v: &Option<Py<PyAny>>| v.as_ref().map_or_else(none, |v| v.bind(py).clone());
+        [
+            opt(&self.name),
+            opt(&self.feature_schema_id),
+            opt(&self.confidence),
+            opt(&self.custom_metrics),
+            self.value.bind(py).clone(),
+            self.classifications.bind(py).clone(),
+        ]
+    }
+}
+
+#[pymethods]
+impl ObjectAnnotation {
+    /// Nothing is checked here: the batch is checked as a whole when written.
+    #[new]
+    #[pyo3(signature = (value, name = None, feature_schema_id = None, confidence = None,
+                        custom_metrics = None, classifications = None, extra = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        value: Py<PyAny>,
+        name: Option<Py<PyAny>>,
+        feature_schema_id: Option<Py<PyAny>>,
+        confidence: Option<Py<PyAny>>,
+        custom_metrics: Option<Py<PyAny>>,
+        classifications: Option<Py<PyAny>>,
+        extra: Option<Py<PyAny>>,
+    ) -> PyResult<Self> {
+        Ok(ObjectAnnotation {
+            value,
+            name,
+            feature_schema_id,
+            confidence,
+            custom_metrics,
+            // As in the SDK: a fresh list and dict, so that appending is safe.
+            classifications: match classifications {
+                Some(c) => c,
+                None => PyList::empty(py).into_any().unbind(),
+            },
+            extra: match extra {
+                Some(e) => e,
+                None => PyDict::new(py).into_any().unbind(),
+            },
+        })
+    }
+
+    #[classattr]
+    #[pyo3(name = "_lbkind")]
+    fn lbkind() -> i64 {
+        crate::lower_typed::OBJECT_ANNOTATION
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let mut parts = Vec::new();
+        for (key, value) in self.named(py) {
+            if !value.is_none() {
+                parts.push(format!("{key}={}", value.repr()?));
+            }
+        }
+        Ok(format!("ObjectAnnotation({})", parts.join(", ")))
+    }
+
+    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+        let py = other.py();
+        let Ok(other) = other.cast::<ObjectAnnotation>() else {
+            return Ok(py.NotImplemented());
+        };
+        let other = other.borrow();
+        let mut equal = true;
+        for ((_, a), (_, b)) in self.named(py).into_iter().zip(other.named(py)) {
+            if !a.eq(&b)? {
+                equal = false;
+                break;
+            }
+        }
+        compare_result(py, equal, op)
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
+        let py = slf.py();
+        let values: Vec<Bound<'py, PyAny>> = slf.borrow().named(py).into_iter().map(|(_, v)| v).collect();
+        Ok((slf.get_type(), PyTuple::new(py, values)?))
+    }
+}
+
+impl ObjectAnnotation {
+    /// The fields in constructor order, with their names.
+    fn named<'py>(&self, py: Python<'py>) -> [(&'static str, Bound<'py, PyAny>); 7] {
+        let [name, schema_id, confidence, metrics, value, classifications] = self.fields(py);
+        [
+            ("value", value),
+            ("name", name),
+            ("feature_schema_id", schema_id),
+            ("confidence", confidence),
+            ("custom_metrics", metrics),
+            ("classifications", classifications),
+            ("extra", self.extra.bind(py).clone()),
+        ]
+    }
+}
+
+fn optional_eq(py: Python<'_>, a: &Option<Py<PyAny>>, b: &Option<Py<PyAny>>) -> PyResult<bool> {
+    match (a, b) {
+        (None, None) => Ok(true),
+        (Some(a), Some(b)) => a.bind(py).eq(b.bind(py)),
+        _ => Ok(false),
+    }
+}
+
+/// `==` and `!=` from equality; other comparisons are not defined.
+fn compare_result(py: Python<'_>, equal: bool, op: CompareOp) -> PyResult<Py<PyAny>> {
+    Ok(match op {
+        CompareOp::Eq => equal.into_pyobject(py)?.to_owned().into_any().unbind(),
+        CompareOp::Ne => (!equal).into_pyobject(py)?.to_owned().into_any().unbind(),
+        _ => py.NotImplemented(),
+    })
 }
 
 /// A coordinate as a float, or a `TypeError` naming it (strings are refused, as
@@ -83,7 +285,7 @@ fn coordinate(value: &Bound<'_, PyAny>, name: &str) -> PyResult<f64> {
         Ok(v) if not_text => Ok(v),
         _ => {
             let got = value.get_type().name().map(|n| n.to_string()).unwrap_or_default();
-            Err(PyTypeError::new_err(format!("Point {name} must be a number, got {got}")))
+            Err(PyTypeError::new_err(format!("coordinate {name} must be a number, got {got}")))
         }
     }
 }
