@@ -145,10 +145,11 @@ pub struct ObjectAnnotation {
     pub confidence: Option<Py<PyAny>>,
     #[pyo3(get, set)]
     pub custom_metrics: Option<Py<PyAny>>,
-    #[pyo3(get, set)]
-    pub classifications: Py<PyAny>,
-    #[pyo3(get, set)]
-    pub extra: Py<PyAny>,
+    /// Made on first read when not given (see the getters).
+    #[pyo3(set)]
+    pub classifications: Option<Py<PyAny>>,
+    #[pyo3(set)]
+    pub extra: Option<Py<PyAny>>,
 }
 
 impl ObjectAnnotation {
@@ -162,7 +163,7 @@ impl ObjectAnnotation {
             opt(&self.confidence),
             opt(&self.custom_metrics),
             self.value.bind(py).clone(),
-            self.classifications.bind(py).clone(),
+            opt(&self.classifications),
         ]
     }
 }
@@ -175,7 +176,6 @@ impl ObjectAnnotation {
                         custom_metrics = None, classifications = None, extra = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        py: Python<'_>,
         value: Py<PyAny>,
         name: Option<Py<PyAny>>,
         feature_schema_id: Option<Py<PyAny>>,
@@ -190,16 +190,23 @@ impl ObjectAnnotation {
             feature_schema_id,
             confidence,
             custom_metrics,
-            // As in the SDK: a fresh list and dict, so that appending is safe.
-            classifications: match classifications {
-                Some(c) => c,
-                None => PyList::empty(py).into_any().unbind(),
-            },
-            extra: match extra {
-                Some(e) => e,
-                None => PyDict::new(py).into_any().unbind(),
-            },
+            classifications,
+            extra,
         })
+    }
+
+    /// As in the SDK, an annotation without classifications has its own empty list,
+    /// so appending to it is safe; it is made when first read, which keeps building
+    /// millions of annotations cheap.
+    #[getter]
+    fn classifications(&mut self, py: Python<'_>) -> Py<PyAny> {
+        self.classifications.get_or_insert_with(|| PyList::empty(py).into_any().unbind()).clone_ref(py)
+    }
+
+    /// `extra` (for `{"uuid": ...}`), an empty dict of its own when not given.
+    #[getter]
+    fn extra(&mut self, py: Python<'_>) -> Py<PyAny> {
+        self.extra.get_or_insert_with(|| PyDict::new(py).into_any().unbind()).clone_ref(py)
     }
 
     #[classattr]
@@ -208,7 +215,7 @@ impl ObjectAnnotation {
         crate::lower_typed::OBJECT_ANNOTATION
     }
 
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+    fn __repr__(&mut self, py: Python<'_>) -> PyResult<String> {
         let mut parts = Vec::new();
         for (key, value) in self.named(py) {
             if !value.is_none() {
@@ -218,14 +225,15 @@ impl ObjectAnnotation {
         Ok(format!("ObjectAnnotation({})", parts.join(", ")))
     }
 
-    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+    fn __richcmp__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
         let py = other.py();
         let Ok(other) = other.cast::<ObjectAnnotation>() else {
             return Ok(py.NotImplemented());
         };
-        let other = other.borrow();
+        let mine = slf.borrow_mut().named(py);
+        let theirs = if other.is(slf) { mine.clone() } else { other.borrow_mut().named(py) };
         let mut equal = true;
-        for ((_, a), (_, b)) in self.named(py).into_iter().zip(other.named(py)) {
+        for ((_, a), (_, b)) in mine.into_iter().zip(theirs) {
             if !a.eq(&b)? {
                 equal = false;
                 break;
@@ -236,15 +244,17 @@ impl ObjectAnnotation {
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
         let py = slf.py();
-        let values: Vec<Bound<'py, PyAny>> = slf.borrow().named(py).into_iter().map(|(_, v)| v).collect();
+        let values: Vec<Bound<'py, PyAny>> = slf.borrow_mut().named(py).into_iter().map(|(_, v)| v).collect();
         Ok((slf.get_type(), PyTuple::new(py, values)?))
     }
 }
 
 impl ObjectAnnotation {
     /// The fields in constructor order, with their names.
-    fn named<'py>(&self, py: Python<'py>) -> [(&'static str, Bound<'py, PyAny>); 7] {
-        let [name, schema_id, confidence, metrics, value, classifications] = self.fields(py);
+    fn named<'py>(&mut self, py: Python<'py>) -> [(&'static str, Bound<'py, PyAny>); 7] {
+        let classifications = self.classifications(py).into_bound(py);
+        let extra = self.extra(py).into_bound(py);
+        let [name, schema_id, confidence, metrics, value, _] = self.fields(py);
         [
             ("value", value),
             ("name", name),
@@ -252,7 +262,7 @@ impl ObjectAnnotation {
             ("confidence", confidence),
             ("custom_metrics", metrics),
             ("classifications", classifications),
-            ("extra", self.extra.bind(py).clone()),
+            ("extra", extra),
         ]
     }
 }
