@@ -19,7 +19,9 @@ class Rectangle:
     end: Point
     extra: Optional[dict[str, Any]]
     _lbkind: int
-    def __init__(self, start: Point, end: Point, extra: Optional[dict[str, Any]] = None) -> None: ...
+    def __init__(
+        self, start: Point, end: Point, extra: Optional[dict[str, Any]] = None
+    ) -> None: ...
     @classmethod
     def from_xyhw(cls, x: float, y: float, h: float, w: float) -> Rectangle: ...
 
