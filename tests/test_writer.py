@@ -143,3 +143,18 @@ def test_slices_carry_only_the_data_rows_they_use_and_write_the_same_lines():
     assert part.image_sizes.tolist() == [[15, 16], [85, 86], [199, 200]]
     whole = lbfast.dumps([batch]).splitlines(keepends=True)
     assert lbfast.dumps([part]).splitlines(keepends=True) == whole[1:5]
+
+
+def test_large_arrays_convert_in_parallel_to_the_same_bytes():
+    n = 300_000  # 1.2M coordinates: above the parallel conversion threshold
+    rng = np.random.default_rng(5)
+    xy = rng.uniform(0, 1000, size=(n, 2)).astype(np.float32)
+    batch = Boxes(
+        np.hstack([xy, xy + 5]),
+        data_rows=["a", "b", "c"],
+        image_index=np.arange(n) % 3,
+        features=["car"],
+        confidence=rng.uniform(0, 1, n).astype(np.float32),
+        ids="deterministic",
+    )
+    assert lbfast.dumps([batch], threads=2) == lbfast.dumps([batch], threads=1)

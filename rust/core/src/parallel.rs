@@ -37,6 +37,11 @@ fn install<R: Send>(threads: Option<usize>, work: impl FnOnce() -> R + Send) -> 
     }
 }
 
+/// Runs `work` (which may use rayon's parallel iterators) in the pool for `threads`.
+pub fn run_in<R: Send>(threads: Option<usize>, work: impl FnOnce() -> R + Send) -> R {
+    install(threads, work)
+}
+
 fn sequential(threads: Option<usize>, tasks: usize) -> bool {
     tasks <= 1 || threads == Some(1)
 }

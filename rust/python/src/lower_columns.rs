@@ -30,13 +30,23 @@ const CLASSIFICATIONS: i64 = 5;
 
 static BASE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
+thread_local! {
+    /// The current call's `threads`, for the array conversion deep in the lowering.
+    static THREADS: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// Contiguous arrays with at least this many elements are converted on all threads.
+const PARALLEL_ELEMENTS: usize = 1 << 20;
+
 /// Recognises and lowers columnar batches.
 pub struct ColumnarLowering<'py> {
     base: Bound<'py, PyType>,
 }
 
 impl<'py> ColumnarLowering<'py> {
-    pub fn new(py: Python<'py>) -> PyResult<Self> {
+    /// `threads`: the call's choice, also used to convert large arrays.
+    pub fn new(py: Python<'py>, threads: Option<usize>) -> PyResult<Self> {
+        THREADS.with(|t| t.set(threads));
         Ok(ColumnarLowering { base: BASE.import(py, "lbfast.columnar", "_Columns")?.clone() })
     }
 
@@ -300,16 +310,28 @@ const DETACH_ELEMENTS: usize = 1 << 16;
 /// array) is held outside, and the data is only read.
 fn read_groups<T: Num + Sync, S: Copy + Default, const K: usize, O: Send>(
     array: &Bound<'_, PyUntypedArray>,
-    convert: impl Fn(T) -> S + Send,
-    make: impl Fn([S; K]) -> O + Send,
+    convert: impl Fn(T) -> S + Send + Sync,
+    make: impl Fn([S; K]) -> O + Send + Sync,
 ) -> PyResult<Vec<O>> {
     let typed = array.cast::<PyArrayDyn<T>>()?;
     let readonly = typed.try_readonly()?;
     let contiguous = typed.is_c_contiguous();
     let view = readonly.as_array();
+    let threads = THREADS.with(|t| t.get());
     let work = move || {
         let mut out = lbfast_core::memory::vec_with_capacity(view.len() / K);
         match view.as_slice() {
+            // Large inputs are converted in parallel, straight into place.
+            Some(slice) if contiguous && slice.len() >= PARALLEL_ELEMENTS && threads != Some(1) => {
+                use rayon::prelude::*;
+                lbfast_core::parallel::run_in(threads, || {
+                    out.par_extend(
+                        slice
+                            .par_chunks_exact(K)
+                            .map(|group| make(std::array::from_fn(|j| convert(group[j])))),
+                    )
+                });
+            }
             Some(slice) if contiguous => {
                 for group in slice.chunks_exact(K) {
                     out.push(make(std::array::from_fn(|j| convert(group[j]))));
@@ -339,7 +361,7 @@ fn astype<'py>(array: &Bound<'py, PyUntypedArray>, to: &str) -> PyResult<Bound<'
 /// A numeric array as `f64` groups of `K`; `None` when it is not numeric.
 fn float_groups<const K: usize, O: Send>(
     array: &Bound<'_, PyUntypedArray>,
-    make: impl Fn([f64; K]) -> O + Send,
+    make: impl Fn([f64; K]) -> O + Send + Sync,
 ) -> PyResult<Option<Vec<O>>> {
     with_dtype!(array, T => read_groups(array, T::to_f64, make).map(Some),
     [f64, f32, i64, i32, i16, i8, u64, u32, u16, u8],
@@ -383,7 +405,7 @@ fn rows_of<const K: usize, T: Send>(
     value: &Bound<'_, PyAny>,
     key: &'static str,
     issues: &mut Issues,
-    make: impl Fn([f64; K]) -> T + Send,
+    make: impl Fn([f64; K]) -> T + Send + Sync,
 ) -> PyResult<(Vec<T>, usize)> {
     let array = issues.at(key, |issues| array(value, issues))?;
     let shape = array.shape().to_vec();
