@@ -37,17 +37,35 @@ def dumps(
     ``threads``: how many threads check and write (default: all cores, or
     ``RAYON_NUM_THREADS``); the GIL is released meanwhile.
     """
+    options = core_options(
+        ontology=ontology,
+        resolve_schema_ids=resolve_schema_ids,
+        required=required,
+        max_mask_pixels=max_mask_pixels,
+        threads=threads,
+    )
+    return _core.dumps(items, **options)
+
+
+def core_options(
+    *,
+    ontology: Any,
+    resolve_schema_ids: bool,
+    required: bool,
+    max_mask_pixels: Optional[int],
+    threads: Optional[int],
+) -> dict[str, Any]:
+    """The keywords of ``_core.dumps``/``_core.encode``; the ontology is indexed once."""
     index = None
     if ontology is not None:
         from lbfast.ontology import ontology_index
 
         index = ontology_index(ontology, resolve_schema_ids=resolve_schema_ids)
-    return _core.dumps(
-        items,
-        max_mask_pixels=max_mask_pixels,
+    return dict(
         ontology=index,
         resolve_schema_ids=resolve_schema_ids,
         required=required,
+        max_mask_pixels=max_mask_pixels,
         threads=threads,
     )
 
@@ -68,16 +86,23 @@ def dump(items: Iterable[Item], path_or_file: Union[str, os.PathLike[str], IO[by
 
 def write_atomically(target: Path, data: bytes) -> None:
     """Writes ``data`` to a unique temporary name beside ``target``, then renames it."""
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    # Mode 0o666 lets the umask decide the permissions, as a plain open() would.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    tmp, f = open_beside(target)
     try:
-        with os.fdopen(fd, "wb") as f:
+        with f:
             f.write(data)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def open_beside(target: Path) -> tuple[Path, IO[bytes]]:
+    """A new file under a unique hidden temporary name beside ``target``, for writing
+    it whole before renaming it into place."""
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    # Mode 0o666 lets the umask decide the permissions, as a plain open() would.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    return tmp, os.fdopen(fd, "wb")
 
 
 def serialize(labels: Iterable[Item]) -> Iterator[dict[str, Any]]:

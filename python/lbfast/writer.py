@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gzip as gzip_module
 import os
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ import numpy as np
 
 from lbfast import _core
 from lbfast.errors import ValidationError
+from lbfast.serialize import core_options, open_beside
 
 # Labelbox's SDK refuses more than this many annotations with one name on one data row
 # in one import (its ANNOTATION_PER_LABEL_LIMIT); the platform degrades above it.
@@ -122,13 +122,8 @@ class ShardWriter:
         self.max_masks = max_masks
         self.max_per_data_row_feature = max_per_data_row_feature
         self.gzip = gzip
-        index = None
-        if ontology is not None:
-            from lbfast.ontology import ontology_index
-
-            index = ontology_index(ontology, resolve_schema_ids=resolve_schema_ids)
-        self._options: dict[str, Any] = dict(
-            ontology=index,
+        self._options = core_options(
+            ontology=ontology,
             resolve_schema_ids=resolve_schema_ids,
             required=required,
             max_mask_pixels=max_mask_pixels,
@@ -248,14 +243,11 @@ class _OpenShard:
 
     def __init__(self, path: Path, compress: bool) -> None:
         self.path = path
-        self.tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        raw: IO[bytes] = os.fdopen(fd, "wb")
-        self.raw = raw
+        self.tmp, self.raw = open_beside(path)
         self.file: IO[bytes] = (
-            gzip_module.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0)
+            gzip_module.GzipFile(fileobj=self.raw, mode="wb", compresslevel=6, mtime=0)
             if compress
-            else raw
+            else self.raw
         )
         self.rows = 0
         self.bytes = 0
