@@ -766,3 +766,27 @@ def test_a_checklist_has_one_confidence_per_answer_id():
         confidence=[0.5, 0.5],
     )
     assert errors_of([batch]) == [(0, "confidence", "expected 3 values, one per answer id, got 2")]
+
+
+@pytest.mark.parametrize(
+    "box_format, box, extra",
+    [
+        ("xywh", [1e308, 0.0, 1e308, 1.0], {}),  # x + w overflows
+        ("cxcywh", [1.7e308, 0.0, 1e308, 1.0], {}),  # cx + w / 2 overflows
+        ("xyxy", [0.0, 0.0, 1e300, 1.0], {"normalized": True, "image_sizes": [[1e10, 1.0]]}),
+    ],
+)
+def test_boxes_whose_computed_corners_overflow_are_errors_not_null(box_format, box, extra):
+    batch = Boxes([box], data_rows=["img"], features=["car"], box_format=box_format, **extra)
+    with pytest.raises(lbfast.ValidationError, match="too large") as caught:
+        lbfast.dumps([batch])
+    assert [e["path"] for e in caught.value.errors()] == ["boxes[0]"]
+
+
+def test_a_typed_box_whose_extent_overflows_is_an_error():
+    rect = lb.Rectangle(start=lb.Point(x=-1e308, y=0), end=lb.Point(x=1e308, y=1))
+    label = lb.Label(
+        data={"global_key": "g"}, annotations=[lb.ObjectAnnotation(name="b", value=rect)]
+    )
+    with pytest.raises(lbfast.ValidationError, match="too large"):
+        lbfast.dumps([label])

@@ -11,8 +11,8 @@ use crate::columnar::{
 use crate::issues::Issues;
 use crate::mask;
 use crate::model::{
-    Annotation, Answer, BBox, Body, Classification, ClassificationValue, DataRow, Feature, Geometry, Mask,
-    MaskColor, Object, Pt, Scores,
+    Annotation, Answer, BBox, Body, Classification, ClassificationValue, Corners, DataRow, Feature, Geometry,
+    Mask, MaskColor, Object, Pt, Scores,
 };
 use crate::ndjson::bbox_of;
 
@@ -105,12 +105,14 @@ pub fn point_count_problem(count: usize, min: usize, what: &str) -> Option<Strin
     (count < min).then(|| format!("a {what} must have at least {min} points, got {count}"))
 }
 
-/// A box from finite corners whose extent overflows.
-pub fn bbox_overflow_problem(bbox: &BBox) -> Option<String> {
-    let BBox::Corners(c) = bbox else { return None };
-    let corners_finite = [c.start.x, c.start.y, c.end.x, c.end.y].iter().all(|v| v.is_finite());
-    (corners_finite && !bbox_of(bbox).iter().all(|v| v.is_finite()))
-        .then(|| "box is too large: its width or height overflows a float".to_string())
+/// A box whose corners or extent are not finite, though every number it was given is:
+/// huge values, or corners computed from them (`x + w`, normalised scaling).
+pub fn bbox_overflow_problem(corners: &Corners) -> Option<String> {
+    let all_finite = [corners.start.x, corners.start.y, corners.end.x, corners.end.y]
+        .iter()
+        .chain(bbox_of(&BBox::Corners(*corners)).iter())
+        .all(|v| v.is_finite());
+    (!all_finite).then(|| "box is too large: its corners, width or height overflow a float".to_string())
 }
 
 pub fn schema_id_problem(schema_id: &str) -> Option<String> {
@@ -232,7 +234,9 @@ fn check_bbox(bbox: &BBox, issues: &mut Issues) {
         BBox::Corners(c) => {
             issues.at("start", |issues| check_pt(&c.start, issues));
             issues.at("end", |issues| check_pt(&c.end, issues));
-            if let Some(problem) = bbox_overflow_problem(bbox) {
+            // Non-finite corners given as such are reported above, each by its field.
+            let given_finite = [c.start.x, c.start.y, c.end.x, c.end.y].iter().all(|v| v.is_finite());
+            if let Some(problem) = bbox_overflow_problem(c).filter(|_| given_finite) {
                 issues.report(problem);
             }
         }
@@ -721,7 +725,7 @@ fn check_row_geometry(
             }
             // Corners of finite numbers can still overflow (huge values, or scaling).
             if ok && image_ok {
-                if let Some(problem) = bbox_overflow_problem(&BBox::Corners(c.corners(b, i))) {
+                if let Some(problem) = bbox_overflow_problem(&c.corners(b, i)) {
                     report_cell(issues, row, &["boxes"], i, None, problem);
                     ok = false;
                 }
