@@ -79,9 +79,8 @@ fn check_items<'py>(
     match checked {
         Ok(checked) if ontology_errors.is_empty() => Ok(checked),
         other => {
-            let issues =
-                ontology::merge(other.map(|_| Vec::new()), ontology_errors).err().unwrap_or_default();
-            Err(validation_error(py, issues))
+            let core = other.err().unwrap_or_default();
+            Err(validation_error(py, ontology::merge(core, ontology_errors)))
         }
     }
 }

@@ -152,8 +152,9 @@ pub fn check(
         })?;
         problems = findings_out(&findings, first_row);
     }
-    let written = py.detach(|| guarded(|| batch.into_ndjson(&options)))?;
-    if let Err(issues) = written {
+    // Checking only: nothing is written.
+    let checked = py.detach(|| guarded(|| batch.check(&options).map(drop)))?;
+    if let Err(issues) = checked {
         let core =
             issues.into_iter().map(|i| (i.row + first_row, i.path, i.message, "invalid", None, "error"));
         problems.splice(0..0, core);
@@ -216,14 +217,10 @@ pub fn check_batch(
 
 /// The outcome of `dumps` with an ontology: the ontology's errors and the
 /// predictions' own problems together, in row order.
-pub fn merge(written: Result<Vec<u8>, Vec<Issue>>, ontology: Vec<Issue>) -> Result<Vec<u8>, Vec<Issue>> {
-    if ontology.is_empty() {
-        return written;
-    }
-    let mut all = written.err().unwrap_or_default();
-    all.extend(ontology);
-    all.sort_by_key(|i| i.row);
-    Err(all)
+pub fn merge(mut core: Vec<Issue>, ontology: Vec<Issue>) -> Vec<Issue> {
+    core.extend(ontology);
+    core.sort_by_key(|i| i.row);
+    core
 }
 
 // --- Reading the ontology -------------------------------------------------------------
