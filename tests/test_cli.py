@@ -426,3 +426,17 @@ def test_a_closed_pipe_keeps_the_verdict(files):
     )
     assert proc.returncode == 1
     assert proc.stdout == "{\n" and proc.stderr == ""
+
+
+class ClosedPipe(io.StringIO):
+    """A stdout whose reader has gone away, as with `lbfast validate ... | head -0`."""
+
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_closed_stdout_exits_as_if_killed_by_sigpipe(files):
+    # validate keeps its verdict on a closed pipe (tested above); other commands exit
+    # as a process killed by SIGPIPE would.
+    args = ["convert", str(files / "good.jsonl"), "-o", str(files / "out.ndjson")]
+    assert main(args, stdout=ClosedPipe(), stderr=io.StringIO()) == 128 + 13

@@ -692,15 +692,12 @@ def main(
         return int(exit.code or 0)
     try:
         return int(args.run(args, out, err))
-    except UsageError as e:
-        print(f"lbfast {args.command}: error: {e}", file=err)
-        return USAGE
-    except OSError as e:
-        print(f"lbfast {args.command}: error: {e}", file=err)
-        return USAGE
-    except BrokenPipeError:
+    except BrokenPipeError:  # before OSError, of which it is a kind
         _silence(out)
         return 128 + 13  # as if killed by SIGPIPE
+    except (UsageError, OSError) as e:
+        print(f"lbfast {args.command}: error: {e}", file=err)
+        return USAGE
     except KeyboardInterrupt:
         print(f"lbfast {args.command}: interrupted; nothing written", file=err)
         return 130
