@@ -559,3 +559,9 @@ def test_instance_masks_from_coco_rle() -> None:
         InstanceMasks.from_rle(
             [rles[0], rle_encode(np.ones((2, 2), bool))], data_rows="a", features="x"
         )
+
+
+def test_instance_mask_indices_must_be_integers_not_rounded_floats():
+    masks = np.ones((2, 2, 2), dtype=bool)
+    with pytest.raises(TypeError, match="class_ids must be integers"):
+        InstanceMasks(masks, data_rows="img", features=["a", "b"], class_ids=np.array([0.9, 1.2]))

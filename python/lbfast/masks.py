@@ -60,10 +60,15 @@ def _binary(masks: Any, name: str) -> np.ndarray:
     return arr
 
 
-def _optional(values: Any, dtype: Any) -> Optional[np.ndarray]:
+def _optional(values: Any, dtype: Any, name: str) -> Optional[np.ndarray]:
+    """A flat array of ``dtype``; indices must already be integers (a float index is a
+    bug, not something to round silently)."""
     if values is None:
         return None
-    return np.ascontiguousarray(np.asarray(values).reshape(-1), dtype=dtype)
+    arr = np.asarray(values).reshape(-1)
+    if np.dtype(dtype).kind == "i" and arr.size and arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be integers, got an array of dtype {arr.dtype}")
+    return np.ascontiguousarray(arr, dtype=dtype)
 
 
 class InstanceMasks:
@@ -119,9 +124,9 @@ class InstanceMasks:
         self.masks = arr
         self.data_rows = [data_rows] if isinstance(data_rows, str) else list(data_rows)
         self.features = [features] if isinstance(features, str) else list(features)
-        self.image_index = _optional(image_index, np.int64)
-        self.class_ids = _optional(class_ids, np.int64)
-        self.confidence = _optional(confidence, np.float64)
+        self.image_index = _optional(image_index, np.int64, "image_index")
+        self.class_ids = _optional(class_ids, np.int64, "class_ids")
+        self.confidence = _optional(confidence, np.float64, "confidence")
         self.with_boxes = with_boxes
         self.image_size = image_size
         self.skip_empty = skip_empty
