@@ -168,18 +168,24 @@ class ShardWriter:
 
     def _write_encoded(self, encoded: Any) -> None:
         ends = np.asarray(encoded.line_ends, dtype=np.int64)
-        is_mask = np.asarray(encoded.is_mask, dtype=bool)
+        # Masks up to and including each line: one pass, searched at every cut.
+        masks_through = np.cumsum(np.asarray(encoded.is_mask, dtype=np.int64))
         data = memoryview(encoded.data)
         start_line = 0
         while start_line < len(ends):
             shard = self._open or self._start()
             offset = int(ends[start_line - 1]) if start_line else 0
             # How many of the remaining lines fit: by rows, by bytes, by masks.
+            masks_before = int(masks_through[start_line - 1]) if start_line else 0
             room_rows = self.max_rows - shard.rows
-            sizes_end = ends[start_line:] - offset
-            room_bytes = int(np.searchsorted(sizes_end, self.max_bytes - shard.bytes, "right"))
-            masks_cum = np.cumsum(is_mask[start_line:])
-            room_masks = int(np.searchsorted(masks_cum, self.max_masks - shard.masks, "right"))
+            room_bytes = int(
+                np.searchsorted(ends[start_line:], offset + self.max_bytes - shard.bytes, "right")
+            )
+            room_masks = int(
+                np.searchsorted(
+                    masks_through[start_line:], masks_before + self.max_masks - shard.masks, "right"
+                )
+            )
             take = min(room_rows, room_bytes, room_masks, len(ends) - start_line)
             if take == 0:
                 if shard.rows == 0:
@@ -193,7 +199,7 @@ class ShardWriter:
             shard.write(data[offset:stop])
             shard.rows += take
             shard.bytes += stop - offset
-            shard.masks += int(masks_cum[take - 1])
+            shard.masks += int(masks_through[stop_line - 1]) - masks_before
             shard.count(encoded, start_line, stop_line)
             start_line = stop_line
             if (
