@@ -75,9 +75,10 @@ class CustomMetric(_Repr):
 # --- geometry -------------------------------------------------------------------
 
 # `_lbkind` tells the Rust lowering what a value is without isinstance chains.
-_POINT, _RECTANGLE, _LINE, _POLYGON, _MASK = 1, 2, 3, 4, 5
+# (Point, Rectangle and ObjectAnnotation, native classes, carry 1, 2 and 21.)
+_LINE, _POLYGON, _MASK = 3, 4, 5
 _RADIO, _CHECKLIST, _TEXT = 11, 12, 13
-_OBJECT_ANNOTATION, _CLASSIFICATION_ANNOTATION = 21, 22
+_CLASSIFICATION_ANNOTATION = 22
 
 
 # Point, Rectangle and ObjectAnnotation are native classes (lbfast._core): they are

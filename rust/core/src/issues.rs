@@ -208,10 +208,6 @@ impl Issues {
         }
         found
     }
-
-    pub fn as_slice(&self) -> &[Issue] {
-        &self.found
-    }
 }
 
 fn push_key_text(out: &mut String, key: &str) {

@@ -127,13 +127,6 @@ pub fn write_line(out: &mut Vec<u8>, annotation: &Annotation) {
     }
 }
 
-/// Appends every annotation, one line each.
-pub fn write_all(out: &mut Vec<u8>, annotations: &[Annotation]) {
-    for annotation in annotations {
-        write_line(out, annotation);
-    }
-}
-
 /// Appends an object line: `{scores, uuid, dataRow, feature, classifications, geometry}\n`.
 pub fn write_object_line<D: Fragment + ?Sized, F: Fragment + ?Sized>(
     out: &mut Vec<u8>,

@@ -218,12 +218,6 @@ fn rle_compress(counts: &Bound<'_, PyAny>) -> PyResult<String> {
     Ok(rle::to_string(&counts_of(counts)?))
 }
 
-/// The uncompressed counts (a list of ints) of any counts.
-#[pyfunction]
-fn rle_counts(counts: &Bound<'_, PyAny>) -> PyResult<Vec<u32>> {
-    counts_of(counts)
-}
-
 #[pyfunction]
 fn rle_area(counts: &Bound<'_, PyAny>) -> PyResult<u64> {
     Ok(rle::area(&counts_of(counts)?))
@@ -239,7 +233,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rle_encode, m)?)?;
     m.add_function(wrap_pyfunction!(rle_decode, m)?)?;
     m.add_function(wrap_pyfunction!(rle_compress, m)?)?;
-    m.add_function(wrap_pyfunction!(rle_counts, m)?)?;
     m.add_function(wrap_pyfunction!(rle_area, m)?)?;
     m.add_function(wrap_pyfunction!(rle_bbox, m)?)?;
     Ok(())
@@ -418,12 +411,15 @@ fn push_object(
     });
 }
 
+/// The validator's confidence rule, reported at the current path.
 fn check_confidence(c: f64, issues: &mut Issues) -> bool {
-    let ok = (0.0..=1.0).contains(&c);
-    if !ok {
-        issues.report(format!("confidence must be a number within [0, 1], got {c}"));
+    match lbfast_core::validate::confidence_problem(c) {
+        Some(problem) => {
+            issues.report(problem);
+            false
+        }
+        None => true,
     }
-    ok
 }
 
 fn check_size(size: Option<(i64, i64)>, w: usize, h: usize, issues: &mut Issues) -> bool {
