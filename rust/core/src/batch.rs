@@ -142,22 +142,21 @@ impl Checked {
     pub fn write(&self, sink: &mut dyn FnMut(&[Vec<u8>])) {
         let writers: Vec<ColumnsWriter<'_>> = self.writers().collect();
         let mut tasks = Vec::new();
-        let mut start = 0;
-        let push_items = |tasks: &mut Vec<Task>, range: Range<usize>| {
-            for chunk_start in range.clone().step_by(WRITE_ANNOTATIONS) {
-                tasks.push(Task::Items(chunk_start..range.end.min(chunk_start + WRITE_ANNOTATIONS)));
-            }
-        };
-        for (k, part) in self.columns.iter().enumerate() {
-            let end = part.before.clamp(start, self.items.len());
-            push_items(&mut tasks, start..end);
-            start = end;
-            let n = part.columns.len();
-            for row in (0..n).step_by(CHUNK_ROWS) {
-                tasks.push(Task::Rows(k, row..n.min(row + CHUNK_ROWS)));
+        for segment in self.segments() {
+            match segment {
+                Segment::Items(range) => {
+                    for first in range.clone().step_by(WRITE_ANNOTATIONS) {
+                        tasks.push(Task::Items(first..range.end.min(first + WRITE_ANNOTATIONS)));
+                    }
+                }
+                Segment::Columns(k) => {
+                    let n = self.columns[k].columns.len();
+                    for row in (0..n).step_by(CHUNK_ROWS) {
+                        tasks.push(Task::Rows(k, row..n.min(row + CHUNK_ROWS)));
+                    }
+                }
             }
         }
-        push_items(&mut tasks, start..self.items.len());
         parallel::write_ordered(self.threads, tasks.len(), sink, |t, out| match &tasks[t] {
             Task::Items(range) => {
                 for item in &self.items[range.clone()] {
@@ -169,6 +168,29 @@ impl Checked {
                 writers[*k].write_rows(rows.clone(), out);
             }
         });
+    }
+}
+
+/// A run of output lines: annotations `items[range]`, or all of columnar batch `k`.
+enum Segment {
+    Items(Range<usize>),
+    Columns(usize),
+}
+
+impl Checked {
+    /// The output in order, as runs of annotations and columnar batches: the one
+    /// definition of line order, shared by writing and by the line facts.
+    fn segments(&self) -> Vec<Segment> {
+        let mut segments = Vec::with_capacity(2 * self.columns.len() + 1);
+        let mut start = 0;
+        for (k, part) in self.columns.iter().enumerate() {
+            let end = part.before.clamp(start, self.items.len());
+            segments.push(Segment::Items(start..end));
+            segments.push(Segment::Columns(k));
+            start = end;
+        }
+        segments.push(Segment::Items(start..self.items.len()));
+        segments
     }
 }
 
@@ -233,24 +255,24 @@ impl Checked {
     /// The facts of every line, in output order.
     pub fn line_facts(&self) -> Vec<LineFacts<'_>> {
         let mut facts = Vec::with_capacity(self.lines());
-        let mut start = 0;
-        for part in &self.columns {
-            let end = part.before.clamp(start, self.items.len());
-            facts.extend(self.items[start..end].iter().map(item_facts));
-            start = end;
-            let columns = &part.columns;
-            for i in 0..columns.len() {
-                let data_row = &columns.data_rows[columns.data_row_of(i)];
-                let feature = columns.feature(columns.feature_of(i));
-                facts.push(LineFacts {
-                    data_row: text_of(&data_row.global_key, &data_row.id),
-                    feature: text_of(&feature.name, &feature.schema_id),
-                    named: feature.name.is_some(),
-                    mask: false,
-                });
+        for segment in self.segments() {
+            match segment {
+                Segment::Items(range) => facts.extend(self.items[range].iter().map(item_facts)),
+                Segment::Columns(k) => {
+                    let columns = &self.columns[k].columns;
+                    for i in 0..columns.len() {
+                        let data_row = &columns.data_rows[columns.data_row_of(i)];
+                        let feature = columns.feature(columns.feature_of(i));
+                        facts.push(LineFacts {
+                            data_row: text_of(&data_row.global_key, &data_row.id),
+                            feature: text_of(&feature.name, &feature.schema_id),
+                            named: feature.name.is_some(),
+                            mask: false,
+                        });
+                    }
+                }
             }
         }
-        facts.extend(self.items[start..].iter().map(item_facts));
         facts
     }
 }
