@@ -39,14 +39,6 @@ fn dict_of<'a, 'py>(
     value.cast::<PyDict>().map_err(|_| type_error(issues, what, value))
 }
 
-/// Runs `f` with `key` on the path.
-fn at<T>(issues: &mut Issues, key: &'static str, f: impl FnOnce(&mut Issues) -> PyResult<T>) -> PyResult<T> {
-    issues.push_key(key);
-    let out = f(issues);
-    issues.pop();
-    out
-}
-
 /// Lowers one NDJSON-shaped dict, input item number `row`, into `batch`.
 pub fn lower_dict(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) -> PyResult<()> {
     let issues = &mut batch.issues;
@@ -73,30 +65,32 @@ fn read_fields<'py>(
         let key_str = key.cast::<PyString>().map_err(|_| type_error(issues, "string keys", &key))?;
         let key_text = key_str.to_str()?;
         match key_text {
-            "name" => f.feature.name = at(issues, "name", |i| opt_text(&value, i))?,
-            "schemaId" => f.feature.schema_id = at(issues, "schemaId", |i| opt_text(&value, i))?,
-            "confidence" => f.scores.confidence = at(issues, "confidence", |i| opt_f64(&value, i))?,
-            "customMetrics" => f.scores.custom_metrics = at(issues, "customMetrics", |i| metrics(&value, i))?,
+            "name" => f.feature.name = issues.at("name", |i| opt_text(&value, i))?,
+            "schemaId" => f.feature.schema_id = issues.at("schemaId", |i| opt_text(&value, i))?,
+            "confidence" => f.scores.confidence = issues.at("confidence", |i| opt_f64(&value, i))?,
+            "customMetrics" => {
+                f.scores.custom_metrics = issues.at("customMetrics", |i| metrics(&value, i))?
+            }
             "answer" | "answers" => f.answer = Some(value),
             "classifications" => f.classifications = Some(value),
             "messageId" if top_level => {
-                f.marks.message_id = at(issues, "messageId", |i| opt_string(&value, i))?
+                f.marks.message_id = issues.at("messageId", |i| opt_string(&value, i))?
             }
             "isBenchmarkReferenceLabel" if top_level => f.marks.benchmark_reference = value.is_truthy()?,
-            "uuid" if top_level => f.uuid = at(issues, "uuid", |i| opt_string(&value, i))?,
-            "dataRow" if top_level => f.data_row = Some(at(issues, "dataRow", |i| data_row_of(&value, i))?),
-            "bbox" => f.geometry.push(("bbox", at(issues, "bbox", |i| bbox_of(&value, i))?)),
+            "uuid" if top_level => f.uuid = issues.at("uuid", |i| opt_string(&value, i))?,
+            "dataRow" if top_level => f.data_row = Some(issues.at("dataRow", |i| data_row_of(&value, i))?),
+            "bbox" => f.geometry.push(("bbox", issues.at("bbox", |i| bbox_of(&value, i))?)),
             "point" => {
-                f.geometry.push(("point", at(issues, "point", |i| pt_of(&value, i).map(Geometry::Point))?))
+                f.geometry.push(("point", issues.at("point", |i| pt_of(&value, i).map(Geometry::Point))?))
             }
             "line" => {
-                f.geometry.push(("line", at(issues, "line", |i| points_of(&value, i).map(Geometry::Line))?))
+                f.geometry.push(("line", issues.at("line", |i| points_of(&value, i).map(Geometry::Line))?))
             }
             "polygon" => f
                 .geometry
-                .push(("polygon", at(issues, "polygon", |i| points_of(&value, i).map(Geometry::Polygon))?)),
+                .push(("polygon", issues.at("polygon", |i| points_of(&value, i).map(Geometry::Polygon))?)),
             "mask" => {
-                f.geometry.push(("mask", at(issues, "mask", |i| mask_of(&value, i).map(Geometry::Mask))?))
+                f.geometry.push(("mask", issues.at("mask", |i| mask_of(&value, i).map(Geometry::Mask))?))
             }
             other => {
                 let other = other.to_string();
@@ -151,7 +145,7 @@ fn classification_of(
         issues.report(format!("classifications are nested more than {MAX_DEPTH} levels deep"));
         return Ok(None);
     }
-    let value = at(issues, "answer", |issues| {
+    let value = issues.at("answer", |issues| {
         if answer.is_instance_of::<PyString>() {
             string_of(answer, issues).map(|s| Some(ClassificationValue::Text(s)))
         } else if let Ok(dict) = answer.cast::<PyDict>() {
@@ -193,10 +187,10 @@ fn answer_of(dict: &Bound<'_, PyDict>, issues: &mut Issues, depth: usize) -> PyR
     for (key, value) in dict.iter() {
         let key_str = key.cast::<PyString>().map_err(|_| type_error(issues, "string keys", &key))?;
         match key_str.to_str()? {
-            "name" => feature.name = at(issues, "name", |i| opt_text(&value, i))?,
-            "schemaId" => feature.schema_id = at(issues, "schemaId", |i| opt_text(&value, i))?,
-            "confidence" => scores.confidence = at(issues, "confidence", |i| opt_f64(&value, i))?,
-            "customMetrics" => scores.custom_metrics = at(issues, "customMetrics", |i| metrics(&value, i))?,
+            "name" => feature.name = issues.at("name", |i| opt_text(&value, i))?,
+            "schemaId" => feature.schema_id = issues.at("schemaId", |i| opt_text(&value, i))?,
+            "confidence" => scores.confidence = issues.at("confidence", |i| opt_f64(&value, i))?,
+            "customMetrics" => scores.custom_metrics = issues.at("customMetrics", |i| metrics(&value, i))?,
             "classifications" => nested = classification_list(Some(&value), issues, depth)?,
             other => {
                 let other = other.to_string();
@@ -220,7 +214,7 @@ fn classification_list(
     if value.is_none() {
         return Ok(Vec::new());
     }
-    at(issues, "classifications", |issues| {
+    issues.at("classifications", |issues| {
         let items = sequence(value, issues, "a list of classification dicts")?;
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
@@ -260,8 +254,8 @@ fn data_row_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<DataRo
     for (key, value) in dict.iter() {
         let key_str = key.cast::<PyString>().map_err(|_| type_error(issues, "string keys", &key))?;
         match key_str.to_str()? {
-            "id" => data_row.id = at(issues, "id", |i| opt_fresh_text(&value, i))?,
-            "globalKey" => data_row.global_key = at(issues, "globalKey", |i| opt_fresh_text(&value, i))?,
+            "id" => data_row.id = issues.at("id", |i| opt_fresh_text(&value, i))?,
+            "globalKey" => data_row.global_key = issues.at("globalKey", |i| opt_fresh_text(&value, i))?,
             other => {
                 let other = other.to_string();
                 issues.push_owned_key(other.clone());
@@ -274,7 +268,7 @@ fn data_row_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<DataRo
 }
 
 fn number_at(dict: &Bound<'_, PyDict>, key: &'static str, issues: &mut Issues) -> PyResult<f64> {
-    at(issues, key, |issues| match dict.get_item(key)? {
+    issues.at(key, |issues| match dict.get_item(key)? {
         Some(v) => f64_of(&v, issues),
         None => {
             issues.report(format!("missing {key:?}"));
@@ -317,7 +311,7 @@ fn bbox_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Geometry> 
 fn mask_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Mask> {
     let dict = dict_of(value, issues, "a mask dict {png} or {instanceURI, colorRGB}")?;
     if let Some(png) = dict.get_item("png")? {
-        let text = at(issues, "png", |i| string_of(&png, i))?;
+        let text = issues.at("png", |i| string_of(&png, i))?;
         return Ok(match base64::engine::general_purpose::STANDARD.decode(text.as_bytes()) {
             Ok(bytes) => Mask::Png(bytes),
             Err(err) => Mask::Invalid(format!("png is not valid base64: {err}")),
@@ -325,8 +319,8 @@ fn mask_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Mask> {
     }
     match (dict.get_item("instanceURI")?, dict.get_item("colorRGB")?) {
         (Some(uri), Some(color)) => {
-            let uri = at(issues, "instanceURI", |i| string_of(&uri, i))?;
-            let color = at(issues, "colorRGB", |i| color_of(&color, i))?;
+            let uri = issues.at("instanceURI", |i| string_of(&uri, i))?;
+            let color = issues.at("colorRGB", |i| color_of(&color, i))?;
             Ok(match color {
                 Some(color) => Mask::Url { uri, color },
                 None => Mask::Invalid(String::new()),

@@ -271,13 +271,6 @@ impl<'py> MaskItems<'py> {
     }
 }
 
-fn at<T>(issues: &mut Issues, key: &'static str, f: impl FnOnce(&mut Issues) -> PyResult<T>) -> PyResult<T> {
-    issues.push_key(key);
-    let out = f(issues);
-    issues.pop();
-    out
-}
-
 fn at_index<T>(issues: &mut Issues, key: &'static str, i: usize, f: impl FnOnce(&mut Issues) -> T) -> T {
     issues.push_key(key);
     issues.push_index(i);
@@ -322,7 +315,7 @@ fn image_sizes(
     if value.is_none() {
         return Ok(None);
     }
-    at(issues, "image_size", |issues| {
+    issues.at("image_size", |issues| {
         let items = sequence(value, issues, "(width, height) or a list of them")?;
         let pair = |v: &Bound<'_, PyAny>, issues: &Issues| -> PyResult<(i64, i64)> {
             let p = sequence(v, issues, "(width, height)")?;
@@ -467,12 +460,12 @@ fn lower_instance_masks(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) 
     };
     let by_id = by_id(item, issues)?;
     let data_rows =
-        at(issues, "data_rows", |i| texts_of(&item.getattr("data_rows")?, i, "a list of strings"))?;
+        issues.at("data_rows", |i| texts_of(&item.getattr("data_rows")?, i, "a list of strings"))?;
     for (k, text) in data_rows.iter().enumerate() {
         at_index(issues, "data_rows", k, |i| check_data_row(&data_row_of(text.clone(), by_id), i));
     }
     let features =
-        at(issues, "features", |i| texts_of(&item.getattr("features")?, i, "a list of feature names"))?;
+        issues.at("features", |i| texts_of(&item.getattr("features")?, i, "a list of feature names"))?;
     let image_index = optional_array::<i64>(item, "image_index", issues)?;
     let class_ids = optional_array::<i64>(item, "class_ids", issues)?;
     let confidence = optional_array::<f64>(item, "confidence", issues)?;
@@ -620,12 +613,9 @@ fn lower_instance_map(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) ->
         return Err(type_error_at(issues, "id_map", "a 2-D numpy array of integers", &map_obj));
     };
     let by_id = by_id(item, issues)?;
-    let data_row = at(issues, "data_row", |i| opt_fresh_text(&item.getattr("data_row")?, i))?;
+    let data_row = issues.at("data_row", |i| opt_fresh_text(&item.getattr("data_row")?, i))?;
     let data_row = data_row_of(data_row.unwrap_or_else(|| Text::from("")), by_id);
-    at(issues, "data_row", |i| {
-        check_data_row(&data_row, i);
-        Ok(())
-    })?;
+    issues.at("data_row", |i| check_data_row(&data_row, i));
     // features: {id: name}, in the dict's order.
     let features_obj = item.getattr(intern!(py, "features"))?;
     let features_dict = features_obj
@@ -666,8 +656,8 @@ fn lower_instance_map(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) ->
             .cast::<PyDict>()
             .map_err(|_| type_error_at(issues, "confidence", "a dict {id: confidence}", &confidence_obj))?;
         for (key, value) in dict.iter() {
-            let id = at(issues, "confidence", |i| i64_of(&key, i))?;
-            let c = at(issues, "confidence", |i| f64_of(&value, i))?;
+            let id = issues.at("confidence", |i| i64_of(&key, i))?;
+            let c = issues.at("confidence", |i| f64_of(&value, i))?;
             confidence.insert(id, c);
         }
     }
@@ -683,7 +673,7 @@ fn lower_instance_map(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) ->
         return Ok(());
     }
     if let Some(sizes) = &sizes {
-        if !at(issues, "id_map", |i| Ok::<_, PyErr>(check_size(Some(sizes[0]), w, h, i)))? {
+        if !issues.at("id_map", |i| Ok::<_, PyErr>(check_size(Some(sizes[0]), w, h, i)))? {
             return Ok(());
         }
     }
@@ -803,7 +793,7 @@ pub fn label_image_size(label: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResu
     if value.is_none() {
         return Ok(None);
     }
-    at(issues, "image_size", |issues| {
+    issues.at("image_size", |issues| {
         let pair = sequence(&value, issues, "(width, height)")?;
         if pair.len() != 2 {
             return Err(type_error(issues, "(width, height)", &value));
