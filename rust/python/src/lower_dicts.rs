@@ -44,10 +44,10 @@ pub fn lower_dict(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) -> PyR
     let issues = &mut batch.issues;
     issues.set_row(row);
     let dict = dict_of(item, issues, "an NDJSON-shaped dict")?;
-    let fields = read_fields(dict, issues, true)?;
-    let data_row = fields.data_row.clone().unwrap_or_default();
-    let uuid = fields.uuid.clone();
-    let marks = fields.marks.clone();
+    let mut fields = read_fields(dict, issues, true)?;
+    let data_row = fields.data_row.take().unwrap_or_default();
+    let uuid = fields.uuid.take();
+    let marks = std::mem::take(&mut fields.marks);
     if let Some(body) = body_of(fields, issues, 0)? {
         let annotation = Annotation { uuid: uuid.into(), data_row, body, marks };
         batch.items.push(Located { row, slot: None, annotation });
