@@ -54,12 +54,7 @@ impl ColorIndex {
 
 /// The colour as `(r, g, b)` samples; `None` if no sample can hold it.
 fn rgb_of(color: MaskColor) -> Option<[u16; 3]> {
-    let rgb = match color {
-        MaskColor::Gray(v) => [v; 3],
-        MaskColor::Rgb(rgb) => rgb,
-    };
-    let [r, g, b] = rgb.map(|c| u16::try_from(c).ok());
-    Some([r?, g?, b?])
+    crate::mask::rgb_target(color.rgb())
 }
 
 /// A lazily computed [`ColorIndex`] kept with its image, so that every annotation

@@ -292,10 +292,7 @@ fn unpack_bits(width: u32, height: u32, bits: u8, scale: u8, raw: &[u8]) -> Vec<
 /// possible by building [`Image`] by hand) leaves the missing pixels unmatched.
 pub fn binary_mask(image: &Image, color: MaskColor) -> (Vec<u8>, usize) {
     let mut mask = vec![0u8; image.pixel_count()];
-    let rgb = match color {
-        MaskColor::Gray(c) => [c; 3],
-        MaskColor::Rgb(rgb) => rgb,
-    };
+    let rgb = color.rgb();
     let channels = usize::from(image.channels);
     let hit = match &image.samples {
         Samples::U8(data) => fill_mask_u8(data, channels, rgb, &mut mask),
@@ -309,10 +306,7 @@ pub fn binary_mask(image: &Image, color: MaskColor) -> (Vec<u8>, usize) {
 /// `start..start + out.len()` of `image` into `out`; pixels the samples do not reach
 /// are left as they are.
 pub fn match_pixels(image: &Image, color: MaskColor, start: usize, out: &mut [u8]) {
-    let rgb = match color {
-        MaskColor::Gray(c) => [c; 3],
-        MaskColor::Rgb(rgb) => rgb,
-    };
+    let rgb = color.rgb();
     let c = usize::from(image.channels);
     let span =
         |len: usize| (start.saturating_mul(c).min(len), (start + out.len()).saturating_mul(c).min(len));
@@ -345,7 +339,7 @@ fn gray_target<T: TryFrom<i64>>(rgb: [i64; 3]) -> Option<T> {
     }
 }
 
-fn rgb_target<T: TryFrom<i64>>(rgb: [i64; 3]) -> Option<[T; 3]> {
+pub(crate) fn rgb_target<T: TryFrom<i64>>(rgb: [i64; 3]) -> Option<[T; 3]> {
     let [r, g, b] = rgb.map(|c| T::try_from(c).ok());
     Some([r?, g?, b?])
 }

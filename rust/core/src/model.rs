@@ -84,6 +84,16 @@ pub enum MaskColor {
     Rgb([i64; 3]),
 }
 
+impl MaskColor {
+    /// The colour as `(r, g, b)`: an int colour is that value on every channel.
+    pub fn rgb(self) -> [i64; 3] {
+        match self {
+            MaskColor::Gray(v) => [v; 3],
+            MaskColor::Rgb(rgb) => rgb,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Mask {
     /// A mask hosted elsewhere; nothing is fetched.

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use crate::json::{push_f64, push_i64, push_str};
 use crate::model::{
     Annotation, AnnotationId, Answer, BBox, Body, Classification, ClassificationValue, DataRow, Feature,
-    Geometry, Marks, Mask, MaskColor, Metric, Pt, Scores,
+    Geometry, Marks, Mask, Metric, Pt, Scores,
 };
 
 /// Top/left/height/width of a box; corners may come in any order.
@@ -379,11 +379,7 @@ fn write_mask(out: &mut Vec<u8>, mask: &Mask) {
             out.extend_from_slice(b"{\"instanceURI\":");
             push_str(out, uri);
             out.extend_from_slice(b",\"colorRGB\":[");
-            let rgb = match *color {
-                MaskColor::Gray(v) => [v, v, v],
-                MaskColor::Rgb(rgb) => rgb,
-            };
-            for (i, v) in rgb.iter().enumerate() {
+            for (i, v) in color.rgb().iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
