@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEPS_STAMP := $(VENV)/.deps-installed
+# Cargo profile of the extension: release (stripped), profiling (symbols) or quick.
+PROFILE ?= release
 
 .PHONY: all setup build demo test test-rust test-python lint bench clean
 
@@ -24,7 +26,7 @@ $(DEPS_STAMP): pyproject.toml | $(BIN)/python
 setup: $(DEPS_STAMP)
 
 build: setup
-	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --release --quiet
+	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --profile $(PROFILE) --quiet
 
 demo: build
 	$(BIN)/python scripts/demo.py
