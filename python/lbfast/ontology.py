@@ -25,7 +25,6 @@ import colorsys
 import copy
 import json
 import os
-import re
 import warnings
 from array import array
 from collections.abc import Iterable, Iterator
@@ -517,8 +516,6 @@ UNREADABLE = "unreadable"
 # What a report keeps listing; every problem is counted.
 MAX_LISTED = 1000
 
-_OMITTED = re.compile(r"^(\d+) more problems? from this row on are not listed")
-
 
 @dataclass(frozen=True)
 class Problem:
@@ -580,10 +577,7 @@ class Report:
         if self.ok:
             return
         err = ValidationError(
-            [
-                (p.row, p.path, p.message + (f"; {p.suggestion}" if p.suggestion else ""))
-                for p in self.errors
-            ]
+            [(p.kind, p.row, p.path, p.message, p.suggestion, p.severity) for p in self.errors]
         )
         err.report = self  # type: ignore[attr-defined]
         raise err
@@ -665,56 +659,31 @@ class Validator:
         items = items if isinstance(items, list) else list(items)
         first = self._rows
         index = self.ontology.index if self.ontology is not None else None
-        try:
-            found, count = _core.check(
-                items,
-                ontology=index,
-                state=self._state,
-                first_row=first,
-                required=self.required,
-                max_mask_pixels=self.max_mask_pixels,
-            )
-        except TypeError:
-            if len(items) <= 1:
-                raise
-            # A value of the wrong Python type stops a whole call; find which items.
-            return self._one_by_one(items, sources)
+        found = _core.check(
+            items,
+            ontology=index,
+            state=self._state,
+            first_row=first,
+            required=self.required,
+            max_mask_pixels=self.max_mask_pixels,
+        )
         self._rows += len(items)
         self._report.items += len(items)
-        self._report.annotations += count
+        self._report.annotations += found[2]
         return self._add(found, sources)
-
-    def _one_by_one(
-        self, items: list[Any], sources: Optional[Callable[[int], str]]
-    ) -> list[Problem]:
-        problems = []
-        start = self._rows
-        for i, item in enumerate(items):
-            self._rows = start + i
-            try:
-                problems += self.check([item], sources=sources)
-            except TypeError as err:
-                self._rows = start + i + 1
-                self._report.items += 1
-                text = re.sub(r"^row \d+:\s*", "", str(err))
-                problems += self._add([(start + i, "", text, INVALID, None, "error")], sources)
-        self._rows = start + len(items)
-        return problems
 
     def add_problem(self, problem: Problem) -> None:
         """Records a problem found outside the check (an unreadable line)."""
+        found = (
+            problem.kind,
+            problem.row,
+            problem.path,
+            problem.message,
+            problem.suggestion,
+            problem.severity,
+        )
         self._add(
-            [
-                (
-                    problem.row,
-                    problem.path,
-                    problem.message,
-                    problem.kind,
-                    problem.suggestion,
-                    problem.severity,
-                )
-            ],
-            lambda _row: problem.source or "",
+            ([found], [(problem.kind, problem.severity, 1)], 0), lambda _row: problem.source or ""
         )
 
     def skip(self, count: int = 1) -> None:
@@ -722,22 +691,21 @@ class Validator:
         self._rows += count
         self._report.items += count
 
-    def _add(self, found: list[tuple], sources: Optional[Callable[[int], str]]) -> list[Problem]:
+    def _add(self, found: tuple, sources: Optional[Callable[[int], str]]) -> list[Problem]:
+        """Adds what ``_core.check`` found: the problems listed and the counts of all."""
+        problems, counts, _checked = found
         out = []
         report = self._report
-        for row, path, message, kind, suggestion, severity in found:
+        for kind, row, path, message, suggestion, severity in problems:
             source = sources(row) if sources else None
             problem = Problem(row, path, message, kind, suggestion, severity, source or None)
             out.append(problem)
-            counts = report.counts if severity == "error" else report.warning_counts
             kept = report.errors if severity == "error" else report.warnings
-            omitted = _OMITTED.match(message) if kind == INVALID else None
-            if omitted:
-                counts[kind] = counts.get(kind, 0) + int(omitted.group(1))
-            else:
-                counts[kind] = counts.get(kind, 0) + 1
             if len(kept) < MAX_LISTED:
                 kept.append(problem)
+        for kind, severity, n in counts:
+            totals = report.counts if severity == "error" else report.warning_counts
+            totals[kind] = totals.get(kind, 0) + n
         return out
 
     def finish(self, *, sources: Optional[Callable[[int], str]] = None) -> Report:

@@ -226,10 +226,13 @@ class ShardWriter:
             raise ValidationError(
                 [
                     (
+                        "per_data_row_limit",
                         0,
                         f"dataRow {data_row!r}",
                         f"{n} annotations named {feature!r} in one shard; Labelbox accepts at "
                         f"most {self.max_per_data_row_feature} per data row and feature per import",
+                        None,
+                        "error",
                     )
                     for data_row, feature, n in sorted(over)
                 ]
