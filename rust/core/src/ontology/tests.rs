@@ -1,6 +1,11 @@
 use super::*;
-use crate::issues::{Issue, Report};
-use crate::model::{Annotation, AnnotationId, BBox, Corners, Marks, Mask, MaskColor, Metric, Pt, Scores};
+use crate::batch::Located;
+use crate::issues::{Code, Issue, Report, Severity, MAX_LISTED};
+use crate::model::{
+    Annotation, AnnotationId, Answer, BBox, Body, Classification, ClassificationValue, Corners, DataRow,
+    Feature, Geometry, Marks, Mask, MaskColor, Metric, Object, Pt, Scores,
+};
+use crate::options::Options;
 
 fn feature(name: &str) -> FeatureSpec {
     FeatureSpec::named(name)
