@@ -10,14 +10,12 @@ use std::sync::{Arc, Mutex};
 
 use lbfast_core::batch::Batch;
 use lbfast_core::issues::{Issue, Report, Severity};
-use lbfast_core::ontology::{
-    Checker, DataRows, FeatureSpec, Ontology, OntologySpec, OptionSpec, QuestionSpec, ToolSpec,
-};
+use lbfast_core::ontology::{read_spec, Checker, DataRows, Ontology, OntologySpec, SpecError, SpecNode};
 use lbfast_core::options::Options;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple};
 
 use crate::errors::{guarded, problem, Problem};
 
@@ -198,120 +196,76 @@ pub fn check_batch(
 
 // --- Reading the ontology -------------------------------------------------------------
 
-/// Reads the description; `where_` is the path for error messages.
-fn spec_of(value: &Bound<'_, PyAny>) -> PyResult<OntologySpec> {
-    let dict = dict_at(value, "the ontology")?;
-    let mut spec = OntologySpec::default();
-    for (i, tool) in list_at(dict, "tools", "")?.iter().enumerate() {
-        let at = format!("tools[{i}]");
-        let d = dict_at(tool, &at)?;
-        spec.tools.push(ToolSpec {
-            kind: text_at(d, &["tool"], &at)?.unwrap_or_default(),
-            feature: feature_at(d, &["name"], &at)?,
-            classifications: questions_at(d, &["classifications"], &at)?,
-        });
+/// A Python object of an ontology's description, as the core's reader sees it.
+struct PyNode<'py>(Bound<'py, PyAny>);
+
+impl SpecNode for PyNode<'_> {
+    fn identity(&self) -> usize {
+        self.0.as_ptr() as usize
     }
-    spec.classifications = questions_at(dict, &["classifications"], "")?;
-    Ok(spec)
-}
 
-fn questions_at(dict: &Bound<'_, PyDict>, keys: &[&str], at: &str) -> PyResult<Vec<QuestionSpec>> {
-    let mut out = Vec::new();
-    for key in keys {
-        for (i, q) in list_at(dict, key, at)?.iter().enumerate() {
-            let at = join(at, &format!("{key}[{i}]"));
-            let d = dict_at(q, &at)?;
-            let mut options = Vec::new();
-            for (j, o) in list_at(d, "options", &at)?.iter().enumerate() {
-                let at = format!("{at}.options[{j}]");
-                let od = dict_at(o, &at)?;
-                options.push(OptionSpec {
-                    feature: feature_at(od, &["value", "label"], &at)?,
-                    // The SDK nests an option's questions in `options`; accept `classifications` too.
-                    classifications: questions_at(od, &["options", "classifications"], &at)?,
-                });
-            }
-            out.push(QuestionSpec {
-                kind: text_at(d, &["type"], &at)?.unwrap_or_default(),
-                feature: feature_at(d, &["name", "instructions"], &at)?,
-                options,
-            });
-        }
+    fn type_name(&self) -> String {
+        self.0.get_type().name().map(|n| n.to_string()).unwrap_or_default()
     }
-    Ok(out)
-}
 
-fn feature_at(dict: &Bound<'_, PyDict>, name_keys: &[&str], at: &str) -> PyResult<FeatureSpec> {
-    Ok(FeatureSpec {
-        name: text_at(dict, name_keys, at)?.unwrap_or_default(),
-        schema_id: text_at(dict, &["featureSchemaId"], at)?,
-        node_id: text_at(dict, &["schemaNodeId"], at)?,
-        required: flag_at(dict, "required")?,
-        archived: flag_at(dict, "archived")?,
-    })
-}
-
-fn join(at: &str, key: &str) -> String {
-    if at.is_empty() {
-        key.to_string()
-    } else {
-        format!("{at}.{key}")
+    fn is_dict(&self) -> bool {
+        self.0.is_instance_of::<PyDict>()
     }
-}
 
-fn dict_at<'a, 'py>(value: &'a Bound<'py, PyAny>, at: &str) -> PyResult<&'a Bound<'py, PyDict>> {
-    value.cast::<PyDict>().map_err(|_| {
-        let got = value.get_type().name().map(|n| n.to_string()).unwrap_or_default();
-        PyTypeError::new_err(format!("ontology: {at}: expected a dict, got {got}"))
-    })
-}
-
-/// The list at `key` (missing or `None`: empty).
-fn list_at<'py>(dict: &Bound<'py, PyDict>, key: &str, at: &str) -> PyResult<Vec<Bound<'py, PyAny>>> {
-    match dict.get_item(key)? {
-        None => Ok(Vec::new()),
-        Some(v) if v.is_none() => Ok(Vec::new()),
-        Some(v) if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() => v.try_iter()?.collect(),
-        Some(v) => {
-            let got = v.get_type().name().map(|n| n.to_string()).unwrap_or_default();
-            Err(PyTypeError::new_err(format!("ontology: {}: expected a list, got {got}", join(at, key))))
-        }
+    fn get(&self, key: &str) -> Result<Option<Self>, SpecError> {
+        let Ok(dict) = self.0.cast::<PyDict>() else { return Ok(None) };
+        let value = dict.get_item(key).map_err(|e| SpecError::Value(e.to_string()))?;
+        Ok(value.filter(|v| !v.is_none()).map(PyNode))
     }
-}
 
-/// The first of `keys` that is set: a string, or an int (option values may be ints).
-fn text_at(dict: &Bound<'_, PyDict>, keys: &[&str], at: &str) -> PyResult<Option<String>> {
-    for key in keys {
-        let Some(v) = dict.get_item(key)? else { continue };
-        if v.is_none() {
-            continue;
+    fn items(&self) -> Result<Option<Vec<Self>>, SpecError> {
+        if !(self.0.is_instance_of::<PyList>() || self.0.is_instance_of::<PyTuple>()) {
+            return Ok(None);
         }
-        if let Ok(s) = v.cast::<PyString>() {
-            return Ok(Some(s.to_str()?.to_owned()));
+        let items = self.0.try_iter().and_then(|it| it.collect::<PyResult<Vec<_>>>());
+        items.map(|v| Some(v.into_iter().map(PyNode).collect())).map_err(|e| SpecError::Value(e.to_string()))
+    }
+
+    fn text(&self) -> Result<Option<String>, String> {
+        let value = &self.0;
+        if let Ok(s) = value.cast::<PyString>() {
+            return s
+                .to_str()
+                .map(|s| Some(s.to_owned()))
+                .map_err(|_| "text contains a lone surrogate, which is not valid Unicode".to_string());
         }
-        if v.is_instance_of::<PyInt>() {
-            return Ok(Some(v.str()?.to_str()?.to_owned()));
+        if value.is_instance_of::<PyBool>() {
+            return Ok(None);
+        }
+        if value.is_instance_of::<PyInt>() {
+            return Ok(value.str().ok().and_then(|s| s.to_str().ok().map(str::to_owned)));
         }
         // Enums (Tool.Type.BBOX) carry their text in `.value`.
-        if let Ok(inner) = v.getattr(intern!(v.py(), "value")) {
-            if let Ok(s) = inner.cast::<PyString>() {
-                return Ok(Some(s.to_str()?.to_owned()));
-            }
+        match value.getattr(intern!(value.py(), "value")) {
+            Ok(inner) if inner.is_instance_of::<PyString>() => PyNode(inner).text(),
+            _ => Ok(None),
         }
-        let got = v.get_type().name().map(|n| n.to_string()).unwrap_or_default();
-        return Err(PyTypeError::new_err(format!(
-            "ontology: {}: expected a string, got {got}",
-            join(at, key)
-        )));
     }
-    Ok(None)
+
+    fn flag(&self) -> Option<bool> {
+        if let Ok(b) = self.0.cast::<PyBool>() {
+            return Some(b.is_true());
+        }
+        // Exports write `archived` as 0 or 1.
+        match self.0.extract::<i64>() {
+            Ok(0) => Some(false),
+            Ok(1) => Some(true),
+            _ => None,
+        }
+    }
 }
 
-fn flag_at(dict: &Bound<'_, PyDict>, key: &str) -> PyResult<bool> {
-    match dict.get_item(key)? {
-        Some(v) => v.is_truthy(),
-        None => Ok(false),
-    }
+/// Reads the description with the core's reader.
+fn spec_of(value: &Bound<'_, PyAny>) -> PyResult<OntologySpec> {
+    read_spec(&PyNode(value.clone())).map_err(|err| match err {
+        SpecError::Type(message) => PyTypeError::new_err(message),
+        SpecError::Value(message) => PyValueError::new_err(message),
+    })
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

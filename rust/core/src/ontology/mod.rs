@@ -18,10 +18,12 @@
 mod check;
 mod columns;
 mod index;
+mod read;
 mod spec;
 
 pub use check::{Checker, DataRows};
 pub use index::{edit_distance, Ontology, QuestionKind, ToolKind};
+pub use read::{read_spec, SpecError, SpecNode, MAX_DEPTH};
 pub use spec::{FeatureSpec, OntologySpec, OptionSpec, QuestionSpec, ToolSpec};
 
 #[cfg(test)]
