@@ -684,9 +684,7 @@ def test_concurrent_calls_from_python_threads_are_correct():
 
 def test_format_floats_helper_for_benchmarks():
     values = np.array([2.0, 0.1, 1e300, -5.5])
-    written, seconds = _core._format_floats(values, repeat=2)
-    assert written == len(b"2.00.11e+300-5.5")
-    assert 0 <= seconds < 1
+    assert _core._format_floats(values) == len(b"2.00.11e+300-5.5")
 
 
 def test_slices_write_the_same_bytes_as_the_whole_batch():

@@ -139,31 +139,27 @@ fn encode<'py>(
     encoded::Encoded::new(py, data, facts)
 }
 
-/// For benchmarks: formats every value of `values` (float64) as the writer does,
-/// into a buffer whose pages are already mapped, `repeat` times with the GIL
-/// released. Returns the bytes of one pass and the seconds of the fastest pass: the
-/// floor under the cost of writing those floats.
+/// For benchmarks (`benches/columnar.py` times it): formats every value of `values`
+/// (float64) as the writer does, with the GIL released, into a buffer kept from
+/// call to call (so its pages are mapped after the first), and returns the number
+/// of bytes: the floor under the cost of writing those floats.
 #[pyfunction]
-#[pyo3(signature = (values, /, *, repeat = 3))]
-fn _format_floats(
-    py: Python<'_>,
-    values: numpy::PyReadonlyArray1<'_, f64>,
-    repeat: usize,
-) -> PyResult<(usize, f64)> {
-    let values = values.as_slice()?.to_vec();
-    Ok(py.detach(move || {
-        let mut out = vec![1u8; values.len() * 25];
-        let mut best = f64::INFINITY;
-        for _ in 0..repeat.max(1) {
+#[pyo3(signature = (values, /))]
+fn _format_floats(py: Python<'_>, values: numpy::PyReadonlyArray1<'_, f64>) -> PyResult<usize> {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let values = values.as_slice()?;
+    let len = py.detach(|| {
+        BUFFER.with_borrow_mut(|out| {
             out.clear();
-            let start = std::time::Instant::now();
-            for v in &values {
-                lbfast_core::json::push_f64(&mut out, *v);
+            for v in values {
+                lbfast_core::json::push_f64(out, *v);
             }
-            best = best.min(start.elapsed().as_secs_f64());
-        }
-        (out.len(), best)
-    }))
+            out.len()
+        })
+    });
+    Ok(len)
 }
 
 #[pymodule(gil_used = false)]
