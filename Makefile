@@ -45,7 +45,7 @@ lint: setup
 	$(BIN)/ruff check python tests benches scripts
 	$(BIN)/ruff format --check python tests benches scripts
 	$(BIN)/python -m mypy --strict python/lbfast
-	$(BIN)/python -m mypy.stubtest lbfast._core --allowlist stubtest-allowlist.txt
+	$(BIN)/python -m mypy.stubtest lbfast._core
 
 bench: build
 	$(BIN)/python benches/compare.py
