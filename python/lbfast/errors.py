@@ -1,46 +1,138 @@
-"""The one exception for predictions that cannot be written."""
+"""The one error model: every problem of a check or a write is a :class:`Problem`.
+
+A problem has a stable machine code (``kind``, such as ``unknown_tool``; ``invalid``
+for problems of the predictions themselves), the input item it is in (``row``), the
+field inside it (``path``), a ``message``, an optional ``suggestion`` and a
+``severity``. ``ValidationError.errors()`` and :class:`lbfast.Report` give the same
+values, as :class:`ErrorDetail` dicts.
+"""
 
 from __future__ import annotations
 
-from typing import TypedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Optional, TypedDict
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeAlias
+
+    from lbfast.ontology.report import Report
+
+Severity: TypeAlias = Literal["error", "warning"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning")
+
+#: A problem as the Rust binding gives it: (kind, row, path, message, suggestion, severity).
+ProblemTuple: TypeAlias = tuple[str, int, str, str, Optional[str], str]
+
+#: The kind of a problem of the predictions themselves (no ontology needed).
+INVALID = "invalid"
+#: The kind of an input line that could not be read.
+UNREADABLE = "unreadable"
 
 
 class ErrorDetail(TypedDict):
-    """One problem: which input item, where inside it, and why."""
+    """One problem, as ``ValidationError.errors()`` and ``Report`` give it."""
+
+    kind: str
+    row: int
+    path: str
+    message: str
+    suggestion: Optional[str]
+    severity: Severity
+
+
+class OntologyWarning(UserWarning):
+    """Predictions were amended to fit the ontology (see :class:`Report.warnings`)."""
+
+
+def _severity(value: str) -> Severity:
+    for severity in SEVERITIES:
+        if value == severity:
+            return severity
+    raise ValueError(f"a problem's severity is 'error' or 'warning', got {value!r}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem: which input item (``row``; ``source`` is ``file:line`` for files),
+    where inside it (``path``), what (``kind``, ``message``) and a likely fix."""
 
     row: int
     path: str
     message: str
+    kind: str = INVALID
+    suggestion: Optional[str] = None
+    severity: Severity = "error"
+    source: Optional[str] = None
+
+    @classmethod
+    def of(cls, found: ProblemTuple, source: Optional[str] = None) -> Problem:
+        """A problem from the binding's tuple."""
+        kind, row, path, message, suggestion, severity = found
+        return cls(row, path, message, kind, suggestion, _severity(severity), source)
+
+    def detail(self) -> ErrorDetail:
+        return {
+            "kind": self.kind,
+            "row": self.row,
+            "path": self.path,
+            "message": self.message,
+            "suggestion": self.suggestion,
+            "severity": self.severity,
+        }
+
+    def as_tuple(self) -> ProblemTuple:
+        return (self.kind, self.row, self.path, self.message, self.suggestion, self.severity)
+
+    def __str__(self) -> str:
+        where = self.source or f"row {self.row}"
+        path = f"{self.path}: " if self.path else ""
+        fix = f" ({self.suggestion})" if self.suggestion else ""
+        return f"{where}: {path}{self.message}{fix}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The :class:`ErrorDetail` and the ``source``, for JSON reports."""
+        return {**self.detail(), "source": self.source}
+
+
+def _transitional(found: Any) -> Problem:
+    # TODO(issue 8): the binding still raises with (row, path, message); remove this
+    # once it sends the six-tuples of the contract.
+    if len(found) == 3:
+        row, path, message = found
+        return Problem(row, path, message)
+    return Problem.of(found)
 
 
 class ValidationError(ValueError):
     """Predictions that cannot be written; lists every problem of the batch at once.
 
-    ``errors()`` gives them as dicts with ``row`` (index of the input item: a Label,
-    a dict or a columnar row), ``path`` (field inside it, such as
-    ``annotations[3].value.points[1].x``) and ``message``.
+    ``errors()`` gives them as :class:`ErrorDetail` dicts: ``kind``, ``row`` (index of
+    the input item: a Label, a dict or a columnar row), ``path`` (field inside it, such
+    as ``annotations[3].value.points[1].x``), ``message``, ``suggestion`` and
+    ``severity``. ``report`` is the :class:`lbfast.Report` it was raised for, if any.
     """
 
     # How many problems the message shows; errors() always has them all.
     MAX_SHOWN = 50
 
-    def __init__(self, errors: list[tuple[int, str, str]]) -> None:
-        self._errors: list[ErrorDetail] = [
-            {"row": row, "path": path, "message": message} for row, path, message in errors
-        ]
+    def __init__(self, errors: Iterable[ProblemTuple], *, report: Optional[Report] = None) -> None:
+        self._problems = [_transitional(found) for found in errors]
+        self.report = report
         super().__init__(self._render())
 
     def errors(self) -> list[ErrorDetail]:
-        return [dict(e) for e in self._errors]  # type: ignore[misc]
+        return [p.detail() for p in self._problems]
 
     def _render(self) -> str:
-        count = len(self._errors)
-        rows = len({e["row"] for e in self._errors})
+        count = len(self._problems)
+        rows = len({p.row for p in self._problems})
         noun = "problem" if count == 1 else "problems"
         lines = [f"{count} {noun} in {rows} of the predictions' rows:"]
-        for e in self._errors[: self.MAX_SHOWN]:
-            where = f"{e['path']}: " if e["path"] else ""
-            lines.append(f"  row {e['row']}: {where}{e['message']}")
+        for p in self._problems[: self.MAX_SHOWN]:
+            where = f"{p.path}: " if p.path else ""
+            fix = f"; {p.suggestion}" if p.suggestion else ""
+            lines.append(f"  row {p.row}: {where}{p.message}{fix}")
         if count > self.MAX_SHOWN:
             lines.append(f"  ... and {count - self.MAX_SHOWN} more (see .errors())")
         return "\n".join(lines)
