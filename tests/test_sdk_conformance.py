@@ -65,7 +65,7 @@ def errors_of(build) -> list[dict]:
     errors = info.value.errors()
     assert errors, "a ValidationError lists its problems"
     for e in errors:
-        assert set(e) == {"row", "path", "message"}
+        assert set(e) == {"kind", "row", "path", "message", "suggestion", "severity"}
     return errors
 
 

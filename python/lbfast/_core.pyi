@@ -114,6 +114,7 @@ def encode(
     required: bool = True,
     threads: Optional[int] = None,
 ) -> Encoded: ...
+
 @final
 class Encoded:
     """NDJSON bytes and per-line facts, for lbfast.ShardWriter."""

@@ -15,7 +15,7 @@ these keywords:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, TypedDict, Union
+from typing import TYPE_CHECKING, Optional, TypedDict, Union, cast
 
 from lbfast.ontology.ontology import Ontology, ontology_index
 
@@ -50,6 +50,12 @@ class CoreOptions(TypedDict):
 
 
 _NAMES = Options.__required_keys__ | Options.__optional_keys__
+
+
+def without_ontology(options: Options) -> CheckOptions:
+    """``options`` but the ontology, for the functions that take it apart."""
+    # A TypedDict without one of its keys: the other keys and their types stay.
+    return cast("CheckOptions", {k: v for k, v in options.items() if k != "ontology"})
 
 
 def core_options(options: Options) -> CoreOptions:
