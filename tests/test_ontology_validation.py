@@ -131,7 +131,7 @@ def test_every_kind_of_mismatch_comes_back_in_one_report(onto):
         (7, "answer.classifications[0].answer.name", "unknown_answer"),
         (8, "schemaId", "name_schema_id_mismatch"),
         (9, "name", "unknown_tool"),
-        (10, "confidence", "invalid"),
+        (10, "confidence", "confidence"),
     ]
     by_row = {p.row: p for p in report.errors}
     assert by_row[0].suggestion == "did you mean 'bounding_box'?"
@@ -157,7 +157,7 @@ def test_every_kind_of_mismatch_comes_back_in_one_report(onto):
         "answer_shape_mismatch": 2,
         "unknown_answer": 2,
         "misplaced_classification": 1,
-        "invalid": 1,
+        "confidence": 1,
     }
     assert not report.ok
 
@@ -451,7 +451,7 @@ def test_ndjson_files_are_checked_with_file_and_line(tmp_path, onto):
     assert got == [
         (f"{bad}:1", "unknown_tool"),
         (f"{bad}:3", "unreadable"),
-        (f"{bad}:4", "invalid"),
+        (f"{bad}:4", "type"),
         (f"{bad}:5", "answer_shape_mismatch"),
     ]
     assert report.items == 7
@@ -481,7 +481,7 @@ def test_a_report_serialises_for_machines(onto):
 
 def test_without_an_ontology_only_the_predictions_are_checked():
     report = lbfast.validate([row(name="anything", point={"x": float("nan"), "y": 1})])
-    assert [(p.path, p.kind) for p in report.errors] == [("point.x", "invalid")]
+    assert [(p.path, p.kind) for p in report.errors] == [("point.x", "not_finite")]
 
 
 COLUMNAR_ONTOLOGY = {

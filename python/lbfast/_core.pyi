@@ -152,8 +152,10 @@ def rle_compress(counts: _Counts) -> str: ...
 def rle_area(counts: _Counts) -> int: ...
 def rle_bbox(height: int, counts: _Counts) -> list[float]: ...
 
-# lbfast.ontology: (row, path, message, kind, suggestion, "error" | "warning")
-_Problem: TypeAlias = tuple[int, str, str, str, Optional[str], str]
+# lbfast.errors.ProblemTuple: (kind, row, path, message, suggestion, "error" | "warning")
+_Problem: TypeAlias = tuple[str, int, str, str, Optional[str], str]
+# The problems listed, the count of all of them by (kind, severity), the annotations checked.
+_Checked: TypeAlias = tuple[list[_Problem], list[tuple[str, str, int]], int]
 
 @final
 class OntologyIndex:
@@ -167,7 +169,7 @@ class OntologyIndex:
 @final
 class CheckState:
     def __new__(cls) -> CheckState: ...
-    def finish(self, ontology: OntologyIndex) -> list[_Problem]: ...
+    def finish(self, ontology: OntologyIndex) -> _Checked: ...
 
 def check(
     items: Iterable[Item],
@@ -178,4 +180,5 @@ def check(
     first_row: int = 0,
     required: bool = True,
     max_mask_pixels: Optional[int] = None,
-) -> tuple[list[_Problem], int]: ...
+    threads: Optional[int] = None,
+) -> _Checked: ...

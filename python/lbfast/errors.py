@@ -97,15 +97,6 @@ class Problem:
         return {**self.detail(), "source": self.source}
 
 
-def _transitional(found: Any) -> Problem:
-    # TODO(issue 8): the binding still raises with (row, path, message); remove this
-    # once it sends the six-tuples of the contract.
-    if len(found) == 3:
-        row, path, message = found
-        return Problem(row, path, message)
-    return Problem.of(found)
-
-
 class ValidationError(ValueError):
     """Predictions that cannot be written; lists every problem of the batch at once.
 
@@ -119,7 +110,7 @@ class ValidationError(ValueError):
     MAX_SHOWN = 50
 
     def __init__(self, errors: Iterable[ProblemTuple], *, report: Optional[Report] = None) -> None:
-        self._problems = [_transitional(found) for found in errors]
+        self._problems = [Problem.of(found) for found in errors]
         self.report = report
         super().__init__(self._render())
 
@@ -138,3 +129,19 @@ class ValidationError(ValueError):
         if count > self.MAX_SHOWN:
             lines.append(f"  ... and {count - self.MAX_SHOWN} more (see .errors())")
         return "\n".join(lines)
+
+
+class FieldTypeError(TypeError):
+    """A value of the wrong Python type, at ``row`` and ``path`` (``message`` says what
+    was expected and what was given). ``_core.check`` reports it as a problem of kind
+    ``type``; ``dumps`` raises it."""
+
+    def __init__(self, row: int, path: str, message: str) -> None:
+        self.row = row
+        self.path = path
+        self.message = message
+        where = f" {path}:" if path else ""
+        super().__init__(f"row {row}:{where} {message}")
+
+    def __reduce__(self) -> tuple[type[FieldTypeError], tuple[int, str, str]]:
+        return (FieldTypeError, (self.row, self.path, self.message))

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from lbfast import _core
-from lbfast.errors import INVALID, UNREADABLE, Problem
+from lbfast.errors import UNREADABLE, Problem, ProblemTuple
 from lbfast.ontology.files import PathLike, SourceLines, chunked
 from lbfast.ontology.ontology import Ontology, ontology_index
 from lbfast.ontology.report import MAX_LISTED, Report
@@ -23,10 +22,9 @@ if TYPE_CHECKING:
 #: Names the ``file:line`` a row came from, if known.
 Sources = Callable[[int], Optional[str]]
 
-# A problem as _core.check gives it: (row, path, message, kind, suggestion, severity).
-_CoreProblem = tuple[int, str, str, str, Optional[str], str]
-
-_OMITTED = re.compile(r"^(\d+) more problems? from this row on are not listed")
+#: What ``_core.check`` gives: the problems listed, the count of all of them by
+#: ``(kind, severity)``, and the number of annotations checked.
+Checked = tuple[list[ProblemTuple], list[tuple[str, str, int]], int]
 
 
 class Validator:
@@ -38,8 +36,7 @@ class Validator:
             v.check(chunk)
         report = v.finish()
 
-    The keywords are those of ``lbfast.dumps`` (see ``lbfast.options``); ``threads``
-    is accepted for symmetry, the check runs on the core's default pool.
+    The keywords are those of ``lbfast.dumps`` (see ``lbfast.options``).
     """
 
     def __init__(
@@ -80,41 +77,18 @@ class Validator:
         problems. ``sources(row)`` may name where a row came from (``file:line``)."""
         items = items if isinstance(items, list) else list(items)
         first = self._rows
-        try:
-            found, count = _core.check(
-                items,
-                ontology=self.index,
-                state=self._state,
-                first_row=first,
-                required=self.required,
-                max_mask_pixels=self.max_mask_pixels,
-            )
-        except TypeError:
-            if len(items) <= 1:
-                raise
-            # A value of the wrong Python type stops a whole call; find which items.
-            return self._one_by_one(items, sources)
+        found = _core.check(
+            items,
+            ontology=self.index,
+            state=self._state,
+            first_row=first,
+            required=self.required,
+            max_mask_pixels=self.max_mask_pixels,
+            threads=self.threads,
+        )
         self._rows += len(items)
         self._report.items += len(items)
-        self._report.annotations += count
         return self._add_found(found, sources)
-
-    def _one_by_one(self, items: list[Item], sources: Optional[Sources]) -> list[Problem]:
-        problems = []
-        start = self._rows
-        for i, item in enumerate(items):
-            self._rows = start + i
-            try:
-                problems += self.check([item], sources=sources)
-            except TypeError as err:
-                self._rows = start + i + 1
-                self._report.items += 1
-                text = re.sub(r"^row \d+:\s*", "", str(err))
-                problems += self._add_found(
-                    [(start + i, "", text, INVALID, None, "error")], sources
-                )
-        self._rows = start + len(items)
-        return problems
 
     def add_problem(self, problem: Problem) -> None:
         """Records a problem found outside the check (an unreadable line)."""
@@ -125,29 +99,29 @@ class Validator:
         self._rows += count
         self._report.items += count
 
-    def _add_found(self, found: list[_CoreProblem], sources: Optional[Sources]) -> list[Problem]:
-        problems = [
-            Problem.of(
-                (kind, row, path, message, suggestion, severity),
-                (sources(row) if sources else None) or None,
-            )
-            for row, path, message, kind, suggestion, severity in found
-        ]
-        self._add(problems)
+    def _add_found(self, found: Checked, sources: Optional[Sources]) -> list[Problem]:
+        """Adds what ``_core.check`` found: the problems listed and the counts of all."""
+        listed, counts, annotations = found
+        problems = [Problem.of(p, (sources(p[1]) if sources else None) or None) for p in listed]
+        self._add(problems, counted=True)
+        for kind, severity, n in counts:
+            totals = self._report.counts if severity == "error" else self._report.warning_counts
+            totals[kind] = totals.get(kind, 0) + n
+        self._report.annotations += annotations
         return problems
 
-    def _add(self, problems: list[Problem]) -> None:
+    def _add(self, problems: list[Problem], *, counted: bool = False) -> None:
+        """Lists ``problems`` (up to ``MAX_LISTED`` of each severity) and, unless the
+        core has ``counted`` them, counts them."""
         report = self._report
         for problem in problems:
             error = problem.severity == "error"
-            counts = report.counts if error else report.warning_counts
             kept = report.errors if error else report.warnings
-            omitted = _OMITTED.match(problem.message) if problem.kind == INVALID else None
-            counts[problem.kind] = counts.get(problem.kind, 0) + (
-                int(omitted.group(1)) if omitted else 1
-            )
             if len(kept) < MAX_LISTED:
                 kept.append(problem)
+            if not counted:
+                totals = report.counts if error else report.warning_counts
+                totals[problem.kind] = totals.get(problem.kind, 0) + 1
 
     def finish(self, *, sources: Optional[Sources] = None) -> Report:
         """The report of every call so far, with missing required global classifications."""

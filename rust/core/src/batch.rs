@@ -3,11 +3,12 @@
 use std::ops::Range;
 
 use crate::columnar::{Columns, ColumnsWriter, Prepared, CHUNK_ROWS};
-use crate::issues::{Issue, Issues, MAX_LISTED};
+use crate::issues::{Issues, Report, MAX_LISTED};
 use crate::model::{Annotation, Body, Geometry, Mask};
 use crate::ndjson;
+use crate::options::Options;
 use crate::parallel;
-use crate::validate::{self, Options, Style};
+use crate::rules::{check_annotation, Style};
 
 /// An annotation and its place in the caller's input.
 #[derive(Debug, Clone)]
@@ -30,12 +31,16 @@ pub struct ColumnarItem {
     pub columns: Columns,
 }
 
+/// Everything one call read, checked and written as a whole. A batch whose reading
+/// recorded a problem in `issues` is never written ([`Batch::check`] fails), so the
+/// readers may leave a stand-in value where they refused one (a data row, a mask)
+/// and go on reading, to report every problem at once.
 #[derive(Debug, Default)]
 pub struct Batch {
     pub items: Vec<Located>,
     /// Columnar batches, in input order (non-decreasing `before`).
     pub columns: Vec<ColumnarItem>,
-    /// Problems found while lowering, reported together with the validator's.
+    /// Problems found while reading, reported together with the rules'.
     pub issues: Issues,
 }
 
@@ -59,7 +64,7 @@ impl Batch {
     }
 
     /// Validates every annotation, then writes them all, or returns every problem found.
-    pub fn into_ndjson(self, options: &Options) -> Result<Vec<u8>, Vec<Issue>> {
+    pub fn into_ndjson(self, options: &Options) -> Result<Vec<u8>, Report> {
         let checked = self.check(options)?;
         let mut out = Vec::with_capacity(checked.size_hint());
         checked.write(&mut |pieces| {
@@ -72,15 +77,32 @@ impl Batch {
 
     /// Checks everything, on `options.threads` threads, and returns the batch ready to
     /// be written, or every problem in row order (at most [`MAX_LISTED`] of them and a
-    /// count of the rest). Checking turns mask pixels into PNG.
-    pub fn check(self, options: &Options) -> Result<Checked, Vec<Issue>> {
-        let Batch { mut items, columns, issues: mut found } = self;
-        let pixels = items.iter().any(has_pixels);
+    /// count of the rest). Checking turns mask pixels into PNG. Warnings (recorded in
+    /// `issues` by an ontology check) do not stop the writing.
+    pub fn check(mut self, options: &Options) -> Result<Checked, Report> {
+        let threads = self.run_rules(options);
+        let Batch { items, columns, issues } = self;
+        if issues.has_errors() {
+            return Err(issues.into_report());
+        }
+        let prepared = columns.iter().map(|part| part.columns.prepare()).collect();
+        Ok(Checked { items, columns, prepared, threads })
+    }
+
+    /// Checks everything without writing: every problem (errors and warnings).
+    pub fn validate(mut self, options: &Options) -> Report {
+        self.run_rules(options);
+        self.issues.into_report()
+    }
+
+    /// Applies every rule to every annotation and columnar batch, adding the problems
+    /// to `issues`; returns the threads to write with.
+    fn run_rules(&mut self, options: &Options) -> Option<usize> {
+        let pixels = self.items.iter().any(has_pixels);
         let chunk = if pixels { CHECK_MASKS } else { CHECK_ANNOTATIONS };
         // A small batch is done before other threads would have woken up.
-        let lines = items.len() + columns.iter().map(|part| part.columns.len()).sum::<usize>();
-        let threads = if !pixels && lines < PARALLEL_LINES { Some(1) } else { options.threads };
-        let results = parallel::map_chunks_mut(threads, &mut items, chunk, |_, chunk| {
+        let threads = if !pixels && self.lines() < PARALLEL_LINES { Some(1) } else { options.threads };
+        let results = parallel::map_chunks_mut(threads, &mut self.items, chunk, |_, chunk| {
             let mut issues = Issues::with_limit(MAX_LISTED);
             for item in chunk.iter_mut() {
                 check(item, options, &mut issues);
@@ -88,17 +110,17 @@ impl Batch {
             issues
         });
         for issues in results {
-            found.extend(issues);
+            self.issues.extend(issues);
         }
-        for part in &columns {
-            found.extend(part.columns.check(part.first_row, threads));
+        for part in &self.columns {
+            self.issues.extend(part.columns.check(part.first_row, threads));
         }
-        if found.is_empty() {
-            let prepared = columns.iter().map(|part| part.columns.prepare()).collect();
-            Ok(Checked { items, columns, prepared, threads })
-        } else {
-            Err(found.into_report())
-        }
+        threads
+    }
+
+    /// Number of lines (annotations and columnar predictions).
+    pub fn lines(&self) -> usize {
+        self.items.len() + self.columns.iter().map(|part| part.columns.len()).sum::<usize>()
     }
 }
 
@@ -200,7 +222,7 @@ fn estimate(a: &Annotation) -> usize {
     // Keys, uuid, punctuation, confidence and one metric; then the variable parts.
     const FLOAT: usize = 24;
     let text = |t: &Option<crate::model::Text>| t.as_deref().map_or(0, str::len);
-    let envelope = 200 + text(&a.data_row.global_key) + text(&a.data_row.id);
+    let envelope = 200 + a.data_row.text().len();
     let feature = |f: &crate::model::Feature| text(&f.name) + text(&f.schema_id);
     let body = match &a.body {
         Body::Object(o) => {
@@ -264,7 +286,7 @@ impl Checked {
                         let data_row = &columns.data_rows[columns.data_row_of(i)];
                         let feature = columns.feature(columns.feature_of(i));
                         facts.push(LineFacts {
-                            data_row: text_of(&data_row.global_key, &data_row.id),
+                            data_row: data_row.text(),
                             feature: text_of(&feature.name, &feature.schema_id),
                             named: feature.name.is_some(),
                             mask: false,
@@ -284,7 +306,7 @@ fn item_facts(item: &Located) -> LineFacts<'_> {
         Body::Classification(c) => (&c.feature, false),
     };
     LineFacts {
-        data_row: text_of(&a.data_row.global_key, &a.data_row.id),
+        data_row: a.data_row.text(),
         feature: text_of(&feature.name, &feature.schema_id),
         named: feature.name.is_some(),
         mask,
@@ -303,8 +325,8 @@ fn has_pixels(item: &Located) -> bool {
     )
 }
 
-/// Checks one annotation. One with a `slot` came from a typed Label, whose data row
-/// the lowering checked once; any other stands alone and its data row is checked here.
+/// Checks one annotation. One with a `slot` came from a typed Label; any other is a
+/// dict. (Data rows were decided when the input was read.)
 fn check(item: &mut Located, options: &Options, found: &mut Issues) {
     found.set_row(item.row);
     let style = match item.slot {
@@ -313,10 +335,7 @@ fn check(item: &mut Located, options: &Options, found: &mut Issues) {
             found.push_index(slot);
             Style::Typed
         }
-        None => {
-            found.at("dataRow", |found| validate::check_data_row(&item.annotation.data_row, found));
-            Style::Dict
-        }
+        None => Style::Dict,
     };
-    validate::check_annotation(&mut item.annotation, style, options, found);
+    check_annotation(&mut item.annotation, style, options, found);
 }

@@ -18,8 +18,8 @@ use crate::model::{
 };
 use crate::ndjson::{self, ClassificationLine, Fragment, GeometryRef, ObjectLine, Rendered};
 use crate::parallel;
+use crate::rules::columns::{check_column_row, check_columns};
 use crate::uuid::V5Hasher;
-use crate::validate;
 
 /// Predictions per unit of parallel writing: large enough that scheduling is noise,
 /// small enough that a chunk's output stays in the core's cache.
@@ -253,7 +253,7 @@ impl Columns {
 
     fn name_parts(&self, data_row: usize, feature: usize) -> [&[u8]; 9] {
         let row = &self.data_rows[data_row];
-        let (dr_key, dr) = either(&row.id, "id", &row.global_key, "globalKey");
+        let (dr_key, dr) = (row.key(), &**row.text());
         let f = self.feature(feature);
         let (f_key, f_text) = either(&f.name, "name", &f.schema_id, "schemaId");
         [
@@ -344,14 +344,15 @@ impl Columns {
     pub fn check(&self, first_row: usize, threads: Option<usize>) -> Issues {
         let mut issues = Issues::with_limit(MAX_LISTED);
         issues.set_row(first_row);
-        if !validate::check_columns(self, &mut issues) {
+        if !check_columns(self, &mut issues) {
             return issues;
         }
         let n = self.len();
         let found = parallel::map_ordered(threads, n.div_ceil(CHECK_ROWS), |k| {
             let mut issues = Issues::with_limit(MAX_LISTED);
             for i in k * CHECK_ROWS..n.min((k + 1) * CHECK_ROWS) {
-                validate::check_column_row(self, i, first_row + i, &mut issues);
+                issues.set_row(first_row + i);
+                check_column_row(self, i, &mut issues);
             }
             issues
         });
@@ -449,7 +450,8 @@ impl RadioColumn {
     }
 }
 
-/// The first of two optional texts that is set, with its key.
+/// The first of two optional texts that is set, with its key (a feature's name,
+/// else its schema id; checked features have one).
 fn either<'a>(
     first: &'a Option<Text>,
     first_key: &'static str,
@@ -733,8 +735,8 @@ mod tests {
     fn run(c: &Columns, threads: Option<usize>) -> Result<String, Vec<Issue>> {
         let mut batch = crate::batch::Batch::new();
         batch.push_columns(0, c.clone());
-        let options = crate::validate::Options { threads, ..Default::default() };
-        batch.into_ndjson(&options).map(|out| String::from_utf8(out).unwrap())
+        let options = crate::options::Options { threads, ..Default::default() };
+        batch.into_ndjson(&options).map(|out| String::from_utf8(out).unwrap()).map_err(|report| report.issues)
     }
 
     /// The fast path writes what the model annotations of the same predictions give.
@@ -933,11 +935,9 @@ mod tests {
                 b.normalized = true;
             }
         }
-        c.data_rows[1] = DataRow::global_key("");
         assert_eq!(
             problems(&c),
             [
-                "0|data_rows[1]|data row must have exactly one non-empty id or global key, got neither",
                 "0|data_rows|without image_index, data_rows must have one entry per prediction (2), got 3",
                 "0|confidence|expected 2 values, one per prediction, got 1",
                 "0|features[1]|schema id must be 25 characters long, got 5 (\"short\")",
@@ -1033,7 +1033,7 @@ mod tests {
                 for _ in 0..3 {
                     let mut batch = crate::batch::Batch::new();
                     batch.push_columns(0, c.clone());
-                    let options = crate::validate::Options { threads, ..Default::default() };
+                    let options = crate::options::Options { threads, ..Default::default() };
                     let t = Instant::now();
                     let checked = batch.check(&options).unwrap();
                     let mut at = 0;
@@ -1072,7 +1072,8 @@ mod tests {
         let t = Instant::now();
         let mut good = 0;
         for i in 0..n {
-            good += usize::from(validate::check_column_row(&c, i, i, &mut issues));
+            issues.set_row(i);
+            good += usize::from(check_column_row(&c, i, &mut issues));
         }
         rate("check only", t.elapsed().as_secs_f64(), good);
         let t = Instant::now();
@@ -1083,7 +1084,7 @@ mod tests {
             .map(|i| crate::batch::Located { row: i, slot: None, annotation: c.annotation(i) })
             .collect();
         let batch = crate::batch::Batch { items, ..Default::default() };
-        let options = crate::validate::Options { threads: Some(1), ..Default::default() };
+        let options = crate::options::Options { threads: Some(1), ..Default::default() };
         let out = batch.into_ndjson(&options).unwrap();
         rate("annotation per row through Batch", t.elapsed().as_secs_f64(), out.len());
         let confidence = c.confidence.as_ref().unwrap();

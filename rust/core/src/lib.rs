@@ -1,7 +1,9 @@
 //! lbfast-core: Labelbox import NDJSON from model predictions, without Python.
 //!
-//! Every input form (typed objects, NDJSON-shaped dicts, columns) is lowered into
-//! [`model::Annotation`]s, checked by [`validate`] and written by [`ndjson`].
+//! Every input form (typed objects, NDJSON-shaped dicts, columns) is read into the
+//! [`model`] (annotations) or [`columnar`] batches, checked by the one set of
+//! [`rules`] and written by the one [`ndjson`] writer; `docs/architecture.md` shows
+//! the whole flow.
 
 pub mod batch;
 pub mod colors;
@@ -13,7 +15,8 @@ pub mod memory;
 pub mod model;
 pub mod ndjson;
 pub mod ontology;
+pub mod options;
 pub mod parallel;
 pub mod rle;
+pub mod rules;
 pub mod uuid;
-pub mod validate;

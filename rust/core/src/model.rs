@@ -10,22 +10,73 @@ use std::sync::Arc;
 /// reference-counted rather than copied.
 pub type Text = Arc<str>;
 
+use crate::issues::{Code, Problem};
 use crate::mask::Image;
 
-/// The data row a prediction belongs to. Both fields are kept so that the validator
-/// can report "neither" and "both" instead of the lowering guessing.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DataRow {
-    pub id: Option<Text>,
-    pub global_key: Option<Text>,
+/// The data row a prediction belongs to, by id or by global key: decided once, when
+/// the input is read ([`DataRow::from_parts`]), and never an empty reference.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DataRow {
+    Id(Text),
+    GlobalKey(Text),
 }
 
 impl DataRow {
     pub fn global_key(key: impl Into<Text>) -> Self {
-        DataRow { id: None, global_key: Some(key.into()) }
+        DataRow::GlobalKey(key.into())
     }
+
     pub fn id(id: impl Into<Text>) -> Self {
-        DataRow { id: Some(id.into()), global_key: None }
+        DataRow::Id(id.into())
+    }
+
+    /// The one rule for a reference given as two optional keys (dicts, typed
+    /// `data`): exactly one of them set and non-empty; an empty one counts as absent.
+    pub fn from_parts(id: Option<Text>, global_key: Option<Text>) -> Result<DataRow, Problem> {
+        let id = id.filter(|t| !t.is_empty());
+        let global_key = global_key.filter(|t| !t.is_empty());
+        match (id, global_key) {
+            (Some(id), None) => Ok(DataRow::Id(id)),
+            (None, Some(key)) => Ok(DataRow::GlobalKey(key)),
+            (Some(_), Some(_)) => Err(Problem::new(
+                Code::DataRow,
+                "data row must have exactly one of id and global key, got both",
+            )),
+            (None, None) => Err(Problem::new(
+                Code::DataRow,
+                "data row must have exactly one non-empty id or global key, got neither",
+            )),
+        }
+    }
+
+    /// A reference given as one text, known to be an id or a global key (columns).
+    pub fn from_text(text: Text, by_id: bool) -> Result<DataRow, Problem> {
+        if by_id {
+            DataRow::from_parts(Some(text), None)
+        } else {
+            DataRow::from_parts(None, Some(text))
+        }
+    }
+
+    /// The stand-in for a reference that was refused: its problem is recorded, so its
+    /// batch is never written (see [`crate::batch::Batch`]).
+    pub fn refused() -> Self {
+        DataRow::GlobalKey(Text::from(""))
+    }
+
+    /// The NDJSON key: `id` or `globalKey`.
+    pub fn key(&self) -> &'static str {
+        match self {
+            DataRow::Id(_) => "id",
+            DataRow::GlobalKey(_) => "globalKey",
+        }
+    }
+
+    /// The id or the global key.
+    pub fn text(&self) -> &Text {
+        match self {
+            DataRow::Id(t) | DataRow::GlobalKey(t) => t,
+        }
     }
 }
 
@@ -100,10 +151,11 @@ pub enum Mask {
     Url { uri: String, color: MaskColor },
     /// An already binary PNG (from a dict's `{"png": base64}`), written as given.
     Png(Vec<u8>),
-    /// Pixels to threshold on `color`; the validator turns this into `Png`.
+    /// Pixels to threshold on `color`; the rules turn this into `Png`.
     Pixels { image: Arc<Image>, color: MaskColor },
-    /// The source could not be decoded; the reason is reported by the validator.
-    Invalid(String),
+    /// A mask that could not be read; its problem was recorded then, so its batch is
+    /// never written (see [`crate::batch::Batch`]).
+    Refused,
 }
 
 #[derive(Debug, Clone)]

@@ -228,18 +228,11 @@ fn write_envelope<D: Fragment + ?Sized>(out: &mut Vec<u8>, uuid: &AnnotationId, 
 }
 
 pub fn write_data_row(out: &mut Vec<u8>, data_row: &DataRow) {
-    // The validator guarantees exactly one of the two.
-    match (&data_row.id, &data_row.global_key) {
-        (Some(id), _) => {
-            out.extend_from_slice(b"{\"id\":");
-            push_str(out, id);
-        }
-        (None, Some(key)) => {
-            out.extend_from_slice(b"{\"globalKey\":");
-            push_str(out, key);
-        }
-        (None, None) => out.extend_from_slice(b"{\"globalKey\":\"\""),
-    }
+    out.extend_from_slice(match data_row {
+        DataRow::Id(_) => b"{\"id\":",
+        DataRow::GlobalKey(_) => b"{\"globalKey\":",
+    });
+    push_str(out, data_row.text());
     out.push(b'}');
 }
 
@@ -397,7 +390,8 @@ fn write_mask(out: &mut Vec<u8>, mask: &Mask) {
             out.truncate(start + written);
             out.extend_from_slice(b"\"}");
         }
-        // Unreachable after validation, which turns pixels into PNG and rejects invalid masks.
-        Mask::Pixels { .. } | Mask::Invalid(_) => out.extend_from_slice(b"null"),
+        // Checking turns pixels into PNG and fails on refused masks: a batch is
+        // written only once checked, so neither reaches here.
+        Mask::Pixels { .. } | Mask::Refused => out.extend_from_slice(b"null"),
     }
 }

@@ -7,8 +7,8 @@
 //! features, a geometry the tool cannot draw, an answer of the wrong shape, an
 //! answer that is not an option of its question, a classification nested where the
 //! ontology does not nest it, a missing required classification, and a name and a
-//! schema id that name different features. Each problem is an [`Issue`] (row, path,
-//! message) with a [`Kind`] and, where one is obvious, a suggestion.
+//! schema id that name different features. Each problem is an [`crate::issues::Issue`]
+//! with its code and, where one is obvious, a suggestion.
 //!
 //! The checker can also change what will be written: it resolves names to schema ids
 //! when asked, and turns a single answer object given to a checklist question into a
@@ -22,11 +22,12 @@ use crate::batch::{ColumnarItem, Located};
 use crate::columnar::{
     AnswerColumn, ClassificationColumns, ColumnKind, Columns, GeometryColumn, ObjectColumns,
 };
-use crate::issues::{Issue, Issues, MAX_LISTED};
+use crate::issues::{Code, Issues, Severity, MAX_LISTED};
 use crate::model::{
     Answer, Body, Classification, ClassificationValue, DataRow, Feature, Geometry, Object, Text,
 };
-use crate::validate::Style;
+use crate::options::Options;
+use crate::rules::Style;
 
 // --- The ontology as described --------------------------------------------------------
 
@@ -460,204 +461,13 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-// --- Findings -------------------------------------------------------------------------
-
-/// What is wrong, for counting and for machines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    /// An object whose name or schema id is no tool of the ontology.
-    UnknownTool,
-    /// A classification whose name or schema id is no classification at its place.
-    UnknownClassification,
-    /// An answer that is no option of its question.
-    UnknownAnswer,
-    /// A classification the ontology has, but at another place.
-    MisplacedClassification,
-    /// A feature that is archived in the ontology.
-    ArchivedFeature,
-    /// A name and a schema id that name different features.
-    NameSchemaIdMismatch,
-    /// A geometry the tool does not draw.
-    GeometryMismatch,
-    /// An answer whose shape does not fit the question's type.
-    AnswerShapeMismatch,
-    /// A required classification that is not there.
-    MissingRequired,
-    /// (Warning) a single answer object given to a checklist question, written as a list.
-    ChecklistAnswerNormalized,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 10] = [
-        Kind::UnknownTool,
-        Kind::UnknownClassification,
-        Kind::UnknownAnswer,
-        Kind::MisplacedClassification,
-        Kind::ArchivedFeature,
-        Kind::NameSchemaIdMismatch,
-        Kind::GeometryMismatch,
-        Kind::AnswerShapeMismatch,
-        Kind::MissingRequired,
-        Kind::ChecklistAnswerNormalized,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::UnknownTool => "unknown_tool",
-            Kind::UnknownClassification => "unknown_classification",
-            Kind::UnknownAnswer => "unknown_answer",
-            Kind::MisplacedClassification => "misplaced_classification",
-            Kind::ArchivedFeature => "archived_feature",
-            Kind::NameSchemaIdMismatch => "name_schema_id_mismatch",
-            Kind::GeometryMismatch => "geometry_mismatch",
-            Kind::AnswerShapeMismatch => "answer_shape_mismatch",
-            Kind::MissingRequired => "missing_required",
-            Kind::ChecklistAnswerNormalized => "checklist_answer_normalized",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-/// One problem found against the ontology.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    pub issue: Issue,
-    pub kind: Kind,
-    pub severity: Severity,
-    /// A likely fix, such as `did you mean 'bounding_box'?`.
-    pub suggestion: Option<String>,
-}
-
-impl Finding {
-    /// The issue with the suggestion appended to its message, for error texts.
-    pub fn to_issue(&self) -> Issue {
-        let mut issue = self.issue.clone();
-        if let Some(s) = &self.suggestion {
-            issue.message = format!("{}; {s}", issue.message);
-        }
-        issue
-    }
-}
-
-/// Findings of one or more checks: the first [`MAX_LISTED`] errors and warnings
-/// kept, every one counted by kind.
-#[derive(Debug, Clone, Default)]
-pub struct Findings {
-    errors: Vec<Finding>,
-    warnings: Vec<Finding>,
-    error_counts: [usize; Kind::ALL.len()],
-    warning_counts: [usize; Kind::ALL.len()],
-}
-
-impl Findings {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn push(&mut self, finding: Finding) {
-        let (list, counts) = match finding.severity {
-            Severity::Error => (&mut self.errors, &mut self.error_counts),
-            Severity::Warning => (&mut self.warnings, &mut self.warning_counts),
-        };
-        counts[finding.kind.index()] += 1;
-        if list.len() < MAX_LISTED {
-            list.push(finding);
-        }
-    }
-
-    pub fn error_count(&self) -> usize {
-        self.error_counts.iter().sum()
-    }
-
-    pub fn warning_count(&self) -> usize {
-        self.warning_counts.iter().sum()
-    }
-
-    pub fn has_errors(&self) -> bool {
-        self.error_count() > 0
-    }
-
-    /// Errors and warnings counted by kind (kinds that occurred only).
-    pub fn counts(&self) -> Vec<(Kind, Severity, usize)> {
-        let mut out = Vec::new();
-        for kind in Kind::ALL {
-            for (severity, counts) in
-                [(Severity::Error, &self.error_counts), (Severity::Warning, &self.warning_counts)]
-            {
-                if counts[kind.index()] > 0 {
-                    out.push((kind, severity, counts[kind.index()]));
-                }
-            }
-        }
-        out
-    }
-
-    /// The errors kept, in row order.
-    pub fn errors(&self) -> Vec<Finding> {
-        sorted(&self.errors)
-    }
-
-    /// The warnings kept, in row order.
-    pub fn warnings(&self) -> Vec<Finding> {
-        sorted(&self.warnings)
-    }
-
-    /// Errors as issues (suggestion in the message), in row order, with one closing
-    /// issue counting those not kept.
-    pub fn error_issues(&self) -> Vec<Issue> {
-        let mut out: Vec<Issue> = self.errors().iter().map(Finding::to_issue).collect();
-        let omitted = self.error_count() - self.errors.len();
-        if omitted > 0 {
-            let row = out.last().map_or(0, |i| i.row);
-            out.push(Issue {
-                row,
-                path: String::new(),
-                message: format!(
-                    "{omitted} more ontology problem{} are not listed (lbfast lists at most {MAX_LISTED})",
-                    if omitted == 1 { "" } else { "s" }
-                ),
-            });
-        }
-        out
-    }
-}
-
-fn sorted(list: &[Finding]) -> Vec<Finding> {
-    let mut out = list.to_vec();
-    out.sort_by_key(|f| f.issue.row);
-    out
-}
-
 // --- Checking -------------------------------------------------------------------------
-
-#[derive(Debug, Clone, Copy)]
-pub struct CheckOptions {
-    /// Write each feature's schema id (from the ontology) beside its name.
-    pub resolve_schema_ids: bool,
-    /// Check that required classifications are present.
-    pub required: bool,
-}
-
-impl Default for CheckOptions {
-    fn default() -> Self {
-        CheckOptions { resolve_schema_ids: false, required: true }
-    }
-}
 
 /// Which required global classifications each data row has, across the checks of
 /// one job (a data row's predictions may span several calls or files).
 #[derive(Debug, Default)]
 pub struct DataRows {
-    index: HashMap<(bool, Text), usize>,
+    index: HashMap<DataRow, usize>,
     /// Per data row, in order of first appearance: where it first appeared, its
     /// reference, and which required global classifications it has.
     rows: Vec<(usize, DataRow, Vec<bool>)>,
@@ -668,18 +478,13 @@ impl DataRows {
         Self::default()
     }
 
-    fn key(data_row: &DataRow) -> Option<(bool, Text)> {
-        match (&data_row.id, &data_row.global_key) {
-            (Some(id), None) if !id.is_empty() => Some((false, id.clone())),
-            (None, Some(key)) if !key.is_empty() => Some((true, key.clone())),
-            _ => None,
-        }
-    }
-
     fn entry(&mut self, data_row: &DataRow, row: usize, required: usize) -> Option<&mut Vec<bool>> {
-        let key = Self::key(data_row)?;
+        // A refused reference (its batch fails) is no data row to track.
+        if data_row.text().is_empty() {
+            return None;
+        }
         let next = self.rows.len();
-        let at = *self.index.entry(key).or_insert(next);
+        let at = *self.index.entry(data_row.clone()).or_insert(next);
         if at == next {
             self.rows.push((row, data_row.clone(), vec![false; required]));
         }
@@ -690,11 +495,10 @@ impl DataRows {
 /// Checks annotations against one ontology.
 pub struct Checker<'o> {
     onto: &'o Ontology,
-    options: CheckOptions,
+    options: Options,
     style: Style,
-    /// Row and path of the value being checked.
-    path: Issues,
-    pub findings: Findings,
+    /// Every problem found, at the row and path of the value being checked.
+    pub findings: Issues,
     /// Added to rows recorded in [`DataRows`], so that a job checked in several
     /// calls reports missing global classifications at the job's rows.
     pub row_offset: usize,
@@ -713,13 +517,12 @@ enum Wanted {
 }
 
 impl<'o> Checker<'o> {
-    pub fn new(onto: &'o Ontology, options: CheckOptions) -> Self {
+    pub fn new(onto: &'o Ontology, options: Options) -> Self {
         Checker {
             onto,
             options,
             style: Style::Dict,
-            path: Issues::new(),
-            findings: Findings::new(),
+            findings: Issues::with_limit(MAX_LISTED),
             row_offset: 0,
             bare_features: false,
         }
@@ -734,12 +537,12 @@ impl<'o> Checker<'o> {
     }
 
     pub fn check_located(&mut self, item: &mut Located, data_rows: &mut DataRows) {
-        self.path.set_row(item.row);
+        self.findings.set_row(item.row);
         match item.slot {
             Some(slot) => {
                 self.style = Style::Typed;
-                self.path.push_key("annotations");
-                self.path.push_index(slot);
+                self.findings.push_key("annotations");
+                self.findings.push_index(slot);
             }
             None => self.style = Style::Dict,
         }
@@ -781,34 +584,32 @@ impl<'o> Checker<'o> {
                 if have[i] {
                     continue;
                 }
-                let which = match (&data_row.id, &data_row.global_key) {
-                    (Some(id), _) => format!("id '{id}'"),
-                    (_, Some(key)) => format!("global key '{key}'"),
-                    _ => continue,
+                let which = match data_row {
+                    DataRow::Id(id) => format!("id '{id}'"),
+                    DataRow::GlobalKey(key) => format!("global key '{key}'"),
                 };
-                self.path.set_row(*row);
+                self.findings.set_row(*row);
                 let message = format!(
                     "data row {which} has no answer to the required global classification '{}'",
                     onto.nodes[q].name
                 );
-                self.error(Kind::MissingRequired, message, None);
+                self.error(Code::MissingRequired, message, None);
             }
         }
     }
 
-    fn report(&mut self, kind: Kind, severity: Severity, message: String, suggestion: Option<String>) {
-        let issue = Issue { row: self.path.row(), path: self.path.current_path(), message };
-        self.findings.push(Finding { issue, kind, severity, suggestion });
+    fn report(&mut self, kind: Code, severity: Severity, message: String, suggestion: Option<String>) {
+        self.findings.record(kind, severity, message, suggestion);
     }
 
-    fn error(&mut self, kind: Kind, message: String, suggestion: Option<String>) {
+    fn error(&mut self, kind: Code, message: String, suggestion: Option<String>) {
         self.report(kind, Severity::Error, message, suggestion);
     }
 
-    fn error_at(&mut self, key: &'static str, kind: Kind, message: String, suggestion: Option<String>) {
-        self.path.push_key(key);
+    fn error_at(&mut self, key: &'static str, kind: Code, message: String, suggestion: Option<String>) {
+        self.findings.push_key(key);
         self.error(kind, message, suggestion);
-        self.path.pop();
+        self.findings.pop();
     }
 
     /// A problem with a feature reference: at its `name`/`schemaId` key, or (columns,
@@ -816,7 +617,7 @@ impl<'o> Checker<'o> {
     fn feature_error_at(
         &mut self,
         key: &'static str,
-        kind: Kind,
+        kind: Code,
         message: String,
         suggestion: Option<String>,
     ) {
@@ -843,19 +644,19 @@ impl<'o> Checker<'o> {
 
     fn at_keys<T>(&mut self, keys: &[&'static str], f: impl FnOnce(&mut Self) -> T) -> T {
         for key in keys {
-            self.path.push_key(key);
+            self.findings.push_key(key);
         }
         let out = f(self);
         for _ in keys {
-            self.path.pop();
+            self.findings.pop();
         }
         out
     }
 
     fn at_index<T>(&mut self, index: usize, f: impl FnOnce(&mut Self) -> T) -> T {
-        self.path.push_index(index);
+        self.findings.push_index(index);
         let out = f(self);
-        self.path.pop();
+        self.findings.pop();
         out
     }
 
@@ -885,7 +686,7 @@ impl<'o> Checker<'o> {
                     Style::Typed => "value",
                     Style::Dict => geometry_key(&o.geometry),
                 };
-                self.error_at(key, Kind::GeometryMismatch, message, suggestion);
+                self.error_at(key, Code::GeometryMismatch, message, suggestion);
             }
         }
         let scope = node.children;
@@ -942,7 +743,7 @@ impl<'o> Checker<'o> {
                         self.onto.describe(parent),
                         self.onto.nodes[q].name
                     );
-                    self.at_keys(keys, |this| this.error(Kind::MissingRequired, message, None));
+                    self.at_keys(keys, |this| this.error(Code::MissingRequired, message, None));
                 }
             }
         }
@@ -972,7 +773,7 @@ impl<'o> Checker<'o> {
                      it is written as a one-element list, as the ontology says"
                 );
                 self.at_keys(answer_keys, |this| {
-                    this.report(Kind::ChecklistAnswerNormalized, Severity::Warning, message, None)
+                    this.report(Code::ChecklistAnswerNormalized, Severity::Warning, message, None)
                 });
                 let ClassificationValue::Radio(a) =
                     std::mem::replace(&mut c.value, ClassificationValue::Checklist(Vec::new()))
@@ -990,7 +791,7 @@ impl<'o> Checker<'o> {
                 );
                 let suggestion = (list.len() == 1).then(|| "give the answer without the list".to_string());
                 self.at_keys(answer_keys, |this| {
-                    this.error(Kind::AnswerShapeMismatch, message, suggestion);
+                    this.error(Code::AnswerShapeMismatch, message, suggestion);
                     for (i, a) in list.iter_mut().enumerate() {
                         this.at_index(i, |this| this.answer(a, q));
                     }
@@ -1003,7 +804,7 @@ impl<'o> Checker<'o> {
                     _ => "a list (a checklist answer)",
                 };
                 let message = format!("text question '{name}' takes a string answer, got {got}");
-                self.at_keys(answer_keys, |this| this.error(Kind::AnswerShapeMismatch, message, None));
+                self.at_keys(answer_keys, |this| this.error(Code::AnswerShapeMismatch, message, None));
             }
             (QuestionKind::Radio | QuestionKind::Checklist, ClassificationValue::Text(text)) => {
                 let (kind_name, shape) = match kind {
@@ -1022,12 +823,12 @@ impl<'o> Checker<'o> {
                         format!("use Checklist(answer=[ClassificationAnswer(name={text:?})])")
                     }
                 });
-                self.at_keys(answer_keys, |this| this.error(Kind::AnswerShapeMismatch, message, suggestion));
+                self.at_keys(answer_keys, |this| this.error(Code::AnswerShapeMismatch, message, suggestion));
             }
             (QuestionKind::Other(other), _) => {
                 let message =
                     format!("question '{name}' is of type '{other}', which image predictions cannot answer");
-                self.at_keys(answer_keys, |this| this.error(Kind::AnswerShapeMismatch, message, None));
+                self.at_keys(answer_keys, |this| this.error(Code::AnswerShapeMismatch, message, None));
             }
         }
         if !c.classifications.is_empty() {
@@ -1042,7 +843,7 @@ impl<'o> Checker<'o> {
                     let elsewhere = this.elsewhere(&nested.feature, None);
                     let suggestion = elsewhere
                         .map(|n| format!("'{}' is {}", this.onto.nodes[n].name, this.onto.location(n)));
-                    this.at_index(i, |this| this.error(Kind::MisplacedClassification, message, suggestion));
+                    this.at_index(i, |this| this.error(Code::MisplacedClassification, message, suggestion));
                 }
             });
             c.classifications = list;
@@ -1095,7 +896,7 @@ impl<'o> Checker<'o> {
                     .as_ref()
                     .map(|own| format!("'{}' has the schemaId '{own}'", onto.nodes[a].name));
                 let key = self.schema_key();
-                self.feature_error_at(key, Kind::NameSchemaIdMismatch, message, suggestion);
+                self.feature_error_at(key, Code::NameSchemaIdMismatch, message, suggestion);
                 a
             }
             (Some(None), Some(Some(b))) => {
@@ -1105,7 +906,7 @@ impl<'o> Checker<'o> {
                     onto.describe(b)
                 );
                 let suggestion = Some(format!("did you mean '{}'?", onto.nodes[b].name));
-                self.feature_error_at("name", Kind::NameSchemaIdMismatch, message, suggestion);
+                self.feature_error_at("name", Code::NameSchemaIdMismatch, message, suggestion);
                 b
             }
             (Some(None), _) | (None, Some(None)) => {
@@ -1117,7 +918,7 @@ impl<'o> Checker<'o> {
         if node.archived {
             let key = if feature.name.is_some() { "name" } else { self.schema_key() };
             let message = format!("{} is archived in the ontology", onto.describe(found));
-            self.feature_error_at(key, Kind::ArchivedFeature, message, None);
+            self.feature_error_at(key, Code::ArchivedFeature, message, None);
             return None;
         }
         if self.options.resolve_schema_ids && feature.schema_id.is_none() {
@@ -1135,9 +936,9 @@ impl<'o> Checker<'o> {
             (None, None) => return,
         };
         let unknown = match wanted {
-            Wanted::Tool => Kind::UnknownTool,
-            Wanted::Classification(_) => Kind::UnknownClassification,
-            Wanted::Answer(_) => Kind::UnknownAnswer,
+            Wanted::Tool => Code::UnknownTool,
+            Wanted::Classification(_) => Code::UnknownClassification,
+            Wanted::Answer(_) => Code::UnknownAnswer,
         };
         let here = match wanted {
             Wanted::Tool => "the ontology has no tool".to_string(),
@@ -1153,7 +954,7 @@ impl<'o> Checker<'o> {
             // the reverse), a nested classification out of place, an answer of
             // another question.
             let kind = match (&node.role, wanted) {
-                (Role::Question(_), Wanted::Classification(_)) => Kind::MisplacedClassification,
+                (Role::Question(_), Wanted::Classification(_)) => Code::MisplacedClassification,
                 _ => unknown,
             };
             let message = format!("{here} {shown}; '{}' is {}", node.name, onto.location(other));
@@ -1241,12 +1042,12 @@ impl Checker<'_> {
 
     /// Puts the path at `keys[index]` of `row`.
     fn at_row(&mut self, row: usize, keys: &[&'static str], index: Option<usize>) {
-        self.path.set_row(row);
+        self.findings.set_row(row);
         for key in keys {
-            self.path.push_key(key);
+            self.findings.push_key(key);
         }
         if let Some(index) = index {
-            self.path.push_index(index);
+            self.findings.push_index(index);
         }
     }
 
@@ -1280,7 +1081,7 @@ impl Checker<'_> {
                         ),
                     };
                     let suggestion = self.only_tool_of(&kind);
-                    self.error(Kind::GeometryMismatch, message, suggestion);
+                    self.error(Code::GeometryMismatch, message, suggestion);
                 }
             }
             let scope = node.children;
@@ -1312,7 +1113,7 @@ impl Checker<'_> {
                                 onto.nodes[q].name,
                                 other.as_str()
                             );
-                            self.error(Kind::AnswerShapeMismatch, message, None);
+                            self.error(Code::AnswerShapeMismatch, message, None);
                         }
                         _ => {}
                     }
@@ -1327,7 +1128,7 @@ impl Checker<'_> {
                             onto.describe(tool),
                             onto.nodes[r].name
                         );
-                        self.error(Kind::MissingRequired, message, None);
+                        self.error(Code::MissingRequired, message, None);
                     }
                 }
             }
@@ -1346,7 +1147,7 @@ impl Checker<'_> {
                     onto.describe(option),
                     onto.nodes[r].name
                 );
-                self.error(Kind::MissingRequired, message, None);
+                self.error(Code::MissingRequired, message, None);
             }
         }
     }
@@ -1385,7 +1186,7 @@ impl Checker<'_> {
                 kind.as_str(),
                 given.as_str()
             );
-            self.error(Kind::AnswerShapeMismatch, message, None);
+            self.error(Code::AnswerShapeMismatch, message, None);
             return Some(q);
         }
         for (j, used) in first.iter().enumerate() {

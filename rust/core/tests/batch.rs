@@ -5,7 +5,7 @@ use std::sync::Arc;
 use lbfast_core::batch::{Batch, Located};
 use lbfast_core::mask::{decode_png, Image, DEFAULT_MAX_PIXELS};
 use lbfast_core::model::*;
-use lbfast_core::validate::Options;
+use lbfast_core::options::Options;
 
 fn object(feature: Feature, confidence: Option<f64>, geometry: Geometry) -> Body {
     Body::Object(Object {
@@ -31,7 +31,7 @@ fn located(row: usize, body: Body) -> Located {
 
 fn write(items: Vec<Located>) -> Result<String, Vec<lbfast_core::issues::Issue>> {
     let batch = Batch { items, ..Batch::new() };
-    batch.into_ndjson(&Options::default()).map(|b| String::from_utf8(b).unwrap())
+    batch.into_ndjson(&Options::default()).map(|b| String::from_utf8(b).unwrap()).map_err(|r| r.issues)
 }
 
 fn pt(x: f64, y: f64) -> Pt {
@@ -101,16 +101,16 @@ fn every_problem_of_a_batch_is_reported_with_row_and_path() {
 }
 
 #[test]
-fn a_data_row_needs_exactly_one_reference() {
-    let mut both = located(0, object(Feature::named("x"), None, Geometry::Point(pt(0.0, 0.0))));
-    both.annotation.data_row = DataRow { id: Some("a".into()), global_key: Some("b".into()) };
-    let mut neither = located(1, object(Feature::named("x"), None, Geometry::Point(pt(0.0, 0.0))));
-    neither.annotation.data_row = DataRow { id: None, global_key: Some("".into()) };
-    let issues = write(vec![both, neither]).unwrap_err();
-    assert_eq!(issues.len(), 2);
-    assert!(issues[0].message.contains("both"));
-    assert!(issues[1].message.contains("neither"));
-    assert_eq!(issues[1].path, "dataRow");
+fn a_data_row_needs_exactly_one_non_empty_reference() {
+    let problem = |id: Option<&str>, key: Option<&str>| {
+        DataRow::from_parts(id.map(Into::into), key.map(Into::into)).unwrap_err().message
+    };
+    assert!(problem(Some("a"), Some("b")).contains("both"));
+    assert!(problem(None, Some("")).contains("neither"));
+    assert!(problem(None, None).contains("neither"));
+    // An empty key counts as absent: the id is the reference, and the one written.
+    assert_eq!(DataRow::from_parts(Some("x".into()), Some("".into())), Ok(DataRow::id("x")));
+    assert_eq!(DataRow::from_parts(Some("".into()), Some("k".into())), Ok(DataRow::global_key("k")));
 }
 
 #[test]
@@ -216,7 +216,7 @@ fn any_thread_count_checks_and_writes_the_same_bytes_and_problems_in_order() {
     };
     let run = |bad: bool, threads: Option<usize>| {
         let options = Options { threads, ..Options::default() };
-        batch_of(bad).into_ndjson(&options).map(|b| String::from_utf8(b).unwrap())
+        batch_of(bad).into_ndjson(&options).map(|b| String::from_utf8(b).unwrap()).map_err(|r| r.issues)
     };
     let one = run(false, Some(1)).unwrap();
     assert_eq!(one.lines().count(), 6000);

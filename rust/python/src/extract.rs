@@ -8,11 +8,11 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use lbfast_core::issues::Issues;
+use lbfast_core::issues::{Code, Issues, Problem};
 use lbfast_core::mask::{self, Image};
-use lbfast_core::model::{MaskColor, Metric, Text};
+use lbfast_core::model::{DataRow, MaskColor, Metric, Text};
 use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
-use pyo3::exceptions::{PyTypeError, PyUnicodeEncodeError};
+use pyo3::exceptions::PyUnicodeEncodeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
@@ -20,12 +20,20 @@ use pyo3::types::{PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 /// levels deep, and a reference cycle must not exhaust the stack.
 pub const MAX_DEPTH: usize = 32;
 
-/// A `TypeError` naming the row and field.
+/// A `TypeError` naming the row and field (`lbfast.FieldTypeError`).
 pub fn type_error(issues: &Issues, expected: &str, got: &Bound<'_, PyAny>) -> PyErr {
     let type_name = got.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".to_string());
-    let path = issues.current_path();
-    let at = if path.is_empty() { String::new() } else { format!(" {path}:") };
-    PyTypeError::new_err(format!("row {}:{at} expected {expected}, got {type_name}", issues.row()))
+    let message = format!("expected {expected}, got {type_name}");
+    crate::errors::field_type_error(got.py(), issues.row(), issues.current_path(), message)
+}
+
+/// The data row, or the stand-in for a refused one, its problem recorded at the
+/// current path.
+pub fn data_row_or_refused(data_row: Result<DataRow, Problem>, issues: &mut Issues) -> DataRow {
+    data_row.unwrap_or_else(|problem| {
+        issues.report_problem(problem);
+        DataRow::refused()
+    })
 }
 
 pub fn f64_of(value: &Bound<'_, PyAny>, issues: &Issues) -> PyResult<f64> {
@@ -66,7 +74,7 @@ pub fn string_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Stri
     match s.to_str() {
         Ok(text) => Ok(text.to_owned()),
         Err(err) if err.is_instance_of::<PyUnicodeEncodeError>(value.py()) => {
-            issues.report("string contains a lone surrogate, which is not valid Unicode");
+            issues.report(Code::InvalidText, "string contains a lone surrogate, which is not valid Unicode");
             Ok(String::new())
         }
         Err(err) => Err(err),
@@ -188,7 +196,10 @@ pub fn color_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Optio
     }
     let items = sequence(value, issues, "an int or an (r, g, b) tuple of ints")?;
     if items.len() != 3 {
-        issues.report(format!("colour must be an int or 3 ints (r, g, b), got {} values", items.len()));
+        issues.report(
+            Code::MaskColor,
+            format!("colour must be an int or 3 ints (r, g, b), got {} values", items.len()),
+        );
         return Ok(None);
     }
     let mut rgb = [0i64; 3];

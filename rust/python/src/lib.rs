@@ -11,11 +11,12 @@ mod lower_dicts;
 mod lower_typed;
 mod masks;
 mod ontology;
+mod options;
 mod output;
 mod types;
 
 use lbfast_core::batch::{Batch, Checked};
-use lbfast_core::validate::Options;
+use lbfast_core::options::Options;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
@@ -25,7 +26,16 @@ use crate::lower_typed::TypedLowering;
 /// Lowers Labels, NDJSON-shaped dicts and columnar batches, in order. Each item is
 /// one row in errors, except a columnar batch, which is as many rows as it has
 /// predictions (prediction `i` of a batch starting at row `r` is row `r + i`).
-fn lower<'py>(py: Python<'py>, items: &Bound<'py, PyAny>, options: &Options) -> PyResult<Batch> {
+///
+/// A value of the wrong Python type raises `lbfast.FieldTypeError`, unless
+/// `collect_types`: then it is one more problem of the batch (code `type`), the item
+/// is left out, and reading goes on with the next one.
+fn lower<'py>(
+    py: Python<'py>,
+    items: &Bound<'py, PyAny>,
+    options: &Options,
+    collect_types: bool,
+) -> PyResult<Batch> {
     let mut lowering = TypedLowering::new(py)?;
     lowering.max_mask_pixels = options.max_mask_pixels;
     let mask_items = masks::MaskItems::new(py)?;
@@ -36,15 +46,31 @@ fn lower<'py>(py: Python<'py>, items: &Bound<'py, PyAny>, options: &Options) -> 
     let mut row = 0;
     for item in iter {
         let item = item?;
-        if item.is_instance_of::<PyDict>() {
-            lower_dicts::lower_dict(&mut lowering.batch, row, &item)?;
+        let (annotations, batches) = (lowering.batch.items.len(), lowering.batch.columns.len());
+        let lowered = if item.is_instance_of::<PyDict>() {
+            lower_dicts::lower_dict(&mut lowering.batch, row, &item).map(|()| 1)
         } else if columnar.is_columns(&item)? {
-            row += columnar.lower(&mut lowering.batch, row, &item)?;
-            continue;
-        } else if !mask_items.lower(&mut lowering.batch, row, &item)? {
-            lowering.label(row, &item)?;
+            columnar.lower(&mut lowering.batch, row, &item)
+        } else {
+            match mask_items.lower(&mut lowering.batch, row, &item) {
+                Ok(true) => Ok(1),
+                Ok(false) => lowering.label(row, &item).map(|()| 1),
+                Err(err) => Err(err),
+            }
+        };
+        match lowered {
+            Ok(rows) => row += rows,
+            Err(err) => match errors::field_type_issue(py, &err).filter(|_| collect_types) {
+                Some(issue) => {
+                    let batch = &mut lowering.batch;
+                    batch.items.truncate(annotations);
+                    batch.columns.truncate(batches);
+                    batch.issues.extend_issues([issue]);
+                    row += 1;
+                }
+                None => return Err(err),
+            },
         }
-        row += 1;
     }
     Ok(lowering.batch)
 }
@@ -62,27 +88,16 @@ fn check_items<'py>(
     required: bool,
     threads: Option<usize>,
 ) -> PyResult<Checked> {
-    let mut options = Options::default();
-    if let Some(limit) = max_mask_pixels {
-        options.max_mask_pixels = limit;
-    }
-    options.threads = threads;
-    let batch = lower(py, items, &options);
+    let options = options::read(max_mask_pixels, resolve_schema_ids, required, threads);
+    let batch = lower(py, items, &options, false);
     extract::forget_texts();
     let mut batch = batch?;
     // Against an ontology: amend (normalise, resolve), and report its problems too.
-    let ontology_errors = match &ontology {
-        Some(onto) => ontology::check_batch(py, onto, &mut batch, resolve_schema_ids, required)?,
-        None => Vec::new(),
-    };
-    let checked = py.detach(|| guarded(|| batch.check(&options)))?;
-    match checked {
-        Ok(checked) if ontology_errors.is_empty() => Ok(checked),
-        other => {
-            let core = other.err().unwrap_or_default();
-            Err(validation_error(py, ontology::merge(core, ontology_errors)))
-        }
+    if let Some(onto) = &ontology {
+        ontology::check_batch(py, onto, &mut batch, &options)?;
     }
+    let checked = py.detach(|| guarded(|| batch.check(&options)))?;
+    checked.map_err(|report| validation_error(py, report.issues))
 }
 
 /// Validates and writes `items` (Labels, NDJSON-shaped dicts, columnar batches) as

@@ -8,7 +8,7 @@ use lbfast_core::columnar::{
     AnswerColumn, BoxColumn, BoxFormat, ClassificationColumns, ColumnKind, Columns, GeometryColumn, Ids,
     ObjectColumns, RadioColumn, Ragged,
 };
-use lbfast_core::issues::Issues;
+use lbfast_core::issues::{Code, Issues};
 use lbfast_core::model::{DataRow, Feature, Pt, Text};
 use numpy::{
     dtype, Element, PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods,
@@ -19,7 +19,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyType};
 
-use crate::extract::{sequence, string_of, type_error};
+use crate::extract::{data_row_or_refused, sequence, string_of, type_error};
 
 // The `_lbcolumnar` tags of lbfast/columnar.py.
 const BOXES: i64 = 1;
@@ -59,10 +59,10 @@ impl<'py> ColumnarLowering<'py> {
     pub fn lower(&self, batch: &mut Batch, first_row: usize, item: &Bound<'py, PyAny>) -> PyResult<usize> {
         let issues = &mut batch.issues;
         issues.set_row(first_row);
-        let before = issues.len();
+        let before = issues.count_of(Code::Shape);
         let (columns, rows) = read_columns(item, issues)?;
         // A batch with a wrong shape is not checked further: its rows mean nothing.
-        if issues.len() == before {
+        if issues.count_of(Code::Shape) == before {
             batch.push_columns(first_row, columns);
         }
         Ok(rows)
@@ -82,10 +82,12 @@ fn read_columns(item: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<(Colum
     let by_id = attr(item, intern!(py, "data_row_kind"))?.extract::<String>()? == "id";
     let schema_ids = attr(item, intern!(py, "feature_kind"))?.extract::<String>()? == "schema_id";
     let data_rows = issues.at("data_rows", |issues| -> PyResult<Vec<DataRow>> {
-        texts(&attr(item, intern!(py, "data_rows"))?, issues)?
+        let texts = texts(&attr(item, intern!(py, "data_rows"))?, issues)?;
+        Ok(texts
             .into_iter()
-            .map(|t| Ok(if by_id { DataRow::id(t) } else { DataRow::global_key(t) }))
-            .collect()
+            .enumerate()
+            .map(|(k, t)| issues.at_index(k, |i| data_row_or_refused(DataRow::from_text(t, by_id), i)))
+            .collect())
     })?;
     let features = issues
         .at("features", |issues| features(&attr(item, intern!(py, "features"))?, schema_ids, issues))?;
@@ -393,10 +395,8 @@ fn dtype_error(
     let dtype = array.dtype().str().map(|s| s.to_string()).unwrap_or_default();
     let prefix = issues.current_path();
     let path = if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") };
-    PyTypeError::new_err(format!(
-        "row {}: {path}: expected {expected}, got an array of dtype {dtype}",
-        issues.row()
-    ))
+    let message = format!("expected {expected}, got an array of dtype {dtype}");
+    crate::errors::field_type_error(array.py(), issues.row(), path, message)
 }
 
 /// A `(N, K)` array as `N` rows made by `make`; an empty array of any shape is `N = 0`.
@@ -413,7 +413,7 @@ fn rows_of<const K: usize, T: Send>(
         return Ok((Vec::new(), 0));
     }
     if shape.len() != 2 || shape[1] != K {
-        issues.report_at(key, format!("expected shape (N, {K}), got {}", show_shape(&shape)));
+        issues.report_at(key, Code::Shape, format!("expected shape (N, {K}), got {}", show_shape(&shape)));
         return Ok((Vec::new(), shape.first().copied().unwrap_or(0)));
     }
     match float_groups(&array, make)? {
@@ -466,7 +466,7 @@ fn flat_len(array: &Bound<'_, PyUntypedArray>, key: &'static str, issues: &mut I
         [n] => Some(*n),
         _ if array.len() == 0 => Some(0),
         _ => {
-            issues.report_at(key, format!("expected shape (N,), got {}", show_shape(shape)));
+            issues.report_at(key, Code::Shape, format!("expected shape (N,), got {}", show_shape(shape)));
             None
         }
     }

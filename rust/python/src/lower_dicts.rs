@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 use lbfast_core::batch::{Batch, Located};
-use lbfast_core::issues::Issues;
+use lbfast_core::issues::{Code, Issues};
 use lbfast_core::model::{
     Annotation, Answer, BBox, Body, Classification, ClassificationValue, DataRow, Feature, Geometry, Marks,
     Mask, Object, Pt, Scores,
@@ -14,8 +14,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
 use crate::extract::{
-    color_of, f64_of, metrics, opt_f64, opt_fresh_text, opt_string, opt_text, sequence, string_of,
-    type_error, MAX_DEPTH,
+    color_of, data_row_or_refused, f64_of, metrics, opt_f64, opt_fresh_text, opt_string, opt_text, sequence,
+    string_of, type_error, MAX_DEPTH,
 };
 
 /// What a dict's keys said, before deciding whether it is an object or a classification.
@@ -45,7 +45,10 @@ pub fn lower_dict(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) -> PyR
     issues.set_row(row);
     let dict = dict_of(item, issues, "an NDJSON-shaped dict")?;
     let mut fields = read_fields(dict, issues, true)?;
-    let data_row = fields.data_row.take().unwrap_or_default();
+    let data_row = match fields.data_row.take() {
+        Some(data_row) => data_row,
+        None => issues.at("dataRow", |issues| data_row_or_refused(DataRow::from_parts(None, None), issues)),
+    };
     let uuid = fields.uuid.take();
     let marks = std::mem::take(&mut fields.marks);
     if let Some(body) = body_of(fields, issues, 0)? {
@@ -95,11 +98,14 @@ fn read_fields<'py>(
             other => {
                 let other = other.to_string();
                 issues.push_owned_key(other.clone());
-                issues.report(if top_level {
-                    format!("unknown key {other:?}")
-                } else {
-                    format!("unknown key {other:?} in a nested classification")
-                });
+                issues.report(
+                    Code::UnknownKey,
+                    if top_level {
+                        format!("unknown key {other:?}")
+                    } else {
+                        format!("unknown key {other:?} in a nested classification")
+                    },
+                );
                 issues.pop();
             }
         }
@@ -121,13 +127,19 @@ fn body_of(f: Fields<'_>, issues: &mut Issues, depth: usize) -> PyResult<Option<
             Ok(c.map(Body::Classification))
         }
         (0, None) => {
-            issues.report("expected one of the keys bbox, point, line, polygon, mask (an object) or answer (a classification)");
+            issues.report(
+                Code::Structure,
+                "expected one of the keys bbox, point, line, polygon, mask (an object) or answer (a classification)",
+            );
             Ok(None)
         }
         _ => {
             let keys: Vec<&str> = geometry.iter().map(|(k, _)| *k).collect();
             let extra = if keys.len() > 1 { "" } else { " and answer" };
-            issues.report(format!("expected one geometry or one answer, got {}{extra}", keys.join(", ")));
+            issues.report(
+                Code::Structure,
+                format!("expected one geometry or one answer, got {}{extra}", keys.join(", ")),
+            );
             Ok(None)
         }
     }
@@ -142,7 +154,7 @@ fn classification_of(
     depth: usize,
 ) -> PyResult<Option<Classification>> {
     if depth > MAX_DEPTH {
-        issues.report(format!("classifications are nested more than {MAX_DEPTH} levels deep"));
+        issues.report(Code::TooDeep, format!("classifications are nested more than {MAX_DEPTH} levels deep"));
         return Ok(None);
     }
     let value = issues.at("answer", |issues| {
@@ -172,6 +184,7 @@ fn classification_of(
         if classifications.is_some_and(|c| !c.is_none() && c.len().unwrap_or(0) > 0) {
             issues.report_at(
                 "classifications",
+                Code::Structure,
                 "a radio or checklist question nests classifications inside its answers",
             );
         }
@@ -195,7 +208,7 @@ fn answer_of(dict: &Bound<'_, PyDict>, issues: &mut Issues, depth: usize) -> PyR
             other => {
                 let other = other.to_string();
                 issues.push_owned_key(other.clone());
-                issues.report(format!("unknown key {other:?} in an answer"));
+                issues.report(Code::UnknownKey, format!("unknown key {other:?} in an answer"));
                 issues.pop();
             }
         }
@@ -223,11 +236,11 @@ fn classification_list(
                 let dict = dict_of(item, issues, "a classification dict")?;
                 let fields = read_fields(dict, issues, false)?;
                 if !fields.geometry.is_empty() {
-                    issues.report("a nested classification cannot hold a geometry");
+                    issues.report(Code::Structure, "a nested classification cannot hold a geometry");
                     return Ok(None);
                 }
                 let Some(answer) = fields.answer else {
-                    issues.report("a nested classification needs an answer");
+                    issues.report(Code::Missing, "a nested classification needs an answer");
                     return Ok(None);
                 };
                 classification_of(
@@ -250,28 +263,31 @@ fn classification_list(
 
 fn data_row_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<DataRow> {
     let dict = dict_of(value, issues, "a dict with `id` or `globalKey`")?;
-    let mut data_row = DataRow::default();
+    let (mut id, mut global_key) = (None, None);
     for (key, value) in dict.iter() {
         let key_str = key.cast::<PyString>().map_err(|_| type_error(issues, "string keys", &key))?;
         match key_str.to_str()? {
-            "id" => data_row.id = issues.at("id", |i| opt_fresh_text(&value, i))?,
-            "globalKey" => data_row.global_key = issues.at("globalKey", |i| opt_fresh_text(&value, i))?,
+            "id" => id = issues.at("id", |i| opt_fresh_text(&value, i))?,
+            "globalKey" => global_key = issues.at("globalKey", |i| opt_fresh_text(&value, i))?,
             other => {
                 let other = other.to_string();
                 issues.push_owned_key(other.clone());
-                issues.report(format!("unknown key {other:?} in dataRow (expected id or globalKey)"));
+                issues.report(
+                    Code::UnknownKey,
+                    format!("unknown key {other:?} in dataRow (expected id or globalKey)"),
+                );
                 issues.pop();
             }
         }
     }
-    Ok(data_row)
+    Ok(data_row_or_refused(DataRow::from_parts(id, global_key), issues))
 }
 
 fn number_at(dict: &Bound<'_, PyDict>, key: &'static str, issues: &mut Issues) -> PyResult<f64> {
     issues.at(key, |issues| match dict.get_item(key)? {
         Some(v) => f64_of(&v, issues),
         None => {
-            issues.report(format!("missing {key:?}"));
+            issues.report(Code::Missing, format!("missing {key:?}"));
             Ok(0.0)
         }
     })
@@ -303,7 +319,7 @@ fn bbox_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Geometry> 
         number_at(dict, "width", issues)?,
     ];
     if dict.len() > 4 {
-        issues.report("unexpected keys in bbox (expected top, left, height, width)");
+        issues.report(Code::UnknownKey, "unexpected keys in bbox (expected top, left, height, width)");
     }
     Ok(Geometry::Bbox(BBox::TopLeftHeightWidth(tlhw)))
 }
@@ -314,21 +330,25 @@ fn mask_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Mask> {
         let text = issues.at("png", |i| string_of(&png, i))?;
         return Ok(match base64::engine::general_purpose::STANDARD.decode(text.as_bytes()) {
             Ok(bytes) => Mask::Png(bytes),
-            Err(err) => Mask::Invalid(format!("png is not valid base64: {err}")),
+            Err(err) => {
+                issues.report_at("png", Code::MaskImage, format!("png is not valid base64: {err}"));
+                Mask::Refused
+            }
         });
     }
     match (dict.get_item("instanceURI")?, dict.get_item("colorRGB")?) {
         (Some(uri), Some(color)) => {
             let uri = issues.at("instanceURI", |i| string_of(&uri, i))?;
             let color = issues.at("colorRGB", |i| color_of(&color, i))?;
-            Ok(match color {
-                Some(color) => Mask::Url { uri, color },
-                None => Mask::Invalid(String::new()),
-            })
+            // A refused colour was reported where it was read.
+            Ok(color.map_or(Mask::Refused, |color| Mask::Url { uri, color }))
         }
         _ => {
-            issues.report("a mask needs {\"png\": base64} or both \"instanceURI\" and \"colorRGB\"");
-            Ok(Mask::Invalid(String::new()))
+            issues.report(
+                Code::Missing,
+                "a mask needs {\"png\": base64} or both \"instanceURI\" and \"colorRGB\"",
+            );
+            Ok(Mask::Refused)
         }
     }
 }

@@ -1,12 +1,11 @@
 //! Lowering of the typed objects of `lbfast.types` (the SDK's API) into core annotations.
 
 use lbfast_core::batch::{Batch, Located};
-use lbfast_core::issues::Issues;
+use lbfast_core::issues::{Code, Issues};
 use lbfast_core::model::{
     Annotation, Answer, BBox, Body, Classification, ClassificationValue, Corners, DataRow, Feature, Geometry,
     Marks, Mask, MaskColor, Metric, Object, Pt, Scores, Text,
 };
-use lbfast_core::validate::check_data_row;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
@@ -91,7 +90,6 @@ impl<'py> TypedLowering<'py> {
         let issues = &mut self.batch.issues;
         issues.push_key("data");
         let data_row = data_row_of(&label.getattr(intern!(py, "data"))?, issues)?;
-        check_data_row(&data_row, issues);
         issues.pop();
         issues.push_key("annotations");
         let items = sequence(&annotations, issues, "a list of annotations")?;
@@ -297,7 +295,7 @@ impl<'py> TypedLowering<'py> {
         let color = color_of(&value.getattr(intern!(py, "color"))?, &mut self.batch.issues);
         self.batch.issues.pop();
         let Some(color) = color? else {
-            return Ok(Mask::Invalid(String::new()));
+            return Ok(Mask::Refused);
         };
         let data = value.getattr(intern!(py, "mask"))?;
         self.batch.issues.push_key("mask");
@@ -329,18 +327,24 @@ impl<'py> TypedLowering<'py> {
                     Err(reason) => Some(reason),
                 };
                 if let Some(reason) = problem {
-                    return Ok(Mask::Invalid(reason));
+                    return Ok(self.refused_mask(reason));
                 }
             }
             return Ok(Mask::Url { uri: uri?, color });
         }
         Ok(match self.pixels(data, &kind, &payload)? {
             Ok(image) => match crate::masks::size_mismatch(&image, self.image_size) {
-                Some(reason) => Mask::Invalid(reason),
+                Some(reason) => self.refused_mask(reason),
                 None => Mask::Pixels { image, color },
             },
-            Err(reason) => Mask::Invalid(reason),
+            Err(reason) => self.refused_mask(reason),
         })
+    }
+
+    /// Records why the mask at the current path cannot be used.
+    fn refused_mask(&mut self, reason: String) -> Mask {
+        self.batch.issues.report(Code::MaskImage, reason);
+        Mask::Refused
     }
 
     /// The decoded pixels of a `MaskData` (decoded once per object and call).
@@ -482,6 +486,7 @@ fn merge_confidence(into: &mut Option<f64>, other: f64, what: &str, issues: &mut
         Some(existing) if existing == other || (existing.is_nan() && other.is_nan()) => {}
         Some(existing) => issues.report_at(
             "confidence",
+            Code::Confidence,
             format!("conflicting confidence on {what}: {existing} and {other}; set it in one place"),
         ),
     }
@@ -492,6 +497,7 @@ fn merge_metrics(into: &mut Option<Vec<Metric>>, other: Vec<Metric>, issues: &mu
         Some(existing) if !existing.is_empty() && !other.is_empty() && *existing != other => issues
             .report_at(
                 "custom_metrics",
+                Code::MisplacedMetrics,
                 "custom metrics are set on both the annotation and its value; set them in one place",
             ),
         Some(existing) if !existing.is_empty() => {}
@@ -542,5 +548,6 @@ fn data_row_of(data: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<DataRow
             None => Ok(None),
         }
     };
-    Ok(DataRow { id: field(uid, "uid")?, global_key: field(key, "global_key")? })
+    let (id, key) = (field(uid, "uid")?, field(key, "global_key")?);
+    Ok(crate::extract::data_row_or_refused(DataRow::from_parts(id, key), issues))
 }

@@ -6,14 +6,13 @@ use std::sync::Arc;
 
 use lbfast_core::batch::{Batch, Located};
 use lbfast_core::colors::{self, ColorIndex, ColorStat};
-use lbfast_core::issues::Issues;
+use lbfast_core::issues::{Code, Issues};
 use lbfast_core::mask::{self, Image};
 use lbfast_core::model::{
     Annotation, AnnotationId, BBox, Body, DataRow, Feature, Geometry, Marks, Mask, MaskColor, Object, Scores,
     Text,
 };
 use lbfast_core::rle;
-use lbfast_core::validate::check_data_row;
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -21,7 +20,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
-use crate::extract::{f64_of, i64_of, opt_fresh_text, opt_text, sequence, type_error};
+use crate::extract::{data_row_or_refused, f64_of, i64_of, opt_fresh_text, opt_text, sequence, type_error};
 
 /// The array's data as a row-major slice, if it is C-contiguous (`as_slice` also
 /// accepts Fortran order, whose memory is column-major).
@@ -288,14 +287,6 @@ fn push_id(issues: &mut Issues, id: i64) {
     }
 }
 
-fn data_row_of(text: Text, by_id: bool) -> DataRow {
-    if by_id {
-        DataRow::id(text)
-    } else {
-        DataRow::global_key(text)
-    }
-}
-
 /// `data_row_kind`: "global_key" (the default) or "id".
 fn by_id(item: &Bound<'_, PyAny>, issues: &Issues) -> PyResult<bool> {
     let kind = item.getattr(intern!(item.py(), "data_row_kind"))?;
@@ -329,7 +320,7 @@ fn image_sizes(
             return Ok(Some(vec![size; rows]));
         }
         if items.len() != rows {
-            issues.report(format!("has {} sizes, but there are {rows} data rows", items.len()));
+            issues.report(Code::Length, format!("has {} sizes, but there are {rows} data rows", items.len()));
             return Ok(None);
         }
         items.iter().map(|v| pair(v, issues)).collect::<PyResult<Vec<_>>>().map(Some)
@@ -406,9 +397,9 @@ fn push_object(
 
 /// The validator's confidence rule, reported at the current path.
 fn check_confidence(c: f64, issues: &mut Issues) -> bool {
-    match lbfast_core::validate::confidence_problem(c) {
+    match lbfast_core::rules::values::confidence_problem(c) {
         Some(problem) => {
-            issues.report(problem);
+            issues.report_problem(problem);
             false
         }
         None => true,
@@ -418,7 +409,10 @@ fn check_confidence(c: f64, issues: &mut Issues) -> bool {
 fn check_size(size: Option<(i64, i64)>, w: usize, h: usize, issues: &mut Issues) -> bool {
     match size {
         Some((iw, ih)) if (iw, ih) != (w as i64, h as i64) => {
-            issues.report(format!("mask is {w}x{h} pixels, but the image is {iw}x{ih} (image_size)"));
+            issues.report(
+                Code::ImageSize,
+                format!("mask is {w}x{h} pixels, but the image is {iw}x{ih} (image_size)"),
+            );
             false
         }
         _ => true,
@@ -455,15 +449,19 @@ fn lower_instance_masks(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) 
         .map_err(|_| type_error_at(issues, "masks", "a numpy array of dtype bool or uint8", &masks_obj))?;
     let shape = masks.shape().to_vec();
     let [n, h, w] = shape[..] else {
-        issues.report_at("masks", format!("expected shape (N, H, W), got {shape:?}"));
+        issues.report_at("masks", Code::Shape, format!("expected shape (N, H, W), got {shape:?}"));
         return Ok(());
     };
     let by_id = by_id(item, issues)?;
     let data_rows =
         issues.at("data_rows", |i| texts_of(&item.getattr("data_rows")?, i, "a list of strings"))?;
-    for (k, text) in data_rows.iter().enumerate() {
-        at_index(issues, "data_rows", k, |i| check_data_row(&data_row_of(text.clone(), by_id), i));
-    }
+    let data_rows: Vec<DataRow> = data_rows
+        .into_iter()
+        .enumerate()
+        .map(|(k, text)| {
+            at_index(issues, "data_rows", k, |i| data_row_or_refused(DataRow::from_text(text, by_id), i))
+        })
+        .collect();
     let features =
         issues.at("features", |i| texts_of(&item.getattr("features")?, i, "a list of feature names"))?;
     let image_index = optional_array::<i64>(item, "image_index", issues)?;
@@ -481,7 +479,11 @@ fn lower_instance_masks(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) 
     ] {
         if let Some(len) = len {
             if len != n {
-                issues.report_at(name, format!("has {len} entries, but masks has {n} instances"));
+                issues.report_at(
+                    name,
+                    Code::Length,
+                    format!("has {len} entries, but masks has {n} instances"),
+                );
                 lengths_ok = false;
             }
         }
@@ -489,6 +491,7 @@ fn lower_instance_masks(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) 
     if image_index.is_none() && data_rows.len() != 1 {
         issues.report_at(
             "image_index",
+            Code::Missing,
             format!(
                 "is needed to place {n} masks on {} data rows (give one data row or image_index)",
                 data_rows.len()
@@ -499,6 +502,7 @@ fn lower_instance_masks(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) 
     if class_ids.is_none() && features.len() != 1 {
         issues.report_at(
             "class_ids",
+            Code::Missing,
             format!(
                 "is needed to name {n} masks with {} features (give one feature or class_ids)",
                 features.len()
@@ -516,11 +520,11 @@ fn lower_instance_masks(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) 
     );
     let plane = h * w;
     let (Ok(w32), Ok(h32)) = (u32::try_from(w), u32::try_from(h)) else {
-        issues.report_at("masks", format!("masks of shape {shape:?} are too large"));
+        issues.report_at("masks", Code::Shape, format!("masks of shape {shape:?} are too large"));
         return Ok(());
     };
     if plane == 0 {
-        issues.report_at("masks", format!("masks of shape {shape:?} have no pixels"));
+        issues.report_at("masks", Code::Shape, format!("masks of shape {shape:?} have no pixels"));
         return Ok(());
     }
     let instances: Vec<Instance> = match c_order(&masks) {
@@ -537,7 +541,7 @@ fn lower_instance_masks(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) 
             Some(r) => Some(r),
             None => {
                 at_index(issues, "image_index", i, |is| {
-                    is.report(format!("data row index {r} is outside 0..{}", data_rows.len()))
+                    is.report(Code::Index, format!("data row index {r} is outside 0..{}", data_rows.len()));
                 });
                 None
             }
@@ -547,7 +551,10 @@ fn lower_instance_masks(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) 
             Some(c) => Some(&features[c]),
             None => {
                 at_index(issues, "class_ids", i, |is| {
-                    is.report(format!("class id {c} is outside 0..{} (the features)", features.len()))
+                    is.report(
+                        Code::Index,
+                        format!("class id {c} is outside 0..{} (the features)", features.len()),
+                    );
                 });
                 None
             }
@@ -562,13 +569,16 @@ fn lower_instance_masks(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) 
         let Some(bbox) = instance.extent else {
             if !skip_empty {
                 at_index(issues, "masks", i, |is| {
-                    is.report("mask is empty (no pixel set); pass skip_empty=True to leave such masks out")
+                    is.report(
+                        Code::EmptyMask,
+                        "mask is empty (no pixel set); pass skip_empty=True to leave such masks out",
+                    );
                 });
             }
             continue;
         };
         let (Some(r), Some(feature), true) = (data_row, feature, ok) else { continue };
-        let data_row = data_row_of(data_rows[r].clone(), by_id);
+        let data_row = data_rows[r].clone();
         let image = Image::from_u8(w32, h32, 1, instance.bits).map_err(PyValueError::new_err)?;
         let geometry = Geometry::Mask(Mask::Pixels { image: Arc::new(image), color: MaskColor::Gray(1) });
         push_object(items, row, i, &data_row, feature, conf, geometry);
@@ -614,8 +624,9 @@ fn lower_instance_map(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) ->
     };
     let by_id = by_id(item, issues)?;
     let data_row = issues.at("data_row", |i| opt_fresh_text(&item.getattr("data_row")?, i))?;
-    let data_row = data_row_of(data_row.unwrap_or_else(|| Text::from("")), by_id);
-    issues.at("data_row", |i| check_data_row(&data_row, i));
+    let data_row = issues.at("data_row", |i| {
+        data_row_or_refused(DataRow::from_text(data_row.unwrap_or_else(|| Text::from("")), by_id), i)
+    });
     // features: {id: name}, in the dict's order.
     let features_obj = item.getattr(intern!(py, "features"))?;
     let features_dict = features_obj
@@ -665,11 +676,11 @@ fn lower_instance_map(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) ->
     let with_boxes = item.getattr(intern!(py, "with_boxes"))?.is_truthy()?;
     let skip_empty = item.getattr(intern!(py, "skip_empty"))?.is_truthy()?;
     let (Ok(w32), Ok(h32)) = (u32::try_from(w), u32::try_from(h)) else {
-        issues.report_at("id_map", format!("an id map of {h}x{w} is too large"));
+        issues.report_at("id_map", Code::Shape, format!("an id map of {h}x{w} is too large"));
         return Ok(());
     };
     if w == 0 || h == 0 {
-        issues.report_at("id_map", format!("the id map is {w}x{h} pixels"));
+        issues.report_at("id_map", Code::Shape, format!("the id map is {w}x{h} pixels"));
         return Ok(());
     }
     if let Some(sizes) = &sizes {
@@ -729,7 +740,7 @@ fn lower_instance_map(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) ->
             if !skip_empty {
                 issues.push_key("features");
                 push_id(issues, *id);
-                issues.report(format!("id {id} does not occur in the {w}x{h} id map"));
+                issues.report(Code::MaskColor, format!("id {id} does not occur in the {w}x{h} id map"));
                 issues.pop();
                 issues.pop();
             }

@@ -9,18 +9,17 @@ use std::ffi::CString;
 use std::sync::{Arc, Mutex};
 
 use lbfast_core::batch::Batch;
-use lbfast_core::issues::Issue;
+use lbfast_core::issues::{Issue, Report, Severity};
 use lbfast_core::ontology::{
-    CheckOptions, Checker, DataRows, FeatureSpec, Finding, Ontology, OntologySpec, OptionSpec, QuestionSpec,
-    Severity, ToolSpec,
+    Checker, DataRows, FeatureSpec, Ontology, OntologySpec, OptionSpec, QuestionSpec, ToolSpec,
 };
-use lbfast_core::validate::Options;
+use lbfast_core::options::Options;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyInt, PyList, PyString, PyTuple};
 
-use crate::errors::guarded;
+use crate::errors::{guarded, problem, Problem};
 
 /// An ontology indexed for checking: every tool, classification and option by name
 /// and feature schema id, at every level. Immutable; share it between calls and threads.
@@ -81,35 +80,30 @@ impl CheckState {
     }
 
     /// The missing required global classifications, as `check` reports problems.
-    fn finish(&self, ontology: PyRef<'_, OntologyIndex>) -> Vec<Problem> {
+    fn finish(&self, ontology: PyRef<'_, OntologyIndex>) -> Checked {
         let data_rows = self.data_rows.lock().unwrap_or_else(|p| p.into_inner());
-        let mut checker = Checker::new(&ontology.inner, CheckOptions::default());
+        let mut checker = Checker::new(&ontology.inner, Options::default());
         checker.finish(&data_rows);
-        findings_out(&checker.findings, 0)
+        checked_out(checker.findings.into_report(), 0, 0)
     }
 }
 
-/// `(row, path, message, kind, suggestion, severity)`.
-type Problem = (usize, String, String, &'static str, Option<String>, &'static str);
+/// `(problems, counts, checked)`: every problem as `errors::Problem`, the count of all
+/// of them by `(kind, severity)`, and the number of annotations checked.
+type Checked = (Vec<Problem>, Vec<(&'static str, &'static str, usize)>, usize);
 
-fn findings_out(findings: &lbfast_core::ontology::Findings, first_row: usize) -> Vec<Problem> {
-    let out = |f: Finding| {
-        let severity = match f.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        (f.issue.row + first_row, f.issue.path, f.issue.message, f.kind.as_str(), f.suggestion, severity)
-    };
-    findings.errors().into_iter().chain(findings.warnings()).map(out).collect()
+fn checked_out(report: Report, first_row: usize, count: usize) -> Checked {
+    let counts =
+        report.counts.iter().map(|&(code, severity, n)| (code.as_str(), severity.as_str(), n)).collect();
+    (report.issues.into_iter().map(|i| problem(i, first_row)).collect(), counts, count)
 }
 
 /// Validates `items` (as `dumps` takes them), against `ontology` when given, without
-/// writing. Returns every problem as `(row, path, message, kind, suggestion,
-/// severity)`, rows counted from `first_row` (kind `invalid` for problems of the
-/// predictions themselves), and the number of annotations checked. With `state`,
-/// required global classifications are checked at `state.finish()`, across calls.
+/// writing; rows are counted from `first_row`. With `state`, required global
+/// classifications are checked at `state.finish()`, across calls.
 #[pyfunction]
-#[pyo3(signature = (items, /, *, ontology = None, state = None, first_row = 0, required = true, max_mask_pixels = None))]
+#[pyo3(signature = (items, /, *, ontology = None, state = None, first_row = 0, required = true, max_mask_pixels = None, threads = None))]
+#[allow(clippy::too_many_arguments)]
 pub fn check(
     py: Python<'_>,
     items: &Bound<'_, PyAny>,
@@ -118,23 +112,19 @@ pub fn check(
     first_row: usize,
     required: bool,
     max_mask_pixels: Option<u64>,
-) -> PyResult<(Vec<Problem>, usize)> {
-    let mut options = Options::default();
-    if let Some(limit) = max_mask_pixels {
-        options.max_mask_pixels = limit;
-    }
-    let batch = crate::lower(py, items, &options);
+    threads: Option<usize>,
+) -> PyResult<Checked> {
+    let options = crate::options::read(max_mask_pixels, false, required, threads);
+    let batch = crate::lower(py, items, &options, true);
     crate::extract::forget_texts();
     let mut batch = batch?;
-    let count = batch.items.len() + batch.columns.iter().map(|c| c.columns.len()).sum::<usize>();
-    let check = CheckOptions { resolve_schema_ids: false, required };
-    let mut problems = Vec::new();
-    if let Some(onto) = &ontology {
-        let onto = onto.inner.clone();
-        let state = state.as_deref();
-        let findings = py.detach(|| {
-            guarded(|| {
-                let mut checker = Checker::new(&onto, check);
+    let count = batch.lines();
+    let onto = ontology.as_ref().map(|o| o.inner.clone());
+    let state = state.as_deref();
+    let report = py.detach(|| {
+        guarded(|| {
+            if let Some(onto) = &onto {
+                let mut checker = Checker::new(onto, options);
                 checker.row_offset = first_row;
                 match state {
                     Some(state) => {
@@ -147,21 +137,12 @@ pub fn check(
                         checker.finish(&rows);
                     }
                 }
-                checker.findings
-            })
-        })?;
-        problems = findings_out(&findings, first_row);
-    }
-    // Checking only: nothing is written.
-    let checked = py.detach(|| guarded(|| batch.check(&options).map(drop)))?;
-    if let Err(issues) = checked {
-        let core =
-            issues.into_iter().map(|i| (i.row + first_row, i.path, i.message, "invalid", None, "error"));
-        problems.splice(0..0, core);
-    }
-    // Errors in row order (stable: the predictions' own problems first within a row).
-    problems.sort_by_key(|p| (p.5 == "warning", p.0));
-    Ok((problems, count))
+                batch.issues.extend(checker.findings);
+            }
+            batch.validate(&options)
+        })
+    })?;
+    Ok(checked_out(report, first_row, count))
 }
 
 /// Checks the items and the columnar batches of `batch`.
@@ -174,36 +155,35 @@ fn check_all(checker: &mut Checker<'_>, batch: &mut Batch, rows: &mut DataRows) 
 
 /// Checks a lowered batch for `dumps(ontology=...)`: amends it (normalised answers,
 /// resolved schema ids), emits the warnings as one `lbfast.OntologyWarning`, and
-/// returns the errors as issues.
+/// adds the errors to the batch's problems.
 pub fn check_batch(
     py: Python<'_>,
     ontology: &OntologyIndex,
     batch: &mut Batch,
-    resolve_schema_ids: bool,
-    required: bool,
-) -> PyResult<Vec<Issue>> {
+    options: &Options,
+) -> PyResult<()> {
     let onto = ontology.inner.clone();
-    let options = CheckOptions { resolve_schema_ids, required };
     let findings = py.detach(|| {
         guarded(|| {
-            let mut checker = Checker::new(&onto, options);
+            let mut checker = Checker::new(&onto, *options);
             let mut rows = DataRows::new();
             check_all(&mut checker, batch, &mut rows);
             checker.finish(&rows);
-            checker.findings
+            checker.findings.into_report()
         })
     })?;
     // Amendments matter only to output that is written; refused output has errors to show.
-    let warnings = findings.warnings();
-    if !warnings.is_empty() && !findings.has_errors() {
+    let (warnings, errors): (Vec<Issue>, Vec<Issue>) =
+        findings.issues.into_iter().partition(|i| i.severity == Severity::Warning);
+    if !warnings.is_empty() && errors.is_empty() {
         const SHOWN: usize = 5;
-        let total = findings.warning_count();
+        let total: usize = findings.counts.iter().filter(|c| c.1 == Severity::Warning).map(|c| c.2).sum();
         let mut text = format!(
             "{total} prediction{} amended to fit the ontology:",
             if total == 1 { " was" } else { "s were" }
         );
         for w in warnings.iter().take(SHOWN) {
-            text.push_str(&format!("\n  {}", w.issue));
+            text.push_str(&format!("\n  {w}"));
         }
         if total > SHOWN {
             text.push_str(&format!("\n  ... and {} more", total - SHOWN));
@@ -212,15 +192,8 @@ pub fn check_batch(
         let message = CString::new(text.replace('\0', " ")).unwrap_or_default();
         PyErr::warn(py, &category, &message, 2)?;
     }
-    Ok(findings.error_issues())
-}
-
-/// The outcome of `dumps` with an ontology: the ontology's errors and the
-/// predictions' own problems together, in row order.
-pub fn merge(mut core: Vec<Issue>, ontology: Vec<Issue>) -> Vec<Issue> {
-    core.extend(ontology);
-    core.sort_by_key(|i| i.row);
-    core
+    batch.issues.extend_issues(errors);
+    Ok(())
 }
 
 // --- Reading the ontology -------------------------------------------------------------

@@ -1,4 +1,5 @@
 use super::*;
+use crate::issues::{Issue, Report};
 use crate::model::{Annotation, AnnotationId, BBox, Corners, Marks, Mask, MaskColor, Metric, Pt, Scores};
 
 fn feature(name: &str) -> FeatureSpec {
@@ -151,21 +152,53 @@ fn item(row: usize, body: Body) -> Located {
     }
 }
 
-fn check_with(spec: &OntologySpec, options: CheckOptions, items: &mut [Located]) -> Findings {
+/// What a check found, sorted, with its counts.
+struct Found(Report);
+
+impl Found {
+    fn of(&self, severity: Severity) -> Vec<Issue> {
+        self.0
+            .issues
+            .iter()
+            .filter(|i| i.severity == severity && i.code != Code::MoreProblems)
+            .cloned()
+            .collect()
+    }
+    fn errors(&self) -> Vec<Issue> {
+        self.of(Severity::Error)
+    }
+    fn warnings(&self) -> Vec<Issue> {
+        self.of(Severity::Warning)
+    }
+    fn count(&self, severity: Severity) -> usize {
+        self.0.counts.iter().filter(|c| c.1 == severity).map(|c| c.2).sum()
+    }
+    fn error_count(&self) -> usize {
+        self.count(Severity::Error)
+    }
+    fn warning_count(&self) -> usize {
+        self.count(Severity::Warning)
+    }
+    fn has_errors(&self) -> bool {
+        self.0.has_errors()
+    }
+}
+
+fn check_with(spec: &OntologySpec, options: Options, items: &mut [Located]) -> Found {
     let onto = Ontology::build(spec).expect("a valid ontology");
     let mut checker = Checker::new(&onto, options);
     let mut rows = DataRows::new();
     checker.check_items(items, &mut rows);
     checker.finish(&rows);
-    checker.findings
+    Found(checker.findings.into_report())
 }
 
-fn check(items: &mut [Located]) -> Findings {
-    check_with(&seed(), CheckOptions::default(), items)
+fn check(items: &mut [Located]) -> Found {
+    check_with(&seed(), Options::default(), items)
 }
 
-fn summary(findings: &[Finding]) -> Vec<(usize, String, &'static str)> {
-    findings.iter().map(|f| (f.issue.row, f.issue.path.clone(), f.kind.as_str())).collect()
+fn summary(findings: &[Issue]) -> Vec<(usize, String, &'static str)> {
+    findings.iter().map(|f| (f.row, f.path.clone(), f.code.as_str())).collect()
 }
 
 #[test]
@@ -235,9 +268,9 @@ fn an_unknown_tool_gets_a_close_name() {
     let found = check(&mut items);
     let errors = found.errors();
     assert_eq!(summary(&errors), [(0, "name".to_string(), "unknown_tool")]);
-    assert_eq!(errors[0].issue.message, "the ontology has no tool 'bounding_bx'");
+    assert_eq!(errors[0].message, "the ontology has no tool 'bounding_bx'");
     assert_eq!(errors[0].suggestion.as_deref(), Some("did you mean 'bounding_box'?"));
-    assert!(errors[0].to_issue().message.ends_with("; did you mean 'bounding_box'?"));
+    assert!(errors[0].to_string().ends_with("; did you mean 'bounding_box'?"));
 }
 
 #[test]
@@ -258,13 +291,13 @@ fn a_classification_used_as_a_tool_is_named_as_such() {
         item(1, Body::Classification(text("polygon", "x"))),
     ];
     let errors = check(&mut items).errors();
-    assert_eq!(errors[0].kind, Kind::UnknownTool);
+    assert_eq!(errors[0].code, Code::UnknownTool);
     assert_eq!(
-        errors[0].issue.message,
+        errors[0].message,
         "the ontology has no tool 'radio_question'; 'radio_question' is a global classification"
     );
-    assert_eq!(errors[1].kind, Kind::UnknownClassification);
-    assert!(errors[1].issue.message.ends_with("'polygon' is a tool"), "{}", errors[1].issue.message);
+    assert_eq!(errors[1].code, Code::UnknownClassification);
+    assert!(errors[1].message.ends_with("'polygon' is a tool"), "{}", errors[1].message);
 }
 
 #[test]
@@ -284,7 +317,7 @@ fn the_geometry_must_be_the_tools() {
         ]
     );
     assert_eq!(
-        errors[0].issue.message,
+        errors[0].message,
         "tool 'bounding_box' is a rectangle tool, which takes a bbox; got a polygon"
     );
     assert_eq!(errors[0].suggestion.as_deref(), Some("did you mean 'polygon'?"));
@@ -297,7 +330,7 @@ fn superpixel_tools_take_masks() {
     let spec =
         OntologySpec { tools: vec![tool("superpixel", feature("seg"), vec![])], classifications: vec![] };
     let mut items = vec![item(0, object(named("seg"), Geometry::Mask(Mask::Png(vec![])), vec![]))];
-    assert!(!check_with(&spec, CheckOptions::default(), &mut items).has_errors());
+    assert!(!check_with(&spec, Options::default(), &mut items).has_errors());
 }
 
 #[test]
@@ -323,7 +356,7 @@ fn answer_shapes_must_fit_the_question_type() {
     );
     assert_eq!(errors[0].suggestion.as_deref(), Some("use {\"name\": \"second_radio_answer\"}"));
     assert_eq!(
-        errors[1].issue.message,
+        errors[1].message,
         "text question 'free_text' takes a string answer, got an answer object (a radio answer)"
     );
     assert_eq!(errors[2].suggestion.as_deref(), Some("give the answer without the list"));
@@ -383,11 +416,7 @@ fn answers_must_be_options_of_their_question() {
         ]
     );
     assert_eq!(errors[0].suggestion.as_deref(), Some("did you mean 'second_radio_answer'?"));
-    assert!(
-        errors[1].issue.message.contains("is an option of 'checklist_question'"),
-        "{}",
-        errors[1].issue.message
-    );
+    assert!(errors[1].message.contains("is an option of 'checklist_question'"), "{}", errors[1].message);
 }
 
 #[test]
@@ -448,11 +477,11 @@ fn nested_classifications_must_sit_where_the_ontology_nests_them() {
         ]
     );
     assert!(
-        errors[1].issue.message.contains(
+        errors[1].message.contains(
             "is a classification under answer 'first_checklist_answer' of 'nested_checklist_question'"
         ),
         "{}",
-        errors[1].issue.message
+        errors[1].message
     );
     assert_eq!(
         errors[3].suggestion.as_deref(),
@@ -506,7 +535,7 @@ fn required_classifications_are_checked_per_object_answer_and_data_row() {
             ..item(4, Body::Classification(radio("weather", answer("sunny", vec![]))))
         },
     ];
-    let found = check_with(&required_spec(), CheckOptions::default(), &mut items);
+    let found = check_with(&required_spec(), Options::default(), &mut items);
     let errors = found.errors();
     assert_eq!(
         summary(&errors),
@@ -517,17 +546,16 @@ fn required_classifications_are_checked_per_object_answer_and_data_row() {
             (3, "classifications".to_string(), "missing_required"),
         ]
     );
-    assert_eq!(errors[0].issue.message, "tool 'car' requires the classification 'color', which is missing");
+    assert_eq!(errors[0].message, "tool 'car' requires the classification 'color', which is missing");
     assert_eq!(
-        errors[1].issue.message,
+        errors[1].message,
         "data row global key 'img-1' has no answer to the required global classification 'weather'"
     );
     assert_eq!(
-        errors[2].issue.message,
+        errors[2].message,
         "answer 'red' of 'color' requires the classification 'shade', which is missing"
     );
-    let off =
-        check_with(&required_spec(), CheckOptions { required: false, ..CheckOptions::default() }, &mut items);
+    let off = check_with(&required_spec(), Options { required: false, ..Options::default() }, &mut items);
     assert!(!off.has_errors());
 }
 
@@ -591,10 +619,10 @@ fn names_and_schema_ids_must_agree() {
         ]
     );
     assert_eq!(
-        errors[0].issue.message,
+        errors[0].message,
         "name 'polygon' and schemaId name different features: 'cbbbbbbbbbbbbbbbbbbbbbbbb' is tool 'bounding_box'"
     );
-    assert_eq!(errors[1].issue.message, "the ontology has no tool schemaId 'czzzzzzzzzzzzzzzzzzzzzzzz'");
+    assert_eq!(errors[1].message, "the ontology has no tool schemaId 'czzzzzzzzzzzzzzzzzzzzzzzz'");
     assert_eq!(
         errors[2].suggestion.as_deref(),
         Some("'bounding_box' has the schemaId 'cbbbbbbbbbbbbbbbbbbbbbbbb'")
@@ -618,7 +646,7 @@ fn a_schema_node_id_given_as_schema_id_is_recognised() {
         0,
         object(Feature { name: None, schema_id: Some("cnnnnnnnnnnnnnnnnnnnnnnnn".into()) }, bbox(), vec![]),
     )];
-    let errors = check_with(&spec, CheckOptions::default(), &mut items).errors();
+    let errors = check_with(&spec, Options::default(), &mut items).errors();
     assert!(errors[0]
         .suggestion
         .as_deref()
@@ -632,7 +660,7 @@ fn resolving_writes_schema_ids_at_every_level() {
         item(0, Body::Classification(radio("radio_question", answer("first_radio_answer", vec![])))),
         item(1, object(named("bounding_box"), bbox(), vec![])),
     ];
-    let found = check_with(&seed(), CheckOptions { resolve_schema_ids: true, required: true }, &mut items);
+    let found = check_with(&seed(), Options { resolve_schema_ids: true, ..Options::default() }, &mut items);
     assert!(!found.has_errors());
     let Body::Classification(c) = &items[0].annotation.body else { panic!() };
     assert_eq!(c.feature.schema_id.as_deref(), Some("crrrrrrrrrrrrrrrrrrrrrrrr"));
@@ -650,7 +678,7 @@ fn archived_features_are_refused() {
         classifications: vec![],
     };
     let mut items = vec![item(0, object(named("old"), bbox(), vec![]))];
-    let errors = check_with(&spec, CheckOptions::default(), &mut items).errors();
+    let errors = check_with(&spec, Options::default(), &mut items).errors();
     assert_eq!(summary(&errors), [(0, "name".to_string(), "archived_feature")]);
 }
 
@@ -660,7 +688,7 @@ fn typed_items_get_typed_paths() {
     located.slot = Some(3);
     let mut items = vec![located];
     let errors = check(&mut items).errors();
-    assert_eq!(errors[0].issue.path, "annotations[3].value.answer");
+    assert_eq!(errors[0].path, "annotations[3].value.answer");
 }
 
 #[test]
@@ -704,10 +732,10 @@ fn findings_keep_a_bounded_list_and_count_everything() {
     let found = check(&mut items);
     assert_eq!(found.error_count(), MAX_LISTED + 5);
     assert_eq!(found.errors().len(), MAX_LISTED);
-    let issues = found.error_issues();
+    let issues = &found.0.issues;
     assert_eq!(issues.len(), MAX_LISTED + 1);
-    assert!(issues[MAX_LISTED].message.starts_with("5 more ontology problems"));
-    assert_eq!(found.counts(), [(Kind::UnknownTool, Severity::Error, MAX_LISTED + 5)]);
+    assert!(issues[MAX_LISTED].message.starts_with("5 more problems"), "{}", issues[MAX_LISTED].message);
+    assert_eq!(found.0.counts, [(Code::UnknownTool, Severity::Error, MAX_LISTED + 5)]);
 }
 
 #[test]
@@ -759,17 +787,17 @@ fn tools_and_questions_of_other_media_take_no_image_predictions() {
         item(0, object(named("person"), bbox(), vec![])),
         item(1, Body::Classification(radio("best", answer("a", vec![])))),
     ];
-    let errors = check_with(&spec, CheckOptions::default(), &mut items).errors();
+    let errors = check_with(&spec, Options::default(), &mut items).errors();
     assert_eq!(
         summary(&errors),
         [(0, "bbox".to_string(), "geometry_mismatch"), (1, "answer".to_string(), "answer_shape_mismatch")]
     );
     assert_eq!(
-        errors[0].issue.message,
+        errors[0].message,
         "tool 'person' is a named-entity tool, which image predictions cannot use; got a bbox"
     );
     assert_eq!(
-        errors[1].issue.message,
+        errors[1].message,
         "question 'best' is of type 'response-radio', which image predictions cannot answer"
     );
 }

@@ -1,0 +1,66 @@
+//! The mask rules: a hosted mask needs a URL and a colour; a PNG must decode within
+//! the size limits; pixels to threshold must hold the colour, and become the binary
+//! PNG that is written.
+
+use std::sync::Arc;
+
+use crate::issues::{Code, Issues, Problem};
+use crate::mask;
+use crate::model::{Mask, MaskColor};
+use crate::options::Options;
+use crate::rules::annotation::Style;
+use crate::rules::values::{color_problem, show_color};
+
+/// Checks a mask; turns pixels into the binary PNG the writer sends.
+pub fn check_mask(m: &mut Mask, style: Style, options: &Options, issues: &mut Issues) {
+    match m {
+        Mask::Url { uri, color } => {
+            if let Some(problem) = color_problem(color) {
+                issues.report_problem_at(style.key("color", "colorRGB"), problem);
+            }
+            if uri.is_empty() {
+                issues.report_at(
+                    style.key("mask.url", "instanceURI"),
+                    Code::MaskUrl,
+                    "mask URL must not be empty",
+                );
+            }
+        }
+        Mask::Png(bytes) => {
+            if let Err(reason) = mask::check_png(bytes, options.max_mask_pixels) {
+                issues.report_at("png", Code::MaskImage, reason);
+            }
+        }
+        // Its problem was recorded when it was read.
+        Mask::Refused => {}
+        Mask::Pixels { image, color } => {
+            let color = *color;
+            if let Some(problem) = color_problem(&color) {
+                issues.report_problem_at("color", problem);
+                return;
+            }
+            match threshold(image, color) {
+                Ok(png) => *m = Mask::Png(png),
+                Err(problem) => issues.report_problem_at("color", problem),
+            }
+        }
+    }
+}
+
+/// The binary PNG of the pixels of `image` that equal `color`. A colour that does not
+/// occur is an error: an empty mask is never what the caller meant.
+fn threshold(image: &Arc<mask::Image>, color: MaskColor) -> Result<Vec<u8>, Problem> {
+    let Some(bits) = crate::colors::instance_bits(image, color) else {
+        return Err(Problem::new(
+            Code::MaskColor,
+            format!(
+                "colour {} does not occur in the {}x{} mask",
+                show_color(&color),
+                image.width,
+                image.height
+            ),
+        ));
+    };
+    mask::encode_binary_png(image.width, image.height, &bits)
+        .map_err(|reason| Problem::new(Code::MaskImage, reason))
+}

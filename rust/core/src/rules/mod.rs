@@ -1,0 +1,12 @@
+//! Every rule, once, for every entrance: the rules on single values
+//! ([`values`]), on geometries wherever their numbers sit ([`geometry`]), on masks
+//! ([`mask`]), and the walks that apply them to an owned annotation
+//! ([`annotation`]: typed objects and dicts) and to a columnar batch ([`columns`]).
+
+pub mod annotation;
+pub mod columns;
+pub mod geometry;
+pub mod mask;
+pub mod values;
+
+pub use annotation::{check_annotation, Style};
