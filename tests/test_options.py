@@ -22,7 +22,7 @@ def box(name: str) -> dict[str, object]:
 
 
 WRITERS = {
-    "dumps": lambda items, **o: lbfast.dumps(items, **o),
+    "dumps": lbfast.dumps,
     "dump": lambda items, **o: lbfast.dump(items, io.BytesIO(), **o),
     "serialize": lambda items, **o: list(lbfast.serialize(items, **o)),
     "NDJsonConverter.serialize": lambda items, **o: list(
