@@ -20,7 +20,7 @@ $(DEPS_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "maturin>=1.9,<2" "numpy>=1.21" \
 		"labelbox[data]==7.17.0" "pytest>=8" "pytest-benchmark>=4" "hypothesis>=6" \
-		"orjson>=3.9" "pycocotools>=2.0" "supervision>=0.20" "ruff>=0.6"
+		"orjson>=3.9" "pycocotools>=2.0" "supervision>=0.20" "ruff>=0.6" "mypy>=1.11,<2"
 	touch $@
 
 setup: $(DEPS_STAMP)
@@ -44,6 +44,8 @@ lint: setup
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	$(BIN)/ruff check python tests benches scripts
 	$(BIN)/ruff format --check python tests benches scripts
+	$(BIN)/python -m mypy --strict python/lbfast
+	$(BIN)/python -m mypy.stubtest lbfast._core
 
 bench: build
 	$(BIN)/python benches/compare.py

@@ -75,7 +75,7 @@ def corners(box, box_format, size=None):
 
 @pytest.mark.parametrize("box_format", ["xyxy", "xywh", "cxcywh"])
 @pytest.mark.parametrize("normalized", [False, True])
-@pytest.mark.parametrize("by_id, schema", [(False, False), (True, True), (False, True)])
+@pytest.mark.parametrize(("by_id", "schema"), [(False, False), (True, True), (False, True)])
 def test_boxes_write_what_typed_rectangles_write(box_format, normalized, by_id, schema):
     keys, names, image_index, class_ids, confidence = scenario(by_id=by_id, schema=schema)
     n = len(image_index)
@@ -193,7 +193,9 @@ def ragged(n, low, high):
     return coords, offsets
 
 
-@pytest.mark.parametrize("cls, typed, low", [(Polylines, lb.Line, 2), (Polygons, lb.Polygon, 3)])
+@pytest.mark.parametrize(
+    ("cls", "typed", "low"), [(Polylines, lb.Line, 2), (Polygons, lb.Polygon, 3)]
+)
 def test_polylines_and_polygons_write_what_typed_ones_write(cls, typed, low):
     keys, names, image_index, class_ids, confidence = scenario(n=25)
     coords, offsets = ragged(25, low, 12)
@@ -221,7 +223,7 @@ def test_polylines_and_polygons_write_what_typed_ones_write(cls, typed, low):
         assert len(rows[0]["polygon"]) == offsets[1] - offsets[0]
 
 
-@pytest.mark.parametrize("by_id, schema", [(False, False), (True, True)])
+@pytest.mark.parametrize(("by_id", "schema"), [(False, False), (True, True)])
 def test_global_radio_checklist_and_text_write_what_typed_ones_write(by_id, schema):
     keys = [f"ck{k:023d}" for k in range(6)]
     question = SCHEMA_IDS[7] if schema else "the_question"
@@ -767,7 +769,7 @@ def test_a_checklist_has_one_confidence_per_answer_id():
 
 
 @pytest.mark.parametrize(
-    "box_format, box, extra",
+    ("box_format", "box", "extra"),
     [
         ("xywh", [1e308, 0.0, 1e308, 1.0], {}),  # x + w overflows
         ("cxcywh", [1.7e308, 0.0, 1e308, 1.0], {}),  # cx + w / 2 overflows

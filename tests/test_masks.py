@@ -114,11 +114,20 @@ def test_colors_of_views_png_files_and_other_kinds(tmp_path) -> None:
     assert colors(buf.getvalue()) == colors(deep)
 
 
+def test_colors_max_pixels_is_the_deprecated_spelling_of_max_mask_pixels() -> None:
+    png = make_png(np.zeros((4, 4), np.uint8))
+    with (
+        pytest.warns(DeprecationWarning, match="max_mask_pixels"),
+        pytest.raises(ValueError, match="above the limit of 10"),
+    ):
+        colors(png, max_pixels=10)
+
+
 def test_colors_errors() -> None:
     with pytest.raises(ValueError, match="not a PNG"):
         colors(b"GIF89a")
     with pytest.raises(ValueError, match="above the limit of 10"):
-        colors(make_png(np.zeros((4, 4), np.uint8)), max_pixels=10)
+        colors(make_png(np.zeros((4, 4), np.uint8)), max_mask_pixels=10)
     with pytest.raises(TypeError, match="uint8 or uint16"):
         colors(np.zeros((2, 2), np.float32))
     with pytest.raises(ValueError, match="shape"):

@@ -97,7 +97,7 @@ def test_feature_needs_a_name_or_a_25_character_schema_id():
 
 
 @pytest.mark.parametrize(
-    "data, word",
+    ("data", "word"),
     [
         ({}, "neither"),
         ({"global_key": ""}, "neither"),

@@ -1,54 +1,101 @@
-from collections.abc import Iterable
-from typing import Any, Optional
+# The Rust extension (rust/python). `make lint` checks this stub against the built
+# module with `python -m mypy.stubtest lbfast._core`.
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Optional, Union, final
+
+import numpy as np
+from numpy.typing import NDArray
+from typing_extensions import TypeAlias, disjoint_base
+
+from lbfast.items import Item
+from lbfast.types import (
+    ClassificationAnnotation,
+    CustomMetric,
+    Line,
+    Mask,
+    Polygon,
+)
+
+__all__ = [
+    "CheckState",
+    "Encoded",
+    "ObjectAnnotation",
+    "OntologyIndex",
+    "Point",
+    "Rectangle",
+    "__version__",
+    "_format_floats",
+    "check",
+    "dumps",
+    "encode",
+    "mask_colors",
+    "rle_area",
+    "rle_bbox",
+    "rle_compress",
+    "rle_decode",
+    "rle_encode",
+]
 
 __version__: str
 
+# What `extra=` holds: more fields of the annotation's NDJSON line.
+_Extra: TypeAlias = dict[str, Any]
+# A colour of a mask image: an int (gray, palette) or (r, g, b).
+_Color: TypeAlias = Union[int, tuple[int, int, int]]
+# COCO RLE counts: compressed text (str or bytes) or uncompressed run lengths.
+_Counts: TypeAlias = Union[str, bytes, Iterable[int]]
+
+@disjoint_base
 class Point:
     """A pixel position (lbfast.types.Point)."""
 
     x: float
     y: float
-    extra: Optional[dict[str, Any]]
+    extra: Optional[_Extra]
     _lbkind: int
-    def __init__(self, x: float, y: float, extra: Optional[dict[str, Any]] = None) -> None: ...
+    def __new__(cls, x: float, y: float, extra: Optional[_Extra] = None) -> Point: ...
 
+@disjoint_base
 class Rectangle:
     """A box by two opposite corners (lbfast.types.Rectangle)."""
 
     start: Point
     end: Point
-    extra: Optional[dict[str, Any]]
+    extra: Optional[_Extra]
     _lbkind: int
-    def __init__(
-        self, start: Point, end: Point, extra: Optional[dict[str, Any]] = None
-    ) -> None: ...
+    def __new__(cls, start: Point, end: Point, extra: Optional[_Extra] = None) -> Rectangle: ...
     @classmethod
     def from_xyhw(cls, x: float, y: float, h: float, w: float) -> Rectangle: ...
 
+_Geometry: TypeAlias = Union[Point, Rectangle, Line, Polygon, Mask]
+_Metrics: TypeAlias = list[Union[CustomMetric, dict[str, Any]]]
+
+@disjoint_base
 class ObjectAnnotation:
     """A geometry of one feature (lbfast.types.ObjectAnnotation)."""
 
-    value: Any
+    value: _Geometry
     name: Optional[str]
     feature_schema_id: Optional[str]
     confidence: Optional[float]
-    custom_metrics: Optional[list[Any]]
-    classifications: list[Any]
-    extra: dict[str, Any]
+    custom_metrics: Optional[_Metrics]
+    classifications: list[ClassificationAnnotation]
+    extra: _Extra
     _lbkind: int
-    def __init__(
-        self,
-        value: Any,
+    def __new__(
+        cls,
+        value: _Geometry,
         name: Optional[str] = None,
         feature_schema_id: Optional[str] = None,
         confidence: Optional[float] = None,
-        custom_metrics: Optional[list[Any]] = None,
-        classifications: Optional[list[Any]] = None,
-        extra: Optional[dict[str, Any]] = None,
-    ) -> None: ...
+        custom_metrics: Optional[_Metrics] = None,
+        classifications: Optional[list[ClassificationAnnotation]] = None,
+        extra: Optional[_Extra] = None,
+    ) -> ObjectAnnotation: ...
 
 def dumps(
-    items: Iterable[Any],
+    items: Iterable[Item],
     /,
     *,
     max_mask_pixels: Optional[int] = None,
@@ -58,7 +105,7 @@ def dumps(
     threads: Optional[int] = None,
 ) -> bytes: ...
 def encode(
-    items: Iterable[Any],
+    items: Iterable[Item],
     /,
     *,
     max_mask_pixels: Optional[int] = None,
@@ -68,57 +115,64 @@ def encode(
     threads: Optional[int] = None,
 ) -> Encoded: ...
 
+@final
 class Encoded:
     """NDJSON bytes and per-line facts, for lbfast.ShardWriter."""
 
     @property
     def data(self) -> bytes: ...
     @property
-    def line_ends(self) -> Any: ...  # (lines,) uint64: end offset of each line
+    def line_ends(self) -> NDArray[np.uint64]: ...  # end offset of each line
     @property
-    def is_mask(self) -> Any: ...  # (lines,) bool
+    def is_mask(self) -> NDArray[np.bool_]: ...
     @property
-    def has_name(self) -> Any: ...  # (lines,) bool: the feature is named
+    def has_name(self) -> NDArray[np.bool_]: ...  # the feature is named
     @property
-    def feature_index(self) -> Any: ...  # (lines,) uint32 into features
+    def feature_index(self) -> NDArray[np.uint32]: ...  # into features
     @property
     def features(self) -> list[str]: ...
     @property
-    def data_row_index(self) -> Any: ...  # (lines,) uint32 into data_rows
+    def data_row_index(self) -> NDArray[np.uint32]: ...  # into data_rows
     @property
     def data_rows(self) -> list[str]: ...
     def __len__(self) -> int: ...
 
 # benches/columnar.py: (bytes of one pass, seconds of the fastest of `repeat` passes)
-def _format_floats(values: Any, /) -> int: ...
+def _format_floats(values: NDArray[np.float64], /) -> int: ...
 
 # lbfast.masks
 def mask_colors(
-    image: Any, /, *, max_pixels: Optional[int] = None
-) -> list[tuple[Any, int, tuple[int, int, int, int]]]: ...
-def rle_encode(mask: Any, /, *, compressed: bool = True) -> Any: ...
-def rle_decode(height: int, width: int, counts: Any) -> Any: ...
-def rle_compress(counts: Any) -> str: ...
-def rle_area(counts: Any) -> int: ...
-def rle_bbox(height: int, counts: Any) -> tuple[float, float, float, float]: ...
+    image: Union[bytes, NDArray[Union[np.uint8, np.uint16]]], /, *, max_pixels: Optional[int] = None
+) -> list[tuple[_Color, int, tuple[int, int, int, int]]]: ...
+def rle_encode(
+    mask: NDArray[np.uint8], /, *, compressed: bool = True
+) -> Union[dict[str, Any], list[dict[str, Any]]]: ...
+def rle_decode(height: int, width: int, counts: _Counts) -> NDArray[np.uint8]: ...
+def rle_compress(counts: _Counts) -> str: ...
+def rle_area(counts: _Counts) -> int: ...
+def rle_bbox(height: int, counts: _Counts) -> list[float]: ...
 
-# lbfast.ontology: (row, path, message, kind, suggestion, "error" | "warning")
-Problem = tuple[int, str, str, str, Optional[str], str]
+# lbfast.errors.ProblemTuple: (kind, row, path, message, suggestion, "error" | "warning")
+_Problem: TypeAlias = tuple[str, int, str, str, Optional[str], str]
+# The problems listed, the count of all of them by (kind, severity), the annotations checked.
+_Checked: TypeAlias = tuple[list[_Problem], list[tuple[str, str, int]], int]
 
+@final
 class OntologyIndex:
-    def __init__(self, normalized: Any) -> None: ...
+    def __new__(cls, normalized: Mapping[str, Any]) -> OntologyIndex: ...
     @property
     def tool_count(self) -> int: ...
     @property
     def classification_count(self) -> int: ...
     def features_without_schema_id(self) -> list[str]: ...
 
+@final
 class CheckState:
-    def __init__(self) -> None: ...
-    def finish(self, ontology: OntologyIndex) -> list[Problem]: ...
+    def __new__(cls) -> CheckState: ...
+    def finish(self, ontology: OntologyIndex) -> _Checked: ...
 
 def check(
-    items: Iterable[Any],
+    items: Iterable[Item],
     /,
     *,
     ontology: Optional[OntologyIndex] = None,
@@ -126,4 +180,5 @@ def check(
     first_row: int = 0,
     required: bool = True,
     max_mask_pixels: Optional[int] = None,
-) -> tuple[list[Problem], int]: ...
+    threads: Optional[int] = None,
+) -> _Checked: ...

@@ -52,9 +52,13 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import Sequence
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Literal, Optional, Union, overload
 
 import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeAlias
 
 __all__ = [
     "LBFAST_NAMESPACE",
@@ -69,8 +73,14 @@ __all__ = [
 #: Namespace of deterministic ids: uuid5(NAMESPACE_DNS, "annotation-ids.lbfast").
 LBFAST_NAMESPACE = uuid.UUID("60ddfc2e-b6a6-5f02-b9a8-47a8c67af0b9")
 
-ArrayLike = Any
-Ids = Union[str, uuid.UUID]
+# Anything numpy.asarray takes: arrays of any dtype and strides, CPU tensors, lists.
+ArrayLike: TypeAlias = npt.ArrayLike
+Array: TypeAlias = npt.NDArray[Any]
+Ids: TypeAlias = Union[str, uuid.UUID]
+#: What ``data_rows`` holds: global keys or data row ids.
+DataRowKind: TypeAlias = Literal["global_key", "id"]
+#: What ``features`` holds: feature names or schema ids.
+FeatureKind: TypeAlias = Literal["name", "schema_id"]
 
 # `_lbcolumnar` tags read by the Rust lowering.
 _BOXES, _POINTS, _POLYLINES, _POLYGONS, _CLASSIFICATIONS = 1, 2, 3, 4, 5
@@ -78,7 +88,11 @@ _BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
 _KINDS = ("radio", "checklist", "text")
 
 
-def _array(value: ArrayLike) -> Optional[np.ndarray]:
+@overload
+def _array(value: None) -> None: ...
+@overload
+def _array(value: ArrayLike) -> Array: ...
+def _array(value: Optional[ArrayLike]) -> Optional[Array]:
     """``value`` as a numpy array without copying when it already is one; ``None`` stays."""
     if value is None or isinstance(value, np.ndarray):
         return value
@@ -88,7 +102,7 @@ def _array(value: ArrayLike) -> Optional[np.ndarray]:
 def _strings(value: Any, what: str) -> list[Any]:
     """A list of the strings of a list, tuple or numpy array (checked in Rust)."""
     if isinstance(value, np.ndarray):
-        return value.tolist()
+        return list(value.tolist())
     if isinstance(value, (list, tuple)):
         return list(value)
     if isinstance(value, str):
@@ -137,7 +151,7 @@ class RadioSubclass:
         question: str,
         answers: Sequence[str],
         answer_ids: ArrayLike,
-        confidence: ArrayLike = None,
+        confidence: Optional[ArrayLike] = None,
         kind: str = "name",
     ) -> None:
         self.question = question
@@ -175,8 +189,8 @@ class _Columns:
         image_index: ArrayLike,
         class_ids: ArrayLike,
         confidence: ArrayLike,
-        data_row_kind: str,
-        feature_kind: str,
+        data_row_kind: DataRowKind,
+        feature_kind: FeatureKind,
         subclass: Optional[RadioSubclass],
         ids: Ids,
     ) -> None:
@@ -200,7 +214,7 @@ class _Columns:
         geometry = self._geometry()
         return len(geometry) if geometry.ndim else 0
 
-    def _geometry(self) -> np.ndarray:
+    def _geometry(self) -> Array:
         raise NotImplementedError
 
     def __getitem__(self, rows: slice) -> _Columns:
@@ -302,14 +316,14 @@ class Boxes(_Columns):
         *,
         data_rows: Sequence[str],
         features: Sequence[str],
-        image_index: ArrayLike = None,
-        class_ids: ArrayLike = None,
-        confidence: ArrayLike = None,
+        image_index: Optional[ArrayLike] = None,
+        class_ids: Optional[ArrayLike] = None,
+        confidence: Optional[ArrayLike] = None,
         box_format: str = "xyxy",
         normalized: bool = False,
-        image_sizes: ArrayLike = None,
-        data_row_kind: str = "global_key",
-        feature_kind: str = "name",
+        image_sizes: Optional[ArrayLike] = None,
+        data_row_kind: DataRowKind = "global_key",
+        feature_kind: FeatureKind = "name",
         subclass: Optional[RadioSubclass] = None,
         ids: Ids = "random",
     ) -> None:
@@ -329,7 +343,7 @@ class Boxes(_Columns):
         self.normalized = bool(normalized)
         self.image_sizes = _array(image_sizes)
 
-    def _geometry(self) -> np.ndarray:
+    def _geometry(self) -> Array:
         return self.boxes
 
     def _take_data_rows(self, used: np.ndarray) -> None:
@@ -363,11 +377,11 @@ class Points(_Columns):
         *,
         data_rows: Sequence[str],
         features: Sequence[str],
-        image_index: ArrayLike = None,
-        class_ids: ArrayLike = None,
-        confidence: ArrayLike = None,
-        data_row_kind: str = "global_key",
-        feature_kind: str = "name",
+        image_index: Optional[ArrayLike] = None,
+        class_ids: Optional[ArrayLike] = None,
+        confidence: Optional[ArrayLike] = None,
+        data_row_kind: DataRowKind = "global_key",
+        feature_kind: FeatureKind = "name",
         subclass: Optional[RadioSubclass] = None,
         ids: Ids = "random",
     ) -> None:
@@ -384,7 +398,7 @@ class Points(_Columns):
         )
         self.points = _array(points)
 
-    def _geometry(self) -> np.ndarray:
+    def _geometry(self) -> Array:
         return self.points
 
     def _slice_rows(self, start: int, stop: int) -> None:
@@ -402,11 +416,11 @@ class _Ragged(_Columns):
         *,
         data_rows: Sequence[str],
         features: Sequence[str],
-        image_index: ArrayLike = None,
-        class_ids: ArrayLike = None,
-        confidence: ArrayLike = None,
-        data_row_kind: str = "global_key",
-        feature_kind: str = "name",
+        image_index: Optional[ArrayLike] = None,
+        class_ids: Optional[ArrayLike] = None,
+        confidence: Optional[ArrayLike] = None,
+        data_row_kind: DataRowKind = "global_key",
+        feature_kind: FeatureKind = "name",
         subclass: Optional[RadioSubclass] = None,
         ids: Ids = "random",
     ) -> None:
@@ -427,7 +441,7 @@ class _Ragged(_Columns):
     def __len__(self) -> int:
         return max(len(self.offsets) - 1, 0) if self.offsets.ndim else 0
 
-    def _geometry(self) -> np.ndarray:
+    def _geometry(self) -> Array:
         return self.offsets
 
     def _slice_rows(self, start: int, stop: int) -> None:
@@ -435,7 +449,7 @@ class _Ragged(_Columns):
         self.coords, self.offsets = _slice_ragged(self.coords, self.offsets, start, stop)
 
 
-def _slice_ragged(values: np.ndarray, offsets: np.ndarray, start: int, stop: int):
+def _slice_ragged(values: Array, offsets: Array, start: int, stop: int) -> tuple[Array, Array]:
     """Rows ``start .. stop - 1`` of ragged ``values``: the values and rebased offsets."""
     offsets = np.asarray(offsets)[start : stop + 1]
     if len(offsets) == 0:
@@ -514,14 +528,14 @@ class GlobalClassifications(_Columns):
         question: str,
         *,
         data_rows: Sequence[str],
-        image_index: ArrayLike = None,
+        image_index: Optional[ArrayLike] = None,
         answers: Optional[Sequence[str]] = None,
-        answer_ids: ArrayLike = None,
-        offsets: ArrayLike = None,
+        answer_ids: Optional[ArrayLike] = None,
+        offsets: Optional[ArrayLike] = None,
         texts: Optional[Sequence[str]] = None,
-        confidence: ArrayLike = None,
-        data_row_kind: str = "global_key",
-        feature_kind: str = "name",
+        confidence: Optional[ArrayLike] = None,
+        data_row_kind: DataRowKind = "global_key",
+        feature_kind: FeatureKind = "name",
         ids: Ids = "random",
     ) -> None:
         self.kind = _choice(kind, _KINDS, "kind")
@@ -555,25 +569,34 @@ class GlobalClassifications(_Columns):
         self.texts = None if texts is None else _strings(texts, "texts")
 
     def __len__(self) -> int:
+        # The constructor requires the arrays of each kind.
         if self.kind == "text":
+            assert self.texts is not None
             return len(self.texts)
         if self.kind == "checklist":
+            assert self.offsets is not None
             return max(len(self.offsets) - 1, 0) if self.offsets.ndim else 0
+        assert self.answer_ids is not None
         return len(self.answer_ids) if self.answer_ids.ndim else 0
 
-    def _geometry(self) -> np.ndarray:
+    def _geometry(self) -> Array:
         raise NotImplementedError
 
     def _slice_rows(self, start: int, stop: int) -> None:
+        # The constructor requires the arrays of each kind.
         if self.kind == "text":
+            assert self.texts is not None
             self.texts = self.texts[start:stop]
             if self.confidence is not None:
                 self.confidence = self.confidence[start:stop]
         elif self.kind == "radio":
+            assert self.answer_ids is not None
             self.answer_ids = self.answer_ids[start:stop]
             if self.confidence is not None:
                 self.confidence = self.confidence[start:stop]
         else:
+            assert self.offsets is not None
+            assert self.answer_ids is not None
             lo, hi = (int(v) for v in self.offsets[[start, stop]])
             if self.confidence is not None:
                 self.confidence = self.confidence[lo:hi]

@@ -28,10 +28,16 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypedDict, Union
 
-from lbfast.ontology import Ontology, OntologyWarning, Report, Validator
+from lbfast.errors import OntologyWarning
+from lbfast.items import Item
+from lbfast.ontology import Ontology, Report, Validator
+from lbfast.options import Options, without_ontology
 from lbfast.writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_MASKS, DEFAULT_MAX_ROWS, ShardWriter
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["Upload", "upload_to_model_run", "upload_to_project", "write_for_upload"]
 
@@ -48,20 +54,20 @@ class Upload:
 
 
 def write_for_upload(
-    predictions: Iterable[Any],
+    predictions: Iterable[Item],
     out_dir: Union[str, os.PathLike[str]],
     *,
-    ontology: Any = None,
-    resolve_schema_ids: bool = False,
-    required: bool = True,
-    name: str = "predictions",
+    prefix: str = "predictions",
     max_rows: int = DEFAULT_MAX_ROWS,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_masks: int = DEFAULT_MAX_MASKS,
+    **options: Unpack[Options],
 ) -> tuple[dict[str, Any], Report]:
     """Validates ``predictions`` (against ``ontology`` when given) and writes them as
-    NDJSON shards under ``out_dir`` (``{name}-00000.ndjson``, ...; each one import
+    NDJSON shards under ``out_dir`` (``{prefix}-00000.ndjson``, ...; each one import
     job, capped by rows, bytes and masks). Returns the manifest and the report.
+    The options (``ontology``, ``resolve_schema_ids``, ``required``,
+    ``max_mask_pixels``, ``threads``) are ``lbfast.dumps``'s.
 
     Raises ``lbfast.ValidationError`` (with ``.report`` for problems found against
     the predictions or the ontology) and leaves no shard behind on any error; more
@@ -71,21 +77,22 @@ def write_for_upload(
     "features": {name or schemaId: count}}``.
     """
     items = predictions if isinstance(predictions, list) else list(predictions)
+    ontology = options.get("ontology")
     onto = None if ontology is None else Ontology.of(ontology)
-    validator = Validator(onto, required=required)
+    validator = Validator(onto, **without_ontology(options))
     validator.check(items)
     report = validator.finish()
     report.raise_for_errors()
+    # Required classifications were checked above, across all the predictions (shards
+    # split data rows); the ontology is indexed once.
+    writing: Options = {**options, "ontology": onto, "required": False}
     writer = ShardWriter(
         out_dir,
-        prefix=name,
+        prefix=prefix,
         max_rows=max_rows,
         max_bytes=max_bytes,
         max_masks=max_masks,
-        ontology=onto,
-        resolve_schema_ids=resolve_schema_ids,
-        # Checked above, across all the predictions (shards split data rows).
-        required=False,
+        **writing,
     )
     try:
         with warnings.catch_warnings():
@@ -101,33 +108,28 @@ def write_for_upload(
     return manifest.as_dict(), report
 
 
+class _Caps(TypedDict):
+    """Caps per shard, that is per import job."""
+
+    max_rows: int
+    max_bytes: int
+    max_masks: int
+
+
 def _send(
-    start: Any,
-    predictions: Iterable[Any],
+    start: Callable[[str, str], Any],
+    predictions: Iterable[Item],
     *,
-    ontology: Any,
     name: Optional[str],
     out_dir: Optional[Union[str, os.PathLike[str]]],
-    resolve_schema_ids: bool,
-    required: bool,
     wait: bool,
-    caps: dict[str, int],
+    caps: _Caps,
+    options: Options,
 ) -> Upload:
     job = name or f"lbfast-{uuid.uuid4().hex[:12]}"
-    temporary = out_dir is None
-    folder = (
-        Path(tempfile.mkdtemp(prefix="lbfast-upload-")) if temporary else Path(os.fspath(out_dir))
-    )
+    folder = Path(tempfile.mkdtemp(prefix="lbfast-upload-")) if out_dir is None else Path(out_dir)
     try:
-        manifest, report = write_for_upload(
-            predictions,
-            folder,
-            ontology=ontology,
-            resolve_schema_ids=resolve_schema_ids,
-            required=required,
-            name=job,
-            **caps,
-        )
+        manifest, report = write_for_upload(predictions, folder, prefix=job, **caps, **options)
         shards = manifest["shards"]
         imports, names = [], []
         for i, shard in enumerate(shards):
@@ -137,27 +139,25 @@ def _send(
         if wait:
             for imp in imports:
                 imp.wait_until_done()
-        if temporary:
+        if out_dir is None:
             manifest["removed"] = True  # the files were uploaded and are gone
         return Upload(imports=imports, manifest=manifest, report=report, names=names)
     finally:
-        if temporary:
+        if out_dir is None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
 def upload_to_model_run(
     model_run: Any,
-    predictions: Iterable[Any],
+    predictions: Iterable[Item],
     *,
-    ontology: Any = None,
     name: Optional[str] = None,
     out_dir: Optional[Union[str, os.PathLike[str]]] = None,
-    resolve_schema_ids: bool = False,
-    required: bool = True,
     wait: bool = False,
     max_rows: int = DEFAULT_MAX_ROWS,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_masks: int = DEFAULT_MAX_MASKS,
+    **options: Unpack[Options],
 ) -> Upload:
     """Validates ``predictions`` (Labels, NDJSON-shaped dicts, columnar batches), writes
     them as NDJSON shards and calls ``model_run.add_predictions(name=...,
@@ -165,11 +165,13 @@ def upload_to_model_run(
     SDK's ``MEAPredictionImport``s). Nothing is sent if any prediction has a problem.
 
     ``ontology``: the model run's ontology (an exported JSON, a builder, the SDK's
-    ``Ontology``, ...), to check against before anything is sent. ``out_dir``: where
-    the shards stay (default: a temporary folder, removed after the upload).
-    ``max_rows``, ``max_bytes``, ``max_masks``: caps per shard, that is per import job
-    (``lbfast.ShardWriter``'s defaults follow Labelbox's advice). ``wait``: wait for
-    each import to finish (``wait_until_done()``) before returning.
+    ``Ontology``, ...), to check against before anything is sent; it and the other
+    options are ``lbfast.dumps``'s. ``name``: the import's name, and the shards'
+    prefix. ``out_dir``: where the shards stay (default: a temporary folder, removed
+    after the upload). ``max_rows``, ``max_bytes``, ``max_masks``: caps per shard,
+    that is per import job (``lbfast.ShardWriter``'s defaults follow Labelbox's
+    advice). ``wait``: wait for each import to finish (``wait_until_done()``) before
+    returning.
     """
 
     def start(shard_name: str, path: str) -> Any:
@@ -178,30 +180,26 @@ def upload_to_model_run(
     return _send(
         start,
         predictions,
-        ontology=ontology,
         name=name,
         out_dir=out_dir,
-        resolve_schema_ids=resolve_schema_ids,
-        required=required,
         wait=wait,
         caps={"max_rows": max_rows, "max_bytes": max_bytes, "max_masks": max_masks},
+        options=options,
     )
 
 
 def upload_to_project(
     project: Any,
-    predictions: Iterable[Any],
+    predictions: Iterable[Item],
     *,
-    ontology: Any = None,
     name: Optional[str] = None,
     out_dir: Optional[Union[str, os.PathLike[str]]] = None,
-    resolve_schema_ids: bool = False,
-    required: bool = True,
     wait: bool = False,
     importer: Any = None,
     max_rows: int = DEFAULT_MAX_ROWS,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_masks: int = DEFAULT_MAX_MASKS,
+    **options: Unpack[Options],
 ) -> Upload:
     """As :func:`upload_to_model_run`, for model-assisted labelling in a project: calls
     ``importer.create_from_file(client=project.client, project_id=project.uid,
@@ -210,7 +208,8 @@ def upload_to_project(
     """
     if importer is None:
         try:
-            from labelbox import MALPredictionImport
+            # The SDK ships no type information.
+            from labelbox import MALPredictionImport  # type: ignore[import-untyped]
         except ImportError as err:  # pragma: no cover - depends on the environment
             raise ImportError(
                 "upload_to_project needs the Labelbox SDK: pip install 'lbfast[labelbox]'"
@@ -225,11 +224,9 @@ def upload_to_project(
     return _send(
         start,
         predictions,
-        ontology=ontology,
         name=name,
         out_dir=out_dir,
-        resolve_schema_ids=resolve_schema_ids,
-        required=required,
         wait=wait,
         caps={"max_rows": max_rows, "max_bytes": max_bytes, "max_masks": max_masks},
+        options=options,
     )

@@ -24,13 +24,16 @@ Colours of a composite mask, and COCO run-length encoding (identical to pycocoto
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import Any, Optional, TypeVar, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from lbfast import _core
+from lbfast.columnar import DataRowKind
 
 __all__ = [
     "InstanceMap",
@@ -46,11 +49,13 @@ __all__ = [
 
 Color = Union[int, tuple[int, int, int]]
 BBox = tuple[int, int, int, int]
-DataRowKind = Literal["global_key", "id"]
 ImageSize = Union[tuple[int, int], Sequence[tuple[int, int]]]
+# COCO RLE counts: compressed text (str or bytes) or uncompressed run lengths.
+Counts = Union[str, bytes, Sequence[int]]
+_Scalar = TypeVar("_Scalar", bound=np.generic)
 
 
-def _binary(masks: Any, name: str) -> np.ndarray:
+def _binary(masks: npt.ArrayLike, name: str) -> npt.NDArray[np.uint8]:
     """A bool or uint8 array as uint8 (bool is viewed, not copied)."""
     arr = np.asarray(masks)
     if arr.dtype == np.bool_:
@@ -60,7 +65,9 @@ def _binary(masks: Any, name: str) -> np.ndarray:
     return arr
 
 
-def _optional(values: Any, dtype: Any, name: str) -> Optional[np.ndarray]:
+def _optional(
+    values: Optional[npt.ArrayLike], dtype: type[_Scalar], name: str
+) -> Optional[npt.NDArray[_Scalar]]:
     """A flat array of ``dtype``; indices must already be integers (a float index is a
     bug, not something to round silently)."""
     if values is None:
@@ -106,13 +113,13 @@ class InstanceMasks:
 
     def __init__(
         self,
-        masks: Any,
+        masks: npt.ArrayLike,
         *,
         data_rows: Union[str, Sequence[str]],
         features: Union[str, Sequence[str]],
-        image_index: Any = None,
-        class_ids: Any = None,
-        confidence: Any = None,
+        image_index: Optional[npt.ArrayLike] = None,
+        class_ids: Optional[npt.ArrayLike] = None,
+        confidence: Optional[npt.ArrayLike] = None,
         with_boxes: bool = False,
         image_size: Optional[ImageSize] = None,
         skip_empty: bool = False,
@@ -169,7 +176,7 @@ class InstanceMap:
 
     def __init__(
         self,
-        id_map: Any,
+        id_map: npt.ArrayLike,
         *,
         data_row: str,
         features: Mapping[int, str],
@@ -203,7 +210,10 @@ class InstanceMap:
 
 
 def colors(
-    image: Union[bytes, str, Path, np.ndarray], *, max_pixels: Optional[int] = None
+    image: Union[bytes, str, Path, npt.NDArray[Union[np.uint8, np.uint16]]],
+    *,
+    max_mask_pixels: Optional[int] = None,
+    max_pixels: Optional[int] = None,
 ) -> list[tuple[Color, int, BBox]]:
     """Every distinct colour of a mask image, with its pixel count and bounding box.
 
@@ -212,13 +222,22 @@ def colors(
     sorted by colour, with inclusive box corners. ``color`` is an ``(r, g, b)`` tuple
     (alpha ignored) or, for gray and palette images, an int: either can be passed to
     ``Mask(color=...)`` as it is. One pass over the pixels, whatever their number of
-    colours.
+    colours. ``max_mask_pixels`` caps the width x height of a PNG that is decoded, as
+    for ``lbfast.dumps`` (``max_pixels`` is its deprecated former name).
     """
+    if max_pixels is not None:
+        warnings.warn(
+            "colors(max_pixels=...) is deprecated: use max_mask_pixels=..., as lbfast.dumps",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if max_mask_pixels is None:
+            max_mask_pixels = max_pixels
     if isinstance(image, (str, Path)):
         image = Path(image).read_bytes()
     if isinstance(image, (bytes, bytearray, memoryview)):
-        return _core.mask_colors(bytes(image), max_pixels=max_pixels)
-    return _core.mask_colors(np.asarray(image), max_pixels=max_pixels)
+        return _core.mask_colors(bytes(image), max_pixels=max_mask_pixels)
+    return _core.mask_colors(np.asarray(image), max_pixels=max_mask_pixels)
 
 
 # --- COCO RLE ---------------------------------------------------------------------
@@ -226,7 +245,7 @@ def colors(
 Rle = dict[str, Any]
 
 
-def rle_encode(mask: Any, *, compressed: bool = True) -> Union[Rle, list[Rle]]:
+def rle_encode(mask: npt.ArrayLike, *, compressed: bool = True) -> Union[Rle, list[Rle]]:
     """COCO RLE of a binary mask ``(H, W)``, or a list of them for ``(N, H, W)``.
 
     ``{"size": [h, w], "counts": str}``, byte for byte what pycocotools'
@@ -237,7 +256,7 @@ def rle_encode(mask: Any, *, compressed: bool = True) -> Union[Rle, list[Rle]]:
     return _core.rle_encode(_binary(mask, "mask"), compressed=compressed)
 
 
-def _size_counts(rle: Mapping[str, Any]) -> tuple[int, int, Any]:
+def _size_counts(rle: Mapping[str, Any]) -> tuple[int, int, Counts]:
     try:
         h, w = rle["size"]
         counts = rle["counts"]
@@ -248,7 +267,7 @@ def _size_counts(rle: Mapping[str, Any]) -> tuple[int, int, Any]:
     return int(h), int(w), counts
 
 
-def rle_decode(rle: Mapping[str, Any]) -> np.ndarray:
+def rle_decode(rle: Mapping[str, Any]) -> npt.NDArray[np.uint8]:
     """The ``(H, W)`` uint8 0/1 mask of a COCO RLE (compressed or uncompressed),
     C-ordered. Counts that do not add up to ``h * w`` are a ``ValueError``."""
     h, w, counts = _size_counts(rle)
@@ -274,7 +293,7 @@ def rle_bbox(rle: Mapping[str, Any]) -> list[float]:
     return list(_core.rle_bbox(h, counts))
 
 
-def rle_to_mask_stack(rles: Sequence[Mapping[str, Any]]) -> np.ndarray:
+def rle_to_mask_stack(rles: Sequence[Mapping[str, Any]]) -> npt.NDArray[np.uint8]:
     """Decodes RLEs of one image into an ``(N, H, W)`` uint8 stack, ready for
     :class:`InstanceMasks` (for example the ``segmentation`` of COCO results)."""
     if not rles:

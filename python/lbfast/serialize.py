@@ -7,80 +7,56 @@ import os
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, Optional, Union
+from typing import IO, TYPE_CHECKING, Any, Protocol, Union
 
 from lbfast import _core
+from lbfast.items import Item
+from lbfast.options import Options, core_options
 
-Item = Any  # a lbfast.types.Label or an NDJSON-shaped dict
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
-def dumps(
-    items: Iterable[Item],
-    *,
-    max_mask_pixels: Optional[int] = None,
-    ontology: Any = None,
-    resolve_schema_ids: bool = False,
-    required: bool = True,
-    threads: Optional[int] = None,
-) -> bytes:
-    """Validates ``items`` (Labels and/or NDJSON-shaped dicts) and returns NDJSON.
+class BinaryWriter(Protocol):
+    """A file opened for writing bytes (or anything with such a ``write``)."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+
+def dumps(items: Iterable[Item], **options: Unpack[Options]) -> bytes:
+    """Validates ``items`` (Labels, NDJSON-shaped dicts, columnar batches, mixed) and
+    returns NDJSON.
 
     One line per annotation, each ending in a newline. Raises
     ``lbfast.ValidationError`` listing every problem, and writes nothing then.
-    ``max_mask_pixels`` caps the width x height of a PNG mask that will be decoded
-    (default 2**28), against decompression bombs.
-
-    With ``ontology`` (see ``lbfast.ontology``) the predictions are also checked
-    against it, and ``resolve_schema_ids=True`` writes each feature's ``schemaId``
-    from it; ``required=False`` skips the required-classification checks.
-
-    ``threads``: how many threads check and write (default: all cores, or
-    ``RAYON_NUM_THREADS``); the GIL is released meanwhile.
+    The keywords (``max_mask_pixels``, ``ontology``, ``resolve_schema_ids``,
+    ``required``, ``threads``) are described in ``lbfast.options``: with ``ontology``
+    the predictions are also checked against it, and ``resolve_schema_ids=True``
+    writes each feature's ``schemaId`` from it.
     """
-    options = core_options(
-        ontology=ontology,
-        resolve_schema_ids=resolve_schema_ids,
-        required=required,
-        max_mask_pixels=max_mask_pixels,
-        threads=threads,
-    )
-    return _core.dumps(items, **options)
+    return _core.dumps(items, **core_options(options))
 
 
-def core_options(
-    *,
-    ontology: Any,
-    resolve_schema_ids: bool,
-    required: bool,
-    max_mask_pixels: Optional[int],
-    threads: Optional[int],
-) -> dict[str, Any]:
-    """The keywords of ``_core.dumps``/``_core.encode``; the ontology is indexed once."""
-    index = None
-    if ontology is not None:
-        from lbfast.ontology import ontology_index
-
-        index = ontology_index(ontology, resolve_schema_ids=resolve_schema_ids)
-    return dict(
-        ontology=index,
-        resolve_schema_ids=resolve_schema_ids,
-        required=required,
-        max_mask_pixels=max_mask_pixels,
-        threads=threads,
-    )
-
-
-def dump(items: Iterable[Item], path_or_file: Union[str, os.PathLike[str], IO[bytes]]) -> int:
-    """Writes ``dumps(items)`` to a path or binary file; returns the number of bytes.
+def dump(
+    items: Iterable[Item],
+    path_or_file: Union[str, os.PathLike[str], BinaryWriter],
+    **options: Unpack[Options],
+) -> int:
+    """Writes ``dumps(items, **options)`` to a path or binary file; returns the number
+    of bytes.
 
     A path is written to a temporary file beside it and renamed into place when
     complete, so the file is never seen half-written.
     """
-    data = dumps(items)
-    if hasattr(path_or_file, "write"):
-        path_or_file.write(data)  # type: ignore[union-attr]
-        return len(data)
-    write_atomically(Path(os.fspath(path_or_file)), data)  # type: ignore[arg-type]
+    data = dumps(items, **options)
+    if isinstance(path_or_file, (str, os.PathLike)):
+        write_atomically(Path(os.fspath(path_or_file)), data)
+    elif callable(getattr(path_or_file, "write", None)):
+        path_or_file.write(data)
+    else:
+        raise TypeError(
+            f"path_or_file must be a path or a binary file, got {type(path_or_file).__name__}"
+        )
     return len(data)
 
 
@@ -105,9 +81,11 @@ def open_beside(target: Path) -> tuple[Path, IO[bytes]]:
     return tmp, os.fdopen(fd, "wb")
 
 
-def serialize(labels: Iterable[Item]) -> Iterator[dict[str, Any]]:
-    """Yields one dict per annotation, like the SDK's ``NDJsonConverter.serialize``."""
-    for line in dumps(labels).splitlines():
+def serialize(labels: Iterable[Item], **options: Unpack[Options]) -> Iterator[dict[str, Any]]:
+    """Yields one dict per annotation, like the SDK's ``NDJsonConverter.serialize``.
+
+    The predictions are validated and converted when iteration starts."""
+    for line in dumps(labels, **options).splitlines():
         yield json.loads(line)
 
 
@@ -115,5 +93,5 @@ class NDJsonConverter:
     """Drop-in for ``labelbox.data.serialization.NDJsonConverter``."""
 
     @staticmethod
-    def serialize(labels: Iterable[Item]) -> Iterator[dict[str, Any]]:
-        return serialize(labels)
+    def serialize(labels: Iterable[Item], **options: Unpack[Options]) -> Iterator[dict[str, Any]]:
+        return serialize(labels, **options)

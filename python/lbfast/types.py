@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Optional, TypeVar, Union, cast
 
 from lbfast import _core
 
@@ -352,6 +352,11 @@ class ClassificationAnnotation(_Repr):
 ObjectAnnotation = _core.ObjectAnnotation
 
 
+#: What a Label holds: objects and classifications.
+Annotation = Union[ObjectAnnotation, ClassificationAnnotation]
+_Annotation = TypeVar("_Annotation", bound=Annotation)
+
+
 class GenericDataRowData(_Repr):
     """A data row by id (``uid``) or by global key."""
 
@@ -373,7 +378,7 @@ class Label(_Repr):
     def __init__(
         self,
         data: Union[dict[str, Any], GenericDataRowData],
-        annotations: Optional[list[Union[ObjectAnnotation, ClassificationAnnotation]]] = None,
+        annotations: Optional[list[_Annotation]] = None,
         extra: Optional[dict[str, Any]] = None,
         is_benchmark_reference: bool = False,
         image_size: Optional[tuple[int, int]] = None,
@@ -383,7 +388,8 @@ class Label(_Repr):
         elif not isinstance(annotations, list):
             raise TypeError(f"Annotations must be a list. Found {type(annotations)}")
         self.data = data
-        self.annotations = annotations
+        # A list of one kind of annotation is a list of annotations to add to.
+        self.annotations = cast("list[Annotation]", annotations)
         self.extra = extra
         self.is_benchmark_reference = is_benchmark_reference
         self.image_size = image_size

@@ -19,13 +19,22 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Optional, Union
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any, Optional, Union, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from lbfast import _core
-from lbfast.errors import ValidationError
-from lbfast.serialize import core_options, open_beside
+from lbfast._core import Encoded
+from lbfast.columnar import _Columns
+from lbfast.errors import PER_DATA_ROW_LIMIT, ValidationError
+from lbfast.items import Item
+from lbfast.options import Options, core_options
+from lbfast.serialize import open_beside
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 # Labelbox's SDK refuses more than this many annotations with one name on one data row
 # in one import (its ANNOTATION_PER_LABEL_LIMIT); the platform degrades above it.
@@ -93,7 +102,7 @@ class ShardWriter:
       name on one data row in one import; a shard that would exceed it raises
       ``ValidationError`` (nothing of that shard is kept).
     - ``ontology``, ``resolve_schema_ids``, ``required``, ``max_mask_pixels``,
-      ``threads``: as for ``lbfast.dumps``.
+      ``threads``: as for ``lbfast.dumps`` (see ``lbfast.options``).
     """
 
     def __init__(
@@ -106,11 +115,7 @@ class ShardWriter:
         max_masks: int = DEFAULT_MAX_MASKS,
         max_per_data_row_feature: int = ANNOTATIONS_PER_DATA_ROW_FEATURE,
         gzip: bool = False,
-        ontology: Any = None,
-        resolve_schema_ids: bool = False,
-        required: bool = True,
-        max_mask_pixels: Optional[int] = None,
-        threads: Optional[int] = None,
+        **options: Unpack[Options],
     ) -> None:
         if min(max_rows, max_bytes, max_masks, max_per_data_row_feature) < 1:
             raise ValueError("shard caps must be positive")
@@ -122,20 +127,14 @@ class ShardWriter:
         self.max_masks = max_masks
         self.max_per_data_row_feature = max_per_data_row_feature
         self.gzip = gzip
-        self._options = core_options(
-            ontology=ontology,
-            resolve_schema_ids=resolve_schema_ids,
-            required=required,
-            max_mask_pixels=max_mask_pixels,
-            threads=threads,
-        )
+        self._options = core_options(options)
         self.manifest = Manifest()
         self._open: Optional[_OpenShard] = None
         self._closed = False
 
     # --- public -----------------------------------------------------------------
 
-    def write(self, items: Union[Any, Iterable[Any]]) -> None:
+    def write(self, items: Union[Item, Iterable[Item]]) -> None:
         """Converts and writes ``items``: Labels, dicts and columnar batches, mixed."""
         if self._closed:
             raise ValueError("write() on a closed ShardWriter")
@@ -157,7 +156,12 @@ class ShardWriter:
     def __enter__(self) -> ShardWriter:
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
         if exc_type is not None:
             self._discard()
             self._closed = True
@@ -166,7 +170,7 @@ class ShardWriter:
 
     # --- shards -----------------------------------------------------------------
 
-    def _write_encoded(self, encoded: Any) -> None:
+    def _write_encoded(self, encoded: Encoded) -> None:
         ends = np.asarray(encoded.line_ends, dtype=np.int64)
         # Masks up to and including each line: one pass, searched at every cut.
         masks_through = np.cumsum(np.asarray(encoded.is_mask, dtype=np.int64))
@@ -226,7 +230,7 @@ class ShardWriter:
             raise ValidationError(
                 [
                     (
-                        "per_data_row_limit",
+                        PER_DATA_ROW_LIMIT,
                         0,
                         f"dataRow {data_row!r}",
                         f"{n} annotations named {feature!r} in one shard; Labelbox accepts at "
@@ -253,7 +257,7 @@ class _OpenShard:
     def __init__(self, path: Path, compress: bool) -> None:
         self.path = path
         self.tmp, self.raw = open_beside(path)
-        self.file: IO[bytes] = (
+        self.file: Union[gzip_module.GzipFile, IO[bytes]] = (
             gzip_module.GzipFile(fileobj=self.raw, mode="wb", compresslevel=6, mtime=0)
             if compress
             else self.raw
@@ -264,12 +268,12 @@ class _OpenShard:
         self.features: Counter[str] = Counter()
         self.row_ids: dict[str, int] = {}
         self.feature_ids: dict[str, int] = {}
-        self.pair_keys: list[np.ndarray] = []
+        self.pair_keys: list[npt.NDArray[np.int64]] = []
 
     def write(self, data: memoryview) -> None:
         self.file.write(data)
 
-    def count(self, encoded: Any, start: int, stop: int) -> None:
+    def count(self, encoded: Encoded, start: int, stop: int) -> None:
         feature_index = np.asarray(encoded.feature_index[start:stop])
         features = encoded.features
         for f, n in enumerate(np.bincount(feature_index, minlength=len(features))):
@@ -285,9 +289,10 @@ class _OpenShard:
         self.pair_keys.append(rows * (1 << 32) + feats)
 
     @staticmethod
-    def _ids(table: dict[str, int], names: list[str]) -> np.ndarray:
+    def _ids(table: dict[str, int], names: list[str]) -> npt.NDArray[np.int64]:
         """Shard-wide ids of a chunk's distinct strings."""
-        return np.array([table.setdefault(name, len(table)) for name in names], dtype=np.int64)
+        ids = (table.setdefault(name, len(table)) for name in names)
+        return np.fromiter(ids, dtype=np.int64, count=len(names))
 
     def over_limit(self, limit: int) -> list[tuple[str, str, int]]:
         """(data row, feature, count) of the pairs above ``limit``."""
@@ -319,13 +324,14 @@ class _OpenShard:
             self.tmp.unlink(missing_ok=True)
 
 
-def _chunks(items: Any) -> Iterator[list[Any]]:
+def _chunks(items: Union[Item, Iterable[Item]]) -> Iterator[list[Item]]:
     """Groups input into conversion chunks; columnar batches are split by rows."""
-    if _is_batch(items) or isinstance(items, dict) or hasattr(items, "annotations"):
-        items = [items]
-    pending: list[Any] = []
-    for item in items:
-        if _is_batch(item):
+    single = isinstance(items, (_Columns, dict)) or hasattr(items, "annotations")
+    # Anything else is taken as an iterable of items (the Rust core checks each).
+    many = [cast("Item", items)] if single else cast("Iterable[Item]", items)
+    pending: list[Item] = []
+    for item in many:
+        if isinstance(item, _Columns):
             if pending:
                 yield pending
                 pending = []
@@ -340,8 +346,3 @@ def _chunks(items: Any) -> Iterator[list[Any]]:
                 pending = []
     if pending:
         yield pending
-
-
-def _is_batch(item: Any) -> bool:
-    """A columnar batch: many predictions in one object, sliceable by rows."""
-    return getattr(item, "_lbfast_batch", False)

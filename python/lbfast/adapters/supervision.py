@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from typing import Any, Optional, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from lbfast.adapters._features import Features, class_ids_and_features
-from lbfast.columnar import Boxes
+from lbfast.columnar import Boxes, DataRowKind, Ids
 from lbfast.masks import InstanceMasks
 
 
@@ -19,8 +20,8 @@ def from_detections(
     features: Optional[Features] = None,
     boxes: bool = True,
     masks: bool = True,
-    data_row_kind: str = "global_key",
-    ids: Any = "random",
+    data_row_kind: DataRowKind = "global_key",
+    ids: Ids = "random",
 ) -> list[Any]:
     """Batches for one ``Detections`` per data row (or one ``Detections`` and one data row).
 
@@ -35,16 +36,23 @@ def from_detections(
     if len(detections) != len(data_rows):
         raise ValueError(f"{len(detections)} Detections for {len(data_rows)} data rows")
     counts = [len(d) for d in detections]
-    image_index = np.repeat(np.arange(len(detections)), counts)
+    image_index: npt.NDArray[np.int64] = np.repeat(np.arange(len(detections)), counts)
     xyxy = _concat([d.xyxy for d in detections], (0, 4), np.float64)
     confidence = _optional_concat([d.confidence for d in detections if len(d)])
     class_ids, names = _classes(detections, features)
     out: list[Any] = []
-    common = dict(data_rows=list(data_rows), image_index=image_index, data_row_kind=data_row_kind)
+    rows = list(data_rows)
     if boxes:
         out.append(
             Boxes(
-                xyxy, features=names, class_ids=class_ids, confidence=confidence, ids=ids, **common
+                xyxy,
+                features=names,
+                class_ids=class_ids,
+                confidence=confidence,
+                ids=ids,
+                data_rows=rows,
+                image_index=image_index,
+                data_row_kind=data_row_kind,
             )
         )
     if masks and any(d.mask is not None for d in detections):
@@ -54,7 +62,13 @@ def from_detections(
         stack = _concat([d.mask for d in with_masks], (0, *with_masks[0].mask.shape[1:]), bool)
         out.append(
             InstanceMasks(
-                stack, features=names, class_ids=class_ids, confidence=confidence, **common
+                stack,
+                features=names,
+                class_ids=class_ids,
+                confidence=confidence,
+                data_rows=rows,
+                image_index=image_index,
+                data_row_kind=data_row_kind,
             )
         )
     return out
@@ -76,12 +90,15 @@ def _classes(detections: list[Any], features: Optional[Features]) -> tuple[np.nd
     )
 
 
-def _concat(arrays: list[Any], empty_shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-    arrays = [np.asarray(a) for a in arrays if a is not None and len(a)]
-    return np.concatenate(arrays) if arrays else np.zeros(empty_shape, dtype=dtype)
+def _concat(
+    arrays: list[Optional[npt.ArrayLike]], empty_shape: tuple[int, ...], dtype: npt.DTypeLike
+) -> npt.NDArray[Any]:
+    given = [np.asarray(a) for a in arrays if a is not None]
+    given = [a for a in given if len(a)]
+    return np.concatenate(given) if given else np.zeros(empty_shape, dtype=dtype)
 
 
-def _optional_concat(arrays: list[Any]) -> Optional[np.ndarray]:
+def _optional_concat(arrays: list[Optional[npt.ArrayLike]]) -> Optional[npt.NDArray[Any]]:
     if all(a is None for a in arrays):
         return None
     if any(a is None for a in arrays):

@@ -6,9 +6,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from lbfast.adapters._features import Features, class_ids_and_features
-from lbfast.columnar import Boxes
+from lbfast.columnar import Boxes, DataRowKind, Ids
 from lbfast.masks import InstanceMasks
 
 
@@ -19,8 +20,8 @@ def from_predictions(
     features: Features,
     masks: bool = True,
     mask_threshold: float = 0.5,
-    data_row_kind: str = "global_key",
-    ids: Any = "random",
+    data_row_kind: DataRowKind = "global_key",
+    ids: Ids = "random",
 ) -> list[Any]:
     """Batches for one prediction dict per image, as torchvision's detection models return.
 
@@ -40,7 +41,7 @@ def from_predictions(
         raise ValueError(f"{len(predictions)} predictions for {len(data_rows)} data rows")
     boxes = [np.asarray(p["boxes"]) for p in predictions]
     counts = [len(b) for b in boxes]
-    image_index = np.repeat(np.arange(len(predictions)), counts)
+    image_index: npt.NDArray[np.int64] = np.repeat(np.arange(len(predictions)), counts)
     labels = (
         np.concatenate([np.asarray(p["labels"]).reshape(-1) for p in predictions])
         if predictions
@@ -53,15 +54,32 @@ def from_predictions(
             [np.asarray(p["scores"], dtype=np.float64).reshape(-1) for p in predictions]
         )
     xyxy = np.concatenate(boxes).reshape(-1, 4) if boxes else np.zeros((0, 4))
-    common = dict(data_rows=list(data_rows), image_index=image_index, data_row_kind=data_row_kind)
+    rows = list(data_rows)
     out: list[Any] = [
-        Boxes(xyxy, features=names, class_ids=class_ids, confidence=scores, ids=ids, **common)
+        Boxes(
+            xyxy,
+            features=names,
+            class_ids=class_ids,
+            confidence=scores,
+            ids=ids,
+            data_rows=rows,
+            image_index=image_index,
+            data_row_kind=data_row_kind,
+        )
     ]
     if masks and predictions and all("masks" in p for p in predictions):
         stacks = [np.asarray(p["masks"]) for p in predictions]
         stacks = [s[:, 0] if s.ndim == 4 else s for s in stacks]
         stack = np.concatenate(stacks) > mask_threshold if stacks else np.zeros((0, 1, 1), bool)
         out.append(
-            InstanceMasks(stack, features=names, class_ids=class_ids, confidence=scores, **common)
+            InstanceMasks(
+                stack,
+                features=names,
+                class_ids=class_ids,
+                confidence=scores,
+                data_rows=rows,
+                image_index=image_index,
+                data_row_kind=data_row_kind,
+            )
         )
     return out

@@ -1,0 +1,182 @@
+"""Checking predictions, against an ontology or not, without writing them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Callable, Optional, Union
+
+from lbfast import _core
+from lbfast.errors import UNREADABLE, Problem, ProblemTuple
+from lbfast.ontology.files import PathLike, SourceLines, chunked
+from lbfast.ontology.ontology import Ontology, ontology_index
+from lbfast.ontology.report import MAX_LISTED, Report
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from lbfast.items import Item
+    from lbfast.ontology.loading import OntologyLike
+    from lbfast.options import CheckOptions
+
+#: Names the ``file:line`` a row came from, if known.
+Sources = Callable[[int], Optional[str]]
+
+#: What ``_core.check`` gives: the problems listed, the count of all of them by
+#: ``(kind, severity)``, and the number of annotations checked.
+Checked = tuple[list[ProblemTuple], list[tuple[str, str, int]], int]
+
+
+class Validator:
+    """Checks predictions in as many calls as needed (files, chunks) and reports
+    once: required global classifications are checked per data row across all calls.
+
+        v = Validator(ontology)
+        for chunk in chunks:
+            v.check(chunk)
+        report = v.finish()
+
+    The keywords are those of ``lbfast.dumps`` (see ``lbfast.options``).
+    """
+
+    def __init__(
+        self,
+        ontology: Optional[Union[Ontology, OntologyLike]] = None,
+        *,
+        max_mask_pixels: Optional[int] = None,
+        resolve_schema_ids: bool = False,
+        required: bool = True,
+        threads: Optional[int] = None,
+    ) -> None:
+        self.ontology = None if ontology is None else Ontology.of(ontology)
+        # Resolving schema ids needs every feature's id: refuse as dumps() would.
+        self.index = (
+            None
+            if self.ontology is None
+            else ontology_index(self.ontology, resolve_schema_ids=resolve_schema_ids)
+        )
+        self.required = required
+        self.max_mask_pixels = max_mask_pixels
+        self.threads = threads
+        self._state = _core.CheckState()
+        self._report = Report()
+        self._rows = 0
+
+    @property
+    def rows(self) -> int:
+        """Items checked so far; the next call's first row."""
+        return self._rows
+
+    @property
+    def ok(self) -> bool:
+        """No error so far."""
+        return not self._report.counts
+
+    def check(self, items: Iterable[Item], *, sources: Optional[Sources] = None) -> list[Problem]:
+        """Checks ``items`` (rows continue from the previous call) and returns their
+        problems. ``sources(row)`` may name where a row came from (``file:line``)."""
+        items = items if isinstance(items, list) else list(items)
+        first = self._rows
+        found = _core.check(
+            items,
+            ontology=self.index,
+            state=self._state,
+            first_row=first,
+            required=self.required,
+            max_mask_pixels=self.max_mask_pixels,
+            threads=self.threads,
+        )
+        self._rows += len(items)
+        self._report.items += len(items)
+        return self._add_found(found, sources)
+
+    def add_problem(self, problem: Problem) -> None:
+        """Records a problem found outside the check (an unreadable line)."""
+        self._add([problem])
+
+    def skip(self, count: int = 1) -> None:
+        """Counts ``count`` rows that could not be checked (they keep their numbers)."""
+        self._rows += count
+        self._report.items += count
+
+    def _add_found(self, found: Checked, sources: Optional[Sources]) -> list[Problem]:
+        """Adds what ``_core.check`` found: the problems listed and the counts of all."""
+        listed, counts, annotations = found
+        problems = [Problem.of(p, (sources(p[1]) if sources else None) or None) for p in listed]
+        self._add(problems, counted=True)
+        for kind, severity, n in counts:
+            totals = self._report.counts if severity == "error" else self._report.warning_counts
+            totals[kind] = totals.get(kind, 0) + n
+        self._report.annotations += annotations
+        return problems
+
+    def _add(self, problems: list[Problem], *, counted: bool = False) -> None:
+        """Lists ``problems`` (up to ``MAX_LISTED`` of each severity) and, unless the
+        core has ``counted`` them, counts them."""
+        report = self._report
+        for problem in problems:
+            error = problem.severity == "error"
+            kept = report.errors if error else report.warnings
+            if len(kept) < MAX_LISTED:
+                kept.append(problem)
+            if not counted:
+                totals = report.counts if error else report.warning_counts
+                totals[problem.kind] = totals.get(problem.kind, 0) + 1
+
+    def finish(self, *, sources: Optional[Sources] = None) -> Report:
+        """The report of every call so far, with missing required global classifications."""
+        if self.index is not None and self.required:
+            self._add_found(self._state.finish(self.index), sources)
+            self._state = _core.CheckState()
+        report = self._report
+        report.errors.sort(key=lambda p: p.row)
+        report.warnings.sort(key=lambda p: p.row)
+        return report
+
+
+def validate(
+    items: Iterable[Item],
+    ontology: Optional[Union[Ontology, OntologyLike]] = None,
+    **options: Unpack[CheckOptions],
+) -> Report:
+    """Checks predictions (typed Labels, NDJSON-shaped dicts, columnar batches, mixed)
+    and returns a :class:`Report` of every problem; nothing is written.
+
+    Without ``ontology`` only the predictions themselves are checked (what ``dumps``
+    refuses). With one, also: every tool, classification and answer exists (by name
+    or schema id), at the place the ontology puts it, at any depth; geometries fit
+    their tools; answers fit their question's type; names and schema ids agree;
+    required classifications are there (per object, per chosen answer and, with
+    ``required=True``, global ones per data row). ``report.raise_for_errors()`` turns
+    it into ``lbfast.ValidationError``. The other keywords are ``lbfast.dumps``'s.
+    """
+    v = Validator(ontology, **options)
+    v.check(items)
+    return v.finish()
+
+
+def validate_files(
+    paths: Iterable[PathLike],
+    ontology: Optional[Union[Ontology, OntologyLike]] = None,
+    *,
+    progress: Optional[Callable[[int], None]] = None,
+    **options: Unpack[CheckOptions],
+) -> Report:
+    """Checks NDJSON files of predictions (or JSON arrays of them) as one job.
+
+    Problems carry ``source`` = ``file:line``. ``progress(n)`` is told of every ``n``
+    bytes read. The other keywords are ``lbfast.dumps``'s.
+    """
+    v = Validator(ontology, **options)
+    sources = SourceLines()
+    for path in paths:
+        for chunk, lines, bad in chunked(path, progress):
+            if chunk:
+                sources.add(v.rows, os.fspath(path), lines)
+                v.check(chunk, sources=sources)
+            if bad is not None:
+                line, err = bad
+                sources.add(v.rows, os.fspath(path), [line])
+                v.add_problem(Problem(v.rows, "", str(err), UNREADABLE, source=f"{path}:{line}"))
+                v.skip()
+    return v.finish(sources=sources)
