@@ -2,7 +2,7 @@
 # module with `python -m mypy.stubtest lbfast._core`.
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Optional, Union, final
+from typing import Any, Final, Optional, Union, final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,6 +18,21 @@ from lbfast.types import (
 )
 
 __all__ = [
+    "TAG_BOXES",
+    "TAG_CHECKLIST",
+    "TAG_CLASSIFICATIONS",
+    "TAG_CLASSIFICATION_ANNOTATION",
+    "TAG_LINE",
+    "TAG_MASK",
+    "TAG_OBJECT_ANNOTATION",
+    "TAG_POINT",
+    "TAG_POINTS",
+    "TAG_POLYGON",
+    "TAG_POLYGONS",
+    "TAG_POLYLINES",
+    "TAG_RADIO",
+    "TAG_RECTANGLE",
+    "TAG_TEXT",
     "CheckState",
     "Encoded",
     "ObjectAnnotation",
@@ -182,3 +197,20 @@ def check(
     max_mask_pixels: Optional[int] = None,
     threads: Optional[int] = None,
 ) -> _Checked: ...
+
+# The `_lbkind` / `_lbcolumnar` tags of lbfast.types and lbfast.columnar.
+TAG_POINT: Final[int]
+TAG_RECTANGLE: Final[int]
+TAG_LINE: Final[int]
+TAG_POLYGON: Final[int]
+TAG_MASK: Final[int]
+TAG_RADIO: Final[int]
+TAG_CHECKLIST: Final[int]
+TAG_TEXT: Final[int]
+TAG_OBJECT_ANNOTATION: Final[int]
+TAG_CLASSIFICATION_ANNOTATION: Final[int]
+TAG_BOXES: Final[int]
+TAG_POINTS: Final[int]
+TAG_POLYLINES: Final[int]
+TAG_POLYGONS: Final[int]
+TAG_CLASSIFICATIONS: Final[int]

@@ -57,6 +57,8 @@ from typing import TYPE_CHECKING, Any, Literal, Optional, Union, overload
 import numpy as np
 import numpy.typing as npt
 
+from lbfast import _core
+
 if TYPE_CHECKING:
     from typing_extensions import TypeAlias
 
@@ -82,8 +84,9 @@ DataRowKind: TypeAlias = Literal["global_key", "id"]
 #: What ``features`` holds: feature names or schema ids.
 FeatureKind: TypeAlias = Literal["name", "schema_id"]
 
-# `_lbcolumnar` tags read by the Rust lowering.
-_BOXES, _POINTS, _POLYLINES, _POLYGONS, _CLASSIFICATIONS = 1, 2, 3, 4, 5
+# `_lbcolumnar` tags read by the Rust lowering, which defines them.
+_BOXES, _POINTS, _POLYLINES = _core.TAG_BOXES, _core.TAG_POINTS, _core.TAG_POLYLINES
+_POLYGONS, _CLASSIFICATIONS = _core.TAG_POLYGONS, _core.TAG_CLASSIFICATIONS
 _BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
 _KINDS = ("radio", "checklist", "text")
 

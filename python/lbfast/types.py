@@ -74,11 +74,12 @@ class CustomMetric(_Repr):
 
 # --- geometry -------------------------------------------------------------------
 
-# `_lbkind` tells the Rust lowering what a value is without isinstance chains.
-# (Point, Rectangle and ObjectAnnotation, native classes, carry 1, 2 and 21.)
-_LINE, _POLYGON, _MASK = 3, 4, 5
-_RADIO, _CHECKLIST, _TEXT = 11, 12, 13
-_CLASSIFICATION_ANNOTATION = 22
+# `_lbkind` tells the Rust lowering what a value is without isinstance chains; the
+# tags are defined by the binding (Point, Rectangle and ObjectAnnotation, native
+# classes, carry theirs already).
+_LINE, _POLYGON, _MASK = _core.TAG_LINE, _core.TAG_POLYGON, _core.TAG_MASK
+_RADIO, _CHECKLIST, _TEXT = _core.TAG_RADIO, _core.TAG_CHECKLIST, _core.TAG_TEXT
+_CLASSIFICATION_ANNOTATION = _core.TAG_CLASSIFICATION_ANNOTATION
 
 
 # Point, Rectangle and ObjectAnnotation are native classes (lbfast._core): they are

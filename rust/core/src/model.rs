@@ -158,6 +158,40 @@ pub enum Mask {
     Refused,
 }
 
+/// What kind of geometry an object has, whatever form it was given in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GeometryKind {
+    Point,
+    Bbox,
+    Line,
+    Polygon,
+    Mask,
+}
+
+impl GeometryKind {
+    /// Its NDJSON key (`bbox`), also the word for it in deterministic ids' names.
+    pub fn key(self) -> &'static str {
+        match self {
+            GeometryKind::Point => "point",
+            GeometryKind::Bbox => "bbox",
+            GeometryKind::Line => "line",
+            GeometryKind::Polygon => "polygon",
+            GeometryKind::Mask => "mask",
+        }
+    }
+
+    /// How messages name one (`a bbox`).
+    pub fn noun(self) -> &'static str {
+        match self {
+            GeometryKind::Point => "a point",
+            GeometryKind::Bbox => "a bbox",
+            GeometryKind::Line => "a line",
+            GeometryKind::Polygon => "a polygon",
+            GeometryKind::Mask => "a mask",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Geometry {
     Point(Pt),
@@ -192,6 +226,18 @@ pub struct Classification {
     pub value: ClassificationValue,
     /// Only text carries classifications of its own; answers carry theirs.
     pub classifications: Vec<Classification>,
+}
+
+impl Geometry {
+    pub fn kind(&self) -> GeometryKind {
+        match self {
+            Geometry::Point(_) => GeometryKind::Point,
+            Geometry::Bbox(_) => GeometryKind::Bbox,
+            Geometry::Line(_) => GeometryKind::Line,
+            Geometry::Polygon(_) => GeometryKind::Polygon,
+            Geometry::Mask(_) => GeometryKind::Mask,
+        }
+    }
 }
 
 /// A geometry with its feature, scores and sub-classifications.

@@ -13,6 +13,7 @@ mod masks;
 mod ontology;
 mod options;
 mod output;
+mod tags;
 mod types;
 
 use lbfast_core::batch::{Batch, Checked};
@@ -172,6 +173,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::ObjectAnnotation>()?;
     m.add_function(wrap_pyfunction!(_format_floats, m)?)?;
     masks::register(m)?;
+    tags::register(m)?;
     ontology::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

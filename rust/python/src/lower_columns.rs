@@ -21,12 +21,7 @@ use pyo3::types::{PyBytes, PyType};
 
 use crate::extract::{data_row_or_refused, sequence, string_of, type_error};
 
-// The `_lbcolumnar` tags of lbfast/columnar.py.
-const BOXES: i64 = 1;
-const POINTS: i64 = 2;
-const POLYLINES: i64 = 3;
-const POLYGONS: i64 = 4;
-const CLASSIFICATIONS: i64 = 5;
+use crate::tags::{BOXES, CLASSIFICATIONS, POINTS, POLYGONS, POLYLINES};
 
 static BASE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 

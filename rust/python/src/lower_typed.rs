@@ -15,17 +15,10 @@ use crate::extract::{
     sequence, string_of, type_error, ImageCache, MAX_DEPTH,
 };
 
-// The `_lbkind` tags of lbfast/types.py.
-pub const POINT: i64 = 1;
-pub const RECTANGLE: i64 = 2;
-const LINE: i64 = 3;
-const POLYGON: i64 = 4;
-const MASK: i64 = 5;
-const RADIO: i64 = 11;
-const CHECKLIST: i64 = 12;
-const TEXT: i64 = 13;
-pub const OBJECT_ANNOTATION: i64 = 21;
-const CLASSIFICATION_ANNOTATION: i64 = 22;
+use crate::tags::{
+    CHECKLIST, CLASSIFICATION_ANNOTATION, LINE, MASK, OBJECT_ANNOTATION, POINT, POLYGON, RADIO, RECTANGLE,
+    TEXT,
+};
 
 pub struct TypedLowering<'py> {
     py: Python<'py>,

@@ -31,7 +31,7 @@ impl Point {
     #[classattr]
     #[pyo3(name = "_lbkind")]
     fn lbkind() -> i64 {
-        crate::lower_typed::POINT
+        crate::tags::POINT
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
@@ -100,7 +100,7 @@ impl Rectangle {
     #[classattr]
     #[pyo3(name = "_lbkind")]
     fn lbkind() -> i64 {
-        crate::lower_typed::RECTANGLE
+        crate::tags::RECTANGLE
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
@@ -212,7 +212,7 @@ impl ObjectAnnotation {
     #[classattr]
     #[pyo3(name = "_lbkind")]
     fn lbkind() -> i64 {
-        crate::lower_typed::OBJECT_ANNOTATION
+        crate::tags::OBJECT_ANNOTATION
     }
 
     fn __repr__(&mut self, py: Python<'_>) -> PyResult<String> {

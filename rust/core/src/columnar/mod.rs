@@ -18,7 +18,7 @@ use crate::issues::{Issues, MAX_LISTED};
 use crate::json::push_i64;
 use crate::model::{
     Annotation, AnnotationId, Answer, BBox, Body, Classification, ClassificationValue, Corners, DataRow,
-    Feature, Geometry, Marks, Object, Pt, Scores, Text,
+    Feature, Geometry, GeometryKind, Marks, Object, Pt, Scores, Text,
 };
 
 use crate::parallel;
@@ -80,6 +80,17 @@ impl<T> Ragged<T> {
 
     pub fn row(&self, i: usize) -> &[T] {
         &self.values[self.bounds(i)]
+    }
+}
+
+impl GeometryColumn {
+    pub fn kind(&self) -> GeometryKind {
+        match self {
+            GeometryColumn::Boxes(_) => GeometryKind::Bbox,
+            GeometryColumn::Points(_) => GeometryKind::Point,
+            GeometryColumn::Lines(_) => GeometryKind::Line,
+            GeometryColumn::Polygons(_) => GeometryKind::Polygon,
+        }
     }
 }
 
@@ -181,12 +192,7 @@ impl Columns {
     /// The word for the kind of prediction in deterministic ids' names.
     pub fn kind_word(&self) -> &'static str {
         match &self.kind {
-            ColumnKind::Objects(o) => match &o.geometry {
-                GeometryColumn::Boxes(_) => "bbox",
-                GeometryColumn::Points(_) => "point",
-                GeometryColumn::Lines(_) => "line",
-                GeometryColumn::Polygons(_) => "polygon",
-            },
+            ColumnKind::Objects(o) => o.geometry.kind().key(),
             ColumnKind::Classifications(c) => match &c.value {
                 AnswerColumn::Radio(_) => "radio",
                 AnswerColumn::Checklist(_) => "checklist",

@@ -232,26 +232,12 @@ impl<'o> Checker<'o> {
         let onto = self.onto;
         let node = &onto.nodes[tool];
         if let Role::Tool(kind) = &node.role {
-            if !kind.accepts(&o.geometry) {
-                let message = match kind.takes() {
-                    Some(takes) => format!(
-                        "tool '{}' is a {} tool, which takes {}; got {}",
-                        node.name,
-                        kind.as_str(),
-                        takes,
-                        geometry_noun(&o.geometry)
-                    ),
-                    None => format!(
-                        "tool '{}' is a {} tool, which image predictions cannot use; got {}",
-                        node.name,
-                        kind.as_str(),
-                        geometry_noun(&o.geometry)
-                    ),
-                };
-                let suggestion = self.only_tool_of(&ToolKind::of_geometry(&o.geometry));
+            let geometry = o.geometry.kind();
+            if let Some(message) = kind.geometry_problem(&node.name, geometry) {
+                let suggestion = self.only_tool_of(&ToolKind::of_geometry(geometry));
                 let key = match self.style {
                     Style::Typed => "value",
-                    Style::Dict => geometry_key(&o.geometry),
+                    Style::Dict => geometry.key(),
                 };
                 self.error_at(key, Code::GeometryMismatch, message, suggestion);
             }

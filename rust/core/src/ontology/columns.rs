@@ -5,21 +5,10 @@
 use super::check::*;
 use super::index::*;
 use crate::batch::ColumnarItem;
-use crate::columnar::{
-    AnswerColumn, ClassificationColumns, ColumnKind, Columns, GeometryColumn, ObjectColumns,
-};
+use crate::columnar::{AnswerColumn, ClassificationColumns, ColumnKind, Columns, ObjectColumns};
 use crate::issues::Code;
 use crate::model::Feature;
 use crate::rules::Style;
-
-fn column_geometry(g: &GeometryColumn) -> (ToolKind, &'static str) {
-    match g {
-        GeometryColumn::Boxes(_) => (ToolKind::Rectangle, "a bbox"),
-        GeometryColumn::Points(_) => (ToolKind::Point, "a point"),
-        GeometryColumn::Lines(_) => (ToolKind::Line, "a line"),
-        GeometryColumn::Polygons(_) => (ToolKind::Polygon, "a polygon"),
-    }
-}
 
 /// The first index at which each of `0..len` occurs in `ids` (invalid ids skipped).
 fn first_uses(ids: impl Iterator<Item = i64>, len: usize) -> Vec<Option<usize>> {
@@ -81,7 +70,7 @@ impl Checker<'_> {
             Some(ids) => first_uses(ids.iter().copied().take(n), o.features.len()),
             None => first_uses(std::iter::once(0), o.features.len()),
         };
-        let (kind, noun) = column_geometry(&o.geometry);
+        let geometry = o.geometry.kind();
         // Questions whose answers are checked already (a sub-classification of several tools).
         let mut answered = Vec::new();
         for (k, used) in first.iter().enumerate() {
@@ -91,20 +80,8 @@ impl Checker<'_> {
             let Some(tool) = self.lookup(TOOLS, &mut o.features[k], Wanted::Tool) else { continue };
             let node = &onto.nodes[tool];
             if let Role::Tool(tool_kind) = &node.role {
-                if *tool_kind != kind {
-                    let message = match tool_kind.takes() {
-                        Some(takes) => format!(
-                            "tool '{}' is a {} tool, which takes {takes}; got {noun}",
-                            node.name,
-                            tool_kind.as_str()
-                        ),
-                        None => format!(
-                            "tool '{}' is a {} tool, which image predictions cannot use; got {noun}",
-                            node.name,
-                            tool_kind.as_str()
-                        ),
-                    };
-                    let suggestion = self.only_tool_of(&kind);
+                if let Some(message) = tool_kind.geometry_problem(&node.name, geometry) {
+                    let suggestion = self.only_tool_of(&ToolKind::of_geometry(geometry));
                     self.error(Code::GeometryMismatch, message, suggestion);
                 }
             }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::spec::{FeatureSpec, OntologySpec, QuestionSpec};
-use crate::model::{Geometry, Text};
+use crate::model::{GeometryKind, Text};
 
 /// A tool type, as far as image predictions are concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,46 +57,45 @@ impl ToolKind {
         }
     }
 
-    pub fn accepts(&self, geometry: &Geometry) -> bool {
+    pub fn accepts(&self, geometry: GeometryKind) -> bool {
         matches!(
             (self, geometry),
-            (ToolKind::Rectangle, Geometry::Bbox(_))
-                | (ToolKind::Polygon, Geometry::Polygon(_))
-                | (ToolKind::Point, Geometry::Point(_))
-                | (ToolKind::Line, Geometry::Line(_))
-                | (ToolKind::RasterSegmentation | ToolKind::Superpixel, Geometry::Mask(_))
+            (ToolKind::Rectangle, GeometryKind::Bbox)
+                | (ToolKind::Polygon, GeometryKind::Polygon)
+                | (ToolKind::Point, GeometryKind::Point)
+                | (ToolKind::Line, GeometryKind::Line)
+                | (ToolKind::RasterSegmentation | ToolKind::Superpixel, GeometryKind::Mask)
         )
     }
 
-    /// The tool kind that draws `geometry`.
-    pub(super) fn of_geometry(geometry: &Geometry) -> ToolKind {
-        match geometry {
-            Geometry::Bbox(_) => ToolKind::Rectangle,
-            Geometry::Polygon(_) => ToolKind::Polygon,
-            Geometry::Point(_) => ToolKind::Point,
-            Geometry::Line(_) => ToolKind::Line,
-            Geometry::Mask(_) => ToolKind::RasterSegmentation,
+    /// The problem of a prediction of tool `name` (of this kind) with `geometry`.
+    pub(super) fn geometry_problem(&self, name: &str, geometry: GeometryKind) -> Option<String> {
+        if self.accepts(geometry) {
+            return None;
         }
+        let noun = geometry.noun();
+        Some(match self.takes() {
+            Some(takes) => {
+                format!("tool '{name}' is a {} tool, which takes {takes}; got {noun}", self.as_str())
+            }
+            None => {
+                format!(
+                    "tool '{name}' is a {} tool, which image predictions cannot use; got {noun}",
+                    self.as_str()
+                )
+            }
+        })
     }
-}
 
-pub(super) fn geometry_noun(geometry: &Geometry) -> &'static str {
-    match geometry {
-        Geometry::Bbox(_) => "a bbox",
-        Geometry::Polygon(_) => "a polygon",
-        Geometry::Point(_) => "a point",
-        Geometry::Line(_) => "a line",
-        Geometry::Mask(_) => "a mask",
-    }
-}
-
-pub(super) fn geometry_key(geometry: &Geometry) -> &'static str {
-    match geometry {
-        Geometry::Bbox(_) => "bbox",
-        Geometry::Polygon(_) => "polygon",
-        Geometry::Point(_) => "point",
-        Geometry::Line(_) => "line",
-        Geometry::Mask(_) => "mask",
+    /// The tool kind that draws `geometry`.
+    pub(super) fn of_geometry(geometry: GeometryKind) -> ToolKind {
+        match geometry {
+            GeometryKind::Bbox => ToolKind::Rectangle,
+            GeometryKind::Polygon => ToolKind::Polygon,
+            GeometryKind::Point => ToolKind::Point,
+            GeometryKind::Line => ToolKind::Line,
+            GeometryKind::Mask => ToolKind::RasterSegmentation,
+        }
     }
 }
 
