@@ -3,6 +3,7 @@
 //! Python objects are read here (with the GIL); validation and writing run in
 //! the core with the GIL released.
 
+mod arguments;
 mod encoded;
 mod errors;
 mod extract;
@@ -94,12 +95,14 @@ fn check_items<'py>(
 fn dumps<'py>(
     py: Python<'py>,
     items: &Bound<'py, PyAny>,
-    max_mask_pixels: Option<u64>,
+    max_mask_pixels: Option<&Bound<'py, PyAny>>,
     ontology: Option<PyRef<'py, ontology::OntologyIndex>>,
     resolve_schema_ids: bool,
     required: bool,
-    threads: Option<usize>,
+    threads: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
+    let (max_mask_pixels, threads) =
+        (arguments::pixel_cap("max_mask_pixels", max_mask_pixels)?, arguments::threads(threads)?);
     let checked = check_items(py, items, max_mask_pixels, ontology, resolve_schema_ids, required, threads)?;
     output::write_bytes(py, checked, threads)
 }
@@ -112,12 +115,14 @@ fn dumps<'py>(
 fn encode<'py>(
     py: Python<'py>,
     items: &Bound<'py, PyAny>,
-    max_mask_pixels: Option<u64>,
+    max_mask_pixels: Option<&Bound<'py, PyAny>>,
     ontology: Option<PyRef<'py, ontology::OntologyIndex>>,
     resolve_schema_ids: bool,
     required: bool,
-    threads: Option<usize>,
+    threads: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<encoded::Encoded> {
+    let (max_mask_pixels, threads) =
+        (arguments::pixel_cap("max_mask_pixels", max_mask_pixels)?, arguments::threads(threads)?);
     let checked = check_items(py, items, max_mask_pixels, ontology, resolve_schema_ids, required, threads)?;
     let facts = encoded::Facts::of(&checked);
     let data = output::write_bytes(py, checked, threads)?;

@@ -44,8 +44,9 @@ fn c_order<'a, T: numpy::Element, D: numpy::ndarray::Dimension>(
 fn mask_colors<'py>(
     py: Python<'py>,
     image: &Bound<'py, PyAny>,
-    max_pixels: Option<u64>,
+    max_pixels: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
+    let max_pixels = crate::arguments::pixel_cap("max_pixels", max_pixels)?;
     let index = if let Ok(bytes) = image.cast::<PyBytes>() {
         let bytes = bytes.as_bytes();
         let limit = max_pixels.unwrap_or(mask::DEFAULT_MAX_PIXELS);

@@ -117,8 +117,9 @@ pub fn check(
     state: Option<PyRef<'_, CheckState>>,
     first_row: usize,
     required: bool,
-    max_mask_pixels: Option<u64>,
+    max_mask_pixels: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(Vec<Problem>, usize)> {
+    let max_mask_pixels = crate::arguments::pixel_cap("max_mask_pixels", max_mask_pixels)?;
     let mut options = Options::default();
     if let Some(limit) = max_mask_pixels {
         options.max_mask_pixels = limit;
