@@ -21,6 +21,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyInt, PyList, PyString, PyTuple};
 
 use crate::errors::guarded;
+use crate::extract::MAX_DEPTH;
 
 /// An ontology indexed for checking: every tool, classification and option by name
 /// and feature schema id, at every level. Immutable; share it between calls and threads.
@@ -226,47 +227,74 @@ pub fn merge(mut core: Vec<Issue>, ontology: Vec<Issue>) -> Vec<Issue> {
 
 // --- Reading the ontology -------------------------------------------------------------
 
-/// Reads the description; `where_` is the path for error messages.
+/// Reads the description; `at` (in the helpers) is the path for error messages.
 fn spec_of(value: &Bound<'_, PyAny>) -> PyResult<OntologySpec> {
     let dict = dict_at(value, "the ontology")?;
     let mut spec = OntologySpec::default();
+    let mut open = Vec::new();
     for (i, tool) in list_at(dict, "tools", "")?.iter().enumerate() {
         let at = format!("tools[{i}]");
         let d = dict_at(tool, &at)?;
         spec.tools.push(ToolSpec {
             kind: text_at(d, &["tool"], &at)?.unwrap_or_default(),
             feature: feature_at(d, &["name"], &at)?,
-            classifications: questions_at(d, &["classifications"], &at)?,
+            classifications: questions_at(d, &["classifications"], &at, &mut open)?,
         });
     }
-    spec.classifications = questions_at(dict, &["classifications"], "")?;
+    spec.classifications = questions_at(dict, &["classifications"], "", &mut open)?;
     Ok(spec)
 }
 
-fn questions_at(dict: &Bound<'_, PyDict>, keys: &[&str], at: &str) -> PyResult<Vec<QuestionSpec>> {
+/// The questions under `keys` of `dict`. `open` holds the question dicts being read
+/// (outermost first), so that a question nested in itself is a cycle, reported as
+/// such, and nesting is bounded: the reader recurses, and must not exhaust the stack.
+fn questions_at(
+    dict: &Bound<'_, PyDict>,
+    keys: &[&str],
+    at: &str,
+    open: &mut Vec<(usize, String)>,
+) -> PyResult<Vec<QuestionSpec>> {
     let mut out = Vec::new();
     for key in keys {
         for (i, q) in list_at(dict, key, at)?.iter().enumerate() {
             let at = join(at, &format!("{key}[{i}]"));
             let d = dict_at(q, &at)?;
-            let mut options = Vec::new();
-            for (j, o) in list_at(d, "options", &at)?.iter().enumerate() {
-                let at = format!("{at}.options[{j}]");
-                let od = dict_at(o, &at)?;
-                options.push(OptionSpec {
-                    feature: feature_at(od, &["value", "label"], &at)?,
-                    // The SDK nests an option's questions in `options`; accept `classifications` too.
-                    classifications: questions_at(od, &["options", "classifications"], &at)?,
-                });
+            let id = d.as_ptr() as usize;
+            if let Some((_, first)) = open.iter().find(|(open_id, _)| *open_id == id) {
+                return Err(PyValueError::new_err(format!(
+                    "ontology: {at}: is {first} again (the ontology refers to itself, a cycle)"
+                )));
             }
-            out.push(QuestionSpec {
-                kind: text_at(d, &["type"], &at)?.unwrap_or_default(),
-                feature: feature_at(d, &["name", "instructions"], &at)?,
-                options,
-            });
+            if open.len() >= MAX_DEPTH {
+                return Err(PyValueError::new_err(format!(
+                    "ontology: {at}: classifications are nested more than {MAX_DEPTH} levels deep"
+                )));
+            }
+            open.push((id, at.clone()));
+            let question = question_at(d, &at, open);
+            open.pop();
+            out.push(question?);
         }
     }
     Ok(out)
+}
+
+fn question_at(d: &Bound<'_, PyDict>, at: &str, open: &mut Vec<(usize, String)>) -> PyResult<QuestionSpec> {
+    let mut options = Vec::new();
+    for (j, o) in list_at(d, "options", at)?.iter().enumerate() {
+        let at = format!("{at}.options[{j}]");
+        let od = dict_at(o, &at)?;
+        options.push(OptionSpec {
+            feature: feature_at(od, &["value", "label"], &at)?,
+            // The SDK nests an option's questions in `options`; accept `classifications` too.
+            classifications: questions_at(od, &["options", "classifications"], &at, open)?,
+        });
+    }
+    Ok(QuestionSpec {
+        kind: text_at(d, &["type"], at)?.unwrap_or_default(),
+        feature: feature_at(d, &["name", "instructions"], at)?,
+        options,
+    })
 }
 
 fn feature_at(dict: &Bound<'_, PyDict>, name_keys: &[&str], at: &str) -> PyResult<FeatureSpec> {
