@@ -8,17 +8,26 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use lbfast_core::issues::Issues;
+use lbfast_core::issues::{Issue, Issues};
 use lbfast_core::mask::{self, Image};
 use lbfast_core::model::{MaskColor, Metric, Text};
 use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyUnicodeEncodeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyComplex, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 /// Nested classifications deeper than this are refused: real ontologies are a few
 /// levels deep, and a reference cycle must not exhaust the stack.
 pub const MAX_DEPTH: usize = 32;
+
+/// Nesting past [`MAX_DEPTH`], raised at once as a `ValidationError`: continuing would
+/// walk every path of a cycle that fans out (2^depth of them) before reporting.
+pub fn too_deep(py: Python<'_>, issues: &Issues) -> PyErr {
+    let message =
+        format!("classifications are nested more than {MAX_DEPTH} levels deep (a reference cycle?)");
+    let issue = Issue { row: issues.row(), path: issues.current_path(), message };
+    crate::errors::validation_error(py, vec![issue])
+}
 
 /// A `TypeError` naming the row and field.
 pub fn type_error(issues: &Issues, expected: &str, got: &Bound<'_, PyAny>) -> PyErr {
@@ -35,7 +44,40 @@ pub fn f64_of(value: &Bound<'_, PyAny>, issues: &Issues) -> PyResult<f64> {
     if value.is_instance_of::<PyString>() || value.is_instance_of::<PyBytes>() {
         return Err(type_error(issues, "a number", value));
     }
+    // A numpy complex converts to float by dropping its imaginary part: refuse it.
+    if is_complex(value) {
+        return Err(type_error(issues, "a real number", value));
+    }
     value.extract::<f64>().map_err(|_| type_error(issues, "a number", value))
+}
+
+/// A Python or numpy complex number (numpy's complex scalars are not `complex`
+/// subclasses, except complex128).
+pub fn is_complex(value: &Bound<'_, PyAny>) -> bool {
+    value.is_instance_of::<PyComplex>() || numpy_kind(value) == Some(b'c')
+}
+
+/// The dtype kind (`b'c'`, `b'b'`, ...) of a numpy scalar or array, if `value` is one.
+fn numpy_kind(value: &Bound<'_, PyAny>) -> Option<u8> {
+    let dtype = value.getattr_opt(pyo3::intern!(value.py(), "dtype")).ok()??;
+    let kind = dtype.getattr_opt(pyo3::intern!(value.py(), "kind")).ok()??;
+    let kind = kind.cast::<PyString>().ok()?.to_str().ok()?.as_bytes().first().copied();
+    kind
+}
+
+/// A flag: `True`/`False` or a numpy bool; `None` is unset (`False`). Anything else
+/// is a `TypeError`, so that `"no"` is never written as `true`.
+pub fn flag_of(value: &Bound<'_, PyAny>, issues: &Issues) -> PyResult<bool> {
+    if let Ok(flag) = value.cast::<PyBool>() {
+        return Ok(flag.is_true());
+    }
+    if value.is_none() {
+        return Ok(false);
+    }
+    if numpy_kind(value) == Some(b'b') && value.cast::<numpy::PyUntypedArray>().is_err() {
+        return value.is_truthy();
+    }
+    Err(type_error(issues, "True or False", value))
 }
 
 pub fn opt_f64(value: &Bound<'_, PyAny>, issues: &Issues) -> PyResult<Option<f64>> {
@@ -125,6 +167,46 @@ pub fn opt_string(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Opt
     }
 }
 
+/// A dict key as text. A non-string key is a `TypeError`; a key with a lone
+/// surrogate (never a known key) is reported as an issue and `None` is returned.
+pub fn key_text<'a>(key: &'a Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Option<&'a str>> {
+    let key = key.cast::<PyString>().map_err(|_| type_error(issues, "string keys", key))?;
+    match key.to_str() {
+        Ok(text) => Ok(Some(text)),
+        Err(err) if err.is_instance_of::<PyUnicodeEncodeError>(key.py()) => {
+            let shown = key.repr().map(|r| r.to_string()).unwrap_or_default();
+            issues.report(format!("key {shown} contains a lone surrogate, which is not valid Unicode"));
+            Ok(None)
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// Reports `key`, unknown in `what`: `unknown key "z" in a point (expected x, y)`.
+pub fn report_unknown(issues: &mut Issues, key: &str, what: &str) {
+    issues.push_owned_key(key.to_string());
+    issues.report(format!("unknown key {key:?}{what}"));
+    issues.pop();
+}
+
+/// Reports every key of `dict` that is not in `known`.
+pub fn check_keys(dict: &Bound<'_, PyDict>, known: &[&str], what: &str, issues: &mut Issues) -> PyResult<()> {
+    // The common case, only known keys, costs one lookup per known key.
+    let present = known.iter().filter(|k| dict.contains(**k).unwrap_or(false)).count();
+    if present == dict.len() {
+        return Ok(());
+    }
+    let what = format!(" in {what} (expected {})", known.join(", "));
+    for key in dict.keys() {
+        if let Some(text) = key_text(&key, issues)? {
+            if !known.contains(&text) {
+                report_unknown(issues, text, &what);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A list or tuple (the only sequences accepted where a list is expected, so that a
 /// string or dict given by mistake is a `TypeError` rather than a surprise).
 pub fn sequence<'py>(
@@ -152,6 +234,7 @@ pub fn metrics(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Option
     for (i, item) in items.iter().enumerate() {
         issues.push_index(i);
         let (name, val) = if let Ok(dict) = item.cast::<PyDict>() {
+            check_keys(dict, &["name", "value"], "a custom metric", issues)?;
             let name = dict.get_item(pyo3::intern!(py, "name"))?;
             let val = dict.get_item(pyo3::intern!(py, "value"))?;
             match (name, val) {
@@ -163,7 +246,16 @@ pub fn metrics(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Option
                 }
             }
         } else {
-            (item.getattr(pyo3::intern!(py, "name"))?, item.getattr(pyo3::intern!(py, "value"))?)
+            let name = item.getattr_opt(pyo3::intern!(py, "name"))?;
+            let val = item.getattr_opt(pyo3::intern!(py, "value"))?;
+            match (name, val) {
+                (Some(n), Some(v)) => (n, v),
+                _ => {
+                    let err = type_error(issues, "a CustomMetric or a dict with `name` and `value`", item);
+                    issues.pop();
+                    return Err(err);
+                }
+            }
         };
         issues.push_key("name");
         let name = string_of(&name, issues)?;
