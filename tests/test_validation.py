@@ -410,3 +410,26 @@ def test_bad_threads_or_pixel_caps_name_the_argument_and_its_range(kwargs, error
 def test_a_bad_pixel_cap_for_mask_colours_names_it(cap):
     with pytest.raises(ValueError, match="max_pixels must be an int from 1"):
         lbfast.masks.colors(np.zeros((2, 2), np.uint8), max_pixels=cap)
+
+
+@pytest.mark.parametrize("flag", ["no", 0, []])
+def test_mask_item_flags_must_be_bools(flag):
+    from lbfast.masks import InstanceMap, InstanceMasks
+
+    stack = np.zeros((1, 2, 2), np.uint8)
+    for option in ("with_boxes", "skip_empty"):
+        item = InstanceMasks(stack, data_rows="g", features="x", **{option: flag})
+        with pytest.raises(TypeError, match=rf"row 0: {option}: expected True or False"):
+            lbfast.dumps([item])
+        item = InstanceMap(np.zeros((2, 2), np.int64), data_row="g", features={1: "x"}, **{option: flag})
+        with pytest.raises(TypeError, match=rf"row 0: {option}: expected True or False"):
+            lbfast.dumps([item])
+
+
+def test_ontology_flags_must_be_bools_and_texts_valid_unicode():
+    question = {"type": "text", "name": "q", "required": "false"}
+    with pytest.raises(TypeError, match=r"ontology: classifications\[0\]\.required: expected True or False, got str"):
+        lbfast.Ontology.from_json({"tools": [], "classifications": [question]})
+    tool = {"tool": "rectangle", "name": "\ud800"}
+    with pytest.raises(ValueError, match=r"ontology: tools\[0\]\.name: text contains a lone surrogate"):
+        lbfast.Ontology.from_json({"tools": [tool], "classifications": []})

@@ -21,7 +21,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
-use crate::extract::{f64_of, i64_of, opt_fresh_text, opt_text, sequence, type_error};
+use crate::extract::{f64_of, flag_of, i64_of, opt_fresh_text, opt_text, sequence, type_error};
 
 /// The array's data as a row-major slice, if it is C-contiguous (`as_slice` also
 /// accepts Fortran order, whose memory is column-major).
@@ -360,6 +360,17 @@ fn type_error_at(issues: &mut Issues, key: &'static str, expected: &str, value: 
     err
 }
 
+/// `(with_boxes, skip_empty)` of a mask item, each `True` or `False`.
+fn options_of(item: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<(bool, bool)> {
+    let py = item.py();
+    let with_boxes = item.getattr(intern!(py, "with_boxes"))?;
+    let skip_empty = item.getattr(intern!(py, "skip_empty"))?;
+    Ok((
+        issues.at("with_boxes", |i| flag_of(&with_boxes, i))?,
+        issues.at("skip_empty", |i| flag_of(&skip_empty, i))?,
+    ))
+}
+
 /// A mask instance: its 0/1 pixels, count and inclusive box `[x0, y0, x1, y1]`.
 struct Instance {
     bits: Vec<u8>,
@@ -471,8 +482,7 @@ fn lower_instance_masks(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) 
     let class_ids = optional_array::<i64>(item, "class_ids", issues)?;
     let confidence = optional_array::<f64>(item, "confidence", issues)?;
     let sizes = image_sizes(&item.getattr("image_size")?, data_rows.len(), issues)?;
-    let with_boxes = item.getattr(intern!(py, "with_boxes"))?.is_truthy()?;
-    let skip_empty = item.getattr(intern!(py, "skip_empty"))?.is_truthy()?;
+    let (with_boxes, skip_empty) = options_of(item, issues)?;
 
     let mut lengths_ok = true;
     for (name, len) in [
@@ -663,8 +673,7 @@ fn lower_instance_map(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) ->
         }
     }
     let sizes = image_sizes(&item.getattr("image_size")?, 1, issues)?;
-    let with_boxes = item.getattr(intern!(py, "with_boxes"))?.is_truthy()?;
-    let skip_empty = item.getattr(intern!(py, "skip_empty"))?.is_truthy()?;
+    let (with_boxes, skip_empty) = options_of(item, issues)?;
     let (Ok(w32), Ok(h32)) = (u32::try_from(w), u32::try_from(h)) else {
         issues.report_at("id_map", format!("an id map of {h}x{w} is too large"));
         return Ok(());

@@ -18,7 +18,7 @@ use lbfast_core::validate::Options;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple};
 
 use crate::errors::guarded;
 use crate::extract::MAX_DEPTH;
@@ -302,8 +302,8 @@ fn feature_at(dict: &Bound<'_, PyDict>, name_keys: &[&str], at: &str) -> PyResul
         name: text_at(dict, name_keys, at)?.unwrap_or_default(),
         schema_id: text_at(dict, &["featureSchemaId"], at)?,
         node_id: text_at(dict, &["schemaNodeId"], at)?,
-        required: flag_at(dict, "required")?,
-        archived: flag_at(dict, "archived")?,
+        required: flag_at(dict, "required", at)?,
+        archived: flag_at(dict, "archived", at)?,
     })
 }
 
@@ -343,7 +343,12 @@ fn text_at(dict: &Bound<'_, PyDict>, keys: &[&str], at: &str) -> PyResult<Option
             continue;
         }
         if let Ok(s) = v.cast::<PyString>() {
-            return Ok(Some(s.to_str()?.to_owned()));
+            return s.to_str().map(|s| Some(s.to_owned())).map_err(|_| {
+                PyValueError::new_err(format!(
+                    "ontology: {}: text contains a lone surrogate, which is not valid Unicode",
+                    join(at, key)
+                ))
+            });
         }
         if v.is_instance_of::<PyInt>() {
             return Ok(Some(v.str()?.to_str()?.to_owned()));
@@ -363,10 +368,18 @@ fn text_at(dict: &Bound<'_, PyDict>, keys: &[&str], at: &str) -> PyResult<Option
     Ok(None)
 }
 
-fn flag_at(dict: &Bound<'_, PyDict>, key: &str) -> PyResult<bool> {
+/// `True`, `False` or missing/`None` (`False`); anything else would be read by truth.
+fn flag_at(dict: &Bound<'_, PyDict>, key: &str, at: &str) -> PyResult<bool> {
     match dict.get_item(key)? {
-        Some(v) => v.is_truthy(),
-        None => Ok(false),
+        Some(v) if v.is_instance_of::<PyBool>() => Ok(v.is_truthy()?),
+        Some(v) if !v.is_none() => {
+            let got = v.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+            Err(PyTypeError::new_err(format!(
+                "ontology: {}: expected True or False, got {got}",
+                join(at, key)
+            )))
+        }
+        _ => Ok(false),
     }
 }
 
