@@ -4,6 +4,7 @@ instead of the test run."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -114,3 +115,62 @@ def test_an_ontology_as_deep_as_predictions_may_be_is_accepted():
         node["options"].append({"value": "a", "options": [inner]})
         node = inner
     assert lbfast.Ontology.from_json({"tools": [], "classifications": [top]}).index
+
+
+BIG_RLE = {"size": [65535, 65535], "counts": "0QPPloo3"}
+
+
+def test_an_rle_of_four_gigapixels_is_refused_not_an_abort(tmp_path):
+    results = tmp_path / "results.json"
+    results.write_text(
+        json.dumps([{"image_id": 1, "category_id": 1, "segmentation": BIG_RLE, "score": 0.9}])
+    )
+    out = run_guarded(
+        f"""
+        import lbfast, lbfast.masks
+        from lbfast.adapters import coco
+        rle = {BIG_RLE!r}
+        raised(lambda: lbfast.masks.rle_decode(rle))
+        raised(lambda: lbfast.masks.InstanceMasks.from_rle([rle], data_rows="k", features="x"))
+        raised(lambda: coco.from_results({str(results)!r}, categories={{1: "x"}}, images={{1: "k"}},
+                                         geometry="segmentation"))
+        """
+    )
+    lines = out.splitlines()
+    assert len(lines) == 3, out
+    for line in lines:
+        assert line.startswith("ValueError RLE size 65535x65535 = 4294836225 pixels is above the limit"), line
+
+
+def test_a_larger_pixel_cap_lets_an_rle_through_or_raises_memory_error():
+    # Allowed by the cap, but more than the child's memory: MemoryError, not an abort.
+    out = run_guarded(
+        f"""
+        import lbfast.masks
+        raised(lambda: lbfast.masks.rle_decode({BIG_RLE!r}, max_pixels=2**33))
+        """
+    )
+    assert out.startswith("MemoryError not enough memory for a 65535x65535 mask"), out
+
+
+def test_a_16_bit_rgba_png_under_the_pixel_cap_is_refused_by_its_bytes():
+    out = run_guarded(
+        """
+        import zlib
+        import lbfast, lbfast.types as lb
+
+        def chunk(kind, data):
+            return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+
+        ihdr = (16384).to_bytes(4, "big") + (16383).to_bytes(4, "big") + bytes([16, 6, 0, 0, 0])
+        png = b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(bytes(64))) + chunk(b"IEND", b"")
+        ann = lb.ObjectAnnotation(name="a", value=lb.Mask(mask=lb.MaskData(im_bytes=png), color=(1, 2, 3)))
+        raised(lambda: lbfast.dumps([lb.Label(data={"global_key": "k"}, annotations=[ann])]))
+        raised(lambda: lbfast.masks.colors(png))
+        """
+    )
+    lines = out.splitlines()
+    assert len(lines) == 2, out
+    assert lines[0].startswith("ValidationError"), lines[0]
+    for line in lines:
+        assert "PNG is 16384x16383 and needs 2147352576 bytes to decode, above the limit" in line

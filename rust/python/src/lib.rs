@@ -29,7 +29,7 @@ use crate::lower_typed::TypedLowering;
 fn lower<'py>(py: Python<'py>, items: &Bound<'py, PyAny>, options: &Options) -> PyResult<Batch> {
     let mut lowering = TypedLowering::new(py)?;
     lowering.max_mask_pixels = options.max_mask_pixels;
-    let mask_items = masks::MaskItems::new(py)?;
+    let mask_items = masks::MaskItems::new(py, options.max_mask_pixels)?;
     let columnar = lower_columns::ColumnarLowering::new(py, options.threads)?;
     let iter = items.try_iter().map_err(|_| {
         pyo3::exceptions::PyTypeError::new_err("expected an iterable of Labels or NDJSON-shaped dicts")

@@ -16,7 +16,7 @@ use lbfast_core::rle;
 use lbfast_core::validate::check_data_row;
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
@@ -198,16 +198,33 @@ fn count_of(value: i64) -> Result<u32, String> {
     u32::try_from(value).map_err(|_| format!("RLE count {value} is outside 0..2^32"))
 }
 
-/// `rle_decode(h, w, counts)`: the (H, W) uint8 0/1 mask, row-major.
+/// `rle_decode(h, w, counts, max_pixels=2**28)`: the (H, W) uint8 0/1 mask, row-major.
+/// A size above `max_pixels` is a `ValueError` before anything is allocated (a few
+/// bytes of counts can describe gigabytes); memory that is not there, a `MemoryError`.
 #[pyfunction]
+#[pyo3(signature = (height, width, counts, /, *, max_pixels = None))]
 fn rle_decode<'py>(
     py: Python<'py>,
     height: usize,
     width: usize,
     counts: &Bound<'py, PyAny>,
+    max_pixels: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyArray2<u8>>> {
+    let limit = crate::arguments::pixel_cap("max_pixels", max_pixels)?.unwrap_or(mask::DEFAULT_MAX_PIXELS);
+    let pixels = (height as u64).saturating_mul(width as u64);
+    if pixels > limit {
+        return Err(PyValueError::new_err(format!(
+            "RLE size {height}x{width} = {pixels} pixels is above the limit of {limit} (max_pixels)"
+        )));
+    }
     let counts = counts_of(counts)?;
-    let mask = py.detach(|| rle::decode(&counts, height, width)).map_err(PyValueError::new_err)?;
+    let mask = py.detach(|| rle::decode(&counts, height, width)).map_err(|err| {
+        if lbfast_core::memory::is_out_of_memory(&err) {
+            PyMemoryError::new_err(err)
+        } else {
+            PyValueError::new_err(err)
+        }
+    })?;
     let array =
         Array2::from_shape_vec((height, width), mask).map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(array.into_pyarray(py))
@@ -245,14 +262,17 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 pub struct MaskItems<'py> {
     instance_masks: Bound<'py, PyAny>,
     instance_map: Bound<'py, PyAny>,
+    /// Masks larger than this (`max_mask_pixels`) are refused, as PNGs are.
+    max_pixels: u64,
 }
 
 impl<'py> MaskItems<'py> {
-    pub fn new(py: Python<'py>) -> PyResult<Self> {
+    pub fn new(py: Python<'py>, max_pixels: u64) -> PyResult<Self> {
         let module = py.import(intern!(py, "lbfast.masks"))?;
         Ok(MaskItems {
             instance_masks: module.getattr(intern!(py, "InstanceMasks"))?,
             instance_map: module.getattr(intern!(py, "InstanceMap"))?,
+            max_pixels,
         })
     }
 
@@ -260,11 +280,11 @@ impl<'py> MaskItems<'py> {
     pub fn lower(&self, batch: &mut Batch, row: usize, item: &Bound<'py, PyAny>) -> PyResult<bool> {
         if item.is_instance(&self.instance_masks)? {
             batch.issues.set_row(row);
-            lower_instance_masks(batch, row, item)?;
+            lower_instance_masks(batch, row, item, self.max_pixels)?;
             Ok(true)
         } else if item.is_instance(&self.instance_map)? {
             batch.issues.set_row(row);
-            lower_instance_map(batch, row, item)?;
+            lower_instance_map(batch, row, item, self.max_pixels)?;
             Ok(true)
         } else {
             Ok(false)
@@ -358,6 +378,20 @@ fn type_error_at(issues: &mut Issues, key: &'static str, expected: &str, value: 
     let err = type_error(issues, expected, value);
     issues.pop();
     err
+}
+
+/// Reports (at `key`) masks of more than `max_pixels` pixels: their PNGs would be
+/// refused when read back, and each instance takes that much memory to encode.
+fn over_cap(issues: &mut Issues, key: &'static str, w: usize, h: usize, max_pixels: u64) -> bool {
+    let pixels = (w as u64).saturating_mul(h as u64);
+    if pixels <= max_pixels {
+        return false;
+    }
+    issues.report_at(
+        key,
+        format!("masks of {w}x{h} = {pixels} pixels are above the limit of {max_pixels} (max_mask_pixels)"),
+    );
+    true
 }
 
 /// `(with_boxes, skip_empty)` of a mask item, each `True` or `False`.
@@ -457,7 +491,12 @@ fn texts_of(value: &Bound<'_, PyAny>, issues: &mut Issues, what: &str) -> PyResu
     Ok(out)
 }
 
-fn lower_instance_masks(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) -> PyResult<()> {
+fn lower_instance_masks(
+    batch: &mut Batch,
+    row: usize,
+    item: &Bound<'_, PyAny>,
+    max_pixels: u64,
+) -> PyResult<()> {
     let py = item.py();
     let issues = &mut batch.issues;
     let items = &mut batch.items;
@@ -532,6 +571,9 @@ fn lower_instance_masks(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) 
     };
     if plane == 0 {
         issues.report_at("masks", format!("masks of shape {shape:?} have no pixels"));
+        return Ok(());
+    }
+    if over_cap(issues, "masks", w, h, max_pixels) {
         return Ok(());
     }
     let instances: Vec<Instance> = match c_order(&masks) {
@@ -615,7 +657,12 @@ fn ids_of(array: &Bound<'_, PyAny>) -> Option<(usize, usize, Vec<i64>)> {
 /// has the value `k + 1`.
 const GROUP: usize = 255;
 
-fn lower_instance_map(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) -> PyResult<()> {
+fn lower_instance_map(
+    batch: &mut Batch,
+    row: usize,
+    item: &Bound<'_, PyAny>,
+    max_pixels: u64,
+) -> PyResult<()> {
     let py = item.py();
     let issues = &mut batch.issues;
     let items = &mut batch.items;
@@ -680,6 +727,9 @@ fn lower_instance_map(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) ->
     };
     if w == 0 || h == 0 {
         issues.report_at("id_map", format!("the id map is {w}x{h} pixels"));
+        return Ok(());
+    }
+    if over_cap(issues, "id_map", w, h, max_pixels) {
         return Ok(());
     }
     if let Some(sizes) = &sizes {
