@@ -174,3 +174,21 @@ def test_a_16_bit_rgba_png_under_the_pixel_cap_is_refused_by_its_bytes():
     assert lines[0].startswith("ValidationError"), lines[0]
     for line in lines:
         assert "PNG is 16384x16383 and needs 2147352576 bytes to decode, above the limit" in line
+
+
+def test_colour_discovery_that_runs_out_of_memory_is_a_memory_error():
+    # A colour per pixel: the colour table needs more than the child's memory.
+    out = run_guarded(
+        """
+        import numpy as np
+        import lbfast.masks
+        side = 4096
+        pixel = np.arange(side * side, dtype=np.uint32).reshape(side, side)
+        image = np.zeros((side, side, 3), np.uint16)
+        image[..., 0] = pixel % 65536
+        image[..., 1] = pixel // 65536
+        del pixel
+        raised(lambda: lbfast.masks.colors(image))
+        """
+    )
+    assert out.startswith("MemoryError not enough memory for the colours of the image"), out

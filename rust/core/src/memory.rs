@@ -75,6 +75,18 @@ pub fn try_zeroed<T: Zeroable>(len: usize, what: &str) -> Result<Vec<T>, String>
     Ok(unsafe { Vec::from_raw_parts(ptr, len, len) })
 }
 
+/// A vector of `len` copies of `value`, or an error instead of an abort (see
+/// [`try_zeroed`]); it writes every element, so use it for memory about to be used.
+pub fn try_filled<T: Clone>(len: usize, value: T, what: &str) -> Result<Vec<T>, String> {
+    let mut v: Vec<T> = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| {
+        let bytes = len.saturating_mul(std::mem::size_of::<T>());
+        format!("{NO_MEMORY}{what} ({bytes} bytes)")
+    })?;
+    v.resize(len, value);
+    Ok(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +96,8 @@ mod tests {
         let err = try_zeroed::<u32>(usize::MAX / 4, "a test buffer").unwrap_err();
         assert!(err.starts_with("not enough memory for a test buffer ("), "{err}");
         assert_eq!(try_zeroed::<u8>(3, "three bytes"), Ok(vec![0, 0, 0]));
+        assert!(is_out_of_memory(&try_filled(usize::MAX / 2, 7u16, "a test buffer").unwrap_err()));
+        assert_eq!(try_filled(2, 7u64, "two words"), Ok(vec![7, 7]));
     }
 
     #[test]

@@ -50,15 +50,14 @@ fn mask_colors<'py>(
     let index = if let Ok(bytes) = image.cast::<PyBytes>() {
         let bytes = bytes.as_bytes();
         let limit = max_pixels.unwrap_or(mask::DEFAULT_MAX_PIXELS);
-        let decoded = py.detach(|| mask::decode_png(bytes, limit).map(|image| colors::index_image(&image)));
-        decoded.map_err(PyValueError::new_err)?
+        py.detach(|| mask::decode_png(bytes, limit).and_then(|image| colors::try_index_image(&image)))
     } else if let Ok(array) = image.extract::<PyReadonlyArrayDyn<'py, u8>>() {
         let (w, h, c) = image_shape(array.shape())?;
         match c_order(&array) {
-            Some(data) => py.detach(|| colors::index_u8(w, h, c, data)),
+            Some(data) => py.detach(|| colors::try_index_u8(w, h, c, data)),
             None => {
                 let data: Vec<u8> = array.as_array().iter().copied().collect();
-                py.detach(|| colors::index_u8(w, h, c, &data))
+                py.detach(|| colors::try_index_u8(w, h, c, &data))
             }
         }
     } else if let Ok(array) = image.extract::<PyReadonlyArrayDyn<'py, u16>>() {
@@ -67,12 +66,13 @@ fn mask_colors<'py>(
             Some(data) => data.to_vec(),
             None => array.as_array().iter().copied().collect(),
         };
-        py.detach(|| colors::index_u16(w, h, c, &data))
+        py.detach(|| colors::try_index_u16(w, h, c, &data))
     } else {
         return Err(PyTypeError::new_err(
             "expected PNG bytes or a numpy array of dtype uint8 or uint16, shape (H, W) or (H, W, C)",
         ));
     };
+    let index = index.map_err(value_or_memory_error)?;
     let out = PyList::empty(py);
     for stat in &index.colors {
         let color = if index.gray {
@@ -84,6 +84,15 @@ fn mask_colors<'py>(
         out.append((color, stat.count, (x0, y0, x1, y1)))?;
     }
     Ok(out)
+}
+
+/// A core error as a `MemoryError` when memory ran out, else as a `ValueError`.
+fn value_or_memory_error(message: String) -> PyErr {
+    if lbfast_core::memory::is_out_of_memory(&message) {
+        PyMemoryError::new_err(message)
+    } else {
+        PyValueError::new_err(message)
+    }
 }
 
 fn image_shape(shape: &[usize]) -> PyResult<(u32, u32, u8)> {
@@ -218,13 +227,7 @@ fn rle_decode<'py>(
         )));
     }
     let counts = counts_of(counts)?;
-    let mask = py.detach(|| rle::decode(&counts, height, width)).map_err(|err| {
-        if lbfast_core::memory::is_out_of_memory(&err) {
-            PyMemoryError::new_err(err)
-        } else {
-            PyValueError::new_err(err)
-        }
-    })?;
+    let mask = py.detach(|| rle::decode(&counts, height, width)).map_err(value_or_memory_error)?;
     let array =
         Array2::from_shape_vec((height, width), mask).map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(array.into_pyarray(py))
