@@ -427,9 +427,14 @@ def test_mask_item_flags_must_be_bools(flag):
 
 
 def test_ontology_flags_must_be_bools_and_texts_valid_unicode():
-    question = {"type": "text", "name": "q", "required": "false"}
-    with pytest.raises(TypeError, match=r"ontology: classifications\[0\]\.required: expected True or False, got str"):
-        lbfast.Ontology.from_json({"tools": [], "classifications": [question]})
+    for flag in ("false", 2, 0.0):
+        question = {"type": "text", "name": "q", "required": flag}
+        pattern = rf"ontology: classifications\[0\]\.required: expected True or False, got {flag!r}"
+        with pytest.raises(TypeError, match=pattern):
+            lbfast.Ontology.from_json({"tools": [], "classifications": [question]})
+    # Labelbox exports archived as 0 or 1.
+    question = {"type": "text", "name": "q", "required": 1, "archived": 0}
+    assert lbfast.Ontology.from_json({"tools": [], "classifications": [question]}).index
     tool = {"tool": "rectangle", "name": "\ud800"}
     with pytest.raises(ValueError, match=r"ontology: tools\[0\]\.name: text contains a lone surrogate"):
         lbfast.Ontology.from_json({"tools": [tool], "classifications": []})

@@ -368,18 +368,22 @@ fn text_at(dict: &Bound<'_, PyDict>, keys: &[&str], at: &str) -> PyResult<Option
     Ok(None)
 }
 
-/// `True`, `False` or missing/`None` (`False`); anything else would be read by truth.
+/// `True`/`False`, `1`/`0` (as Labelbox exports `archived`), or missing/`None`
+/// (`False`); anything else (`"false"`) would be read by its truth, so it is refused.
 fn flag_at(dict: &Bound<'_, PyDict>, key: &str, at: &str) -> PyResult<bool> {
-    match dict.get_item(key)? {
-        Some(v) if v.is_instance_of::<PyBool>() => Ok(v.is_truthy()?),
-        Some(v) if !v.is_none() => {
-            let got = v.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+    let Some(v) = dict.get_item(key)?.filter(|v| !v.is_none()) else { return Ok(false) };
+    if v.is_instance_of::<PyBool>() {
+        return v.is_truthy();
+    }
+    match v.cast::<PyInt>().ok().and_then(|i| i.extract::<u8>().ok()) {
+        Some(flag @ (0 | 1)) => Ok(flag == 1),
+        _ => {
+            let got = v.repr().map(|r| r.to_string()).unwrap_or_default();
             Err(PyTypeError::new_err(format!(
                 "ontology: {}: expected True or False, got {got}",
                 join(at, key)
             )))
         }
-        _ => Ok(false),
     }
 }
 
