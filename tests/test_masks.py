@@ -575,7 +575,10 @@ def test_instance_masks_and_maps_above_the_pixel_cap_are_refused() -> None:
         lbfast.dumps([item], max_mask_pixels=99)
     [error] = caught.value.errors()
     assert (error["row"], error["path"]) == (0, "masks")
-    assert error["message"] == "masks of 10x10 = 100 pixels are above the limit of 99 (max_mask_pixels)"
+    assert (
+        error["message"]
+        == "masks of 10x10 = 100 pixels are above the limit of 99 (max_mask_pixels)"
+    )
     id_map = InstanceMap(np.ones((10, 10), np.int64), data_row="g", features={1: "x"})
     with pytest.raises(lbfast.ValidationError, match=r"row 0: id_map: masks of 10x10 = 100 pixels"):
         lbfast.dumps([id_map], max_mask_pixels=99)

@@ -160,7 +160,10 @@ def test_the_pixel_cap_applies_to_rle_sizes() -> None:
     assert rle_decode(rle, max_pixels=100).sum() == 100
     with pytest.raises(ValueError, match=r"RLE size 10x10 = 100 pixels is above the limit of 99"):
         rle_decode(rle, max_pixels=99)
-    with pytest.raises(ValueError, match=r"RLE size 65535x65535 = 4294836225 pixels is above the limit of 268435456"):
+    with pytest.raises(
+        ValueError,
+        match=r"RLE size 65535x65535 = 4294836225 pixels is above the limit of 268435456",
+    ):
         rle_decode({"size": [65535, 65535], "counts": "0QPPloo3"})
 
 

@@ -270,7 +270,9 @@ def point_row(**extra):
 
 @pytest.mark.parametrize("flag", ["no", "false", 0, 1, [], np.array([True])])
 def test_a_benchmark_flag_that_is_not_a_bool_is_a_type_error_naming_it(flag):
-    with pytest.raises(TypeError, match=r"row 0: isBenchmarkReferenceLabel: expected True or False"):
+    with pytest.raises(
+        TypeError, match=r"row 0: isBenchmarkReferenceLabel: expected True or False"
+    ):
         lbfast.dumps([point_row(isBenchmarkReferenceLabel=flag)])
     label = lb.Label(data=GK, annotations=[box()], is_benchmark_reference=flag)
     with pytest.raises(TypeError, match=r"row 0: is_benchmark_reference: expected True or False"):
@@ -296,7 +298,9 @@ def test_complex_numbers_are_refused_not_cut_to_their_real_part(value):
     with pytest.raises(TypeError, match=r"row 0: confidence: expected a real number"):
         lbfast.dumps([point_row(confidence=value)])
     metrics = [{"name": "iou", "value": value}]
-    with pytest.raises(TypeError, match=r"row 0: customMetrics\[0\]\.value: expected a real number"):
+    with pytest.raises(
+        TypeError, match=r"row 0: customMetrics\[0\]\.value: expected a real number"
+    ):
         lbfast.dumps([point_row(customMetrics=metrics)])
     with pytest.raises(TypeError, match=r"annotations\[0\]\.confidence: expected a real number"):
         lbfast.dumps([lb.Label(data=GK, annotations=[box(confidence=value)])])
@@ -307,7 +311,11 @@ def test_complex_numbers_are_refused_not_cut_to_their_real_part(value):
 def test_complex_arrays_are_refused_at_the_columnar_entrance():
     with pytest.raises(TypeError, match=r"xyxy.*complex|complex.*xyxy|dtype"):
         lbfast.dumps(
-            [lbfast.columnar.Boxes(np.array([[0, 0, 1, 1]], complex), data_rows=["g"], features=["box"])]
+            [
+                lbfast.columnar.Boxes(
+                    np.array([[0, 0, 1, 1]], complex), data_rows=["g"], features=["box"]
+                )
+            ]
         )
     with pytest.raises(TypeError, match="confidence"):
         lbfast.dumps(
@@ -336,7 +344,10 @@ def test_complex_arrays_are_refused_at_the_columnar_entrance():
             "a mask",
         ),
         (
-            {"point": {"x": 1, "y": 2}, "customMetrics": [{"name": "iou", "value": 1, "unit": "%"}]},
+            {
+                "point": {"x": 1, "y": 2},
+                "customMetrics": [{"name": "iou", "value": 1, "unit": "%"}],
+            },
             "customMetrics[0].unit",
             "a custom metric",
         ),
@@ -377,7 +388,9 @@ def test_a_custom_metric_that_is_neither_a_metric_nor_a_dict_is_a_type_error(met
     with pytest.raises(TypeError, match=pattern):
         lbfast.dumps([point_row(customMetrics=[metric])])
     ann = box(custom_metrics=[metric])
-    with pytest.raises(TypeError, match=r"row 0: annotations\[0\]\.custom_metrics\[0\]: expected a"):
+    with pytest.raises(
+        TypeError, match=r"row 0: annotations\[0\]\.custom_metrics\[0\]: expected a"
+    ):
         lbfast.dumps([lb.Label(data=GK, annotations=[ann])])
 
 
@@ -386,15 +399,25 @@ def test_a_custom_metric_that_is_neither_a_metric_nor_a_dict_is_a_type_error(met
     [
         ({"threads": -1}, ValueError, r"threads must be an int from 1 to \d+, got -1"),
         ({"threads": 0}, ValueError, r"threads must be an int from 1 to \d+, got 0"),
-        ({"threads": 2**64}, ValueError, r"threads must be an int from 1 to \d+, got 18446744073709551616"),
+        (
+            {"threads": 2**64},
+            ValueError,
+            r"threads must be an int from 1 to \d+, got 18446744073709551616",
+        ),
         ({"threads": 2.0}, TypeError, r"threads must be an int from 1 to \d+, got float"),
         ({"threads": True}, TypeError, r"threads must be an int .*, got bool"),
-        ({"max_mask_pixels": -1}, ValueError, r"max_mask_pixels must be an int from 1 to \d+, got -1"),
+        (
+            {"max_mask_pixels": -1},
+            ValueError,
+            r"max_mask_pixels must be an int from 1 to \d+, got -1",
+        ),
         ({"max_mask_pixels": 2**64}, ValueError, r"max_mask_pixels must be an int from 1"),
         ({"max_mask_pixels": "big"}, TypeError, r"max_mask_pixels must be an int .*, got str"),
     ],
 )
-def test_bad_threads_or_pixel_caps_name_the_argument_and_its_range(kwargs, error, pattern, tmp_path):
+def test_bad_threads_or_pixel_caps_name_the_argument_and_its_range(
+    kwargs, error, pattern, tmp_path
+):
     calls = [
         lambda: lbfast.dumps([point_row()], **kwargs),
         lambda: lbfast.ShardWriter(tmp_path, **kwargs).write([point_row()]),
@@ -421,7 +444,9 @@ def test_mask_item_flags_must_be_bools(flag):
         item = InstanceMasks(stack, data_rows="g", features="x", **{option: flag})
         with pytest.raises(TypeError, match=rf"row 0: {option}: expected True or False"):
             lbfast.dumps([item])
-        item = InstanceMap(np.zeros((2, 2), np.int64), data_row="g", features={1: "x"}, **{option: flag})
+        item = InstanceMap(
+            np.zeros((2, 2), np.int64), data_row="g", features={1: "x"}, **{option: flag}
+        )
         with pytest.raises(TypeError, match=rf"row 0: {option}: expected True or False"):
             lbfast.dumps([item])
 
@@ -436,5 +461,7 @@ def test_ontology_flags_must_be_bools_and_texts_valid_unicode():
     question = {"type": "text", "name": "q", "required": 1, "archived": 0}
     assert lbfast.Ontology.from_json({"tools": [], "classifications": [question]}).index
     tool = {"tool": "rectangle", "name": "\ud800"}
-    with pytest.raises(ValueError, match=r"ontology: tools\[0\]\.name: text contains a lone surrogate"):
+    with pytest.raises(
+        ValueError, match=r"ontology: tools\[0\]\.name: text contains a lone surrogate"
+    ):
         lbfast.Ontology.from_json({"tools": [tool], "classifications": []})
