@@ -4,10 +4,12 @@ instead of the test run."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
 import textwrap
+from typing import Any, Callable
 
 # Enough for the interpreter, numpy and lbfast; far below what the runaway inputs took.
 MEMORY_LIMIT = 1 << 30
@@ -26,17 +28,19 @@ def raised(call):
 """
 
 
-def run_guarded(code: str) -> str:
+def run_guarded(code: str, *helpers: Callable[..., Any]) -> str:
     """Runs `code` in a child limited to MEMORY_LIMIT bytes; returns its stdout.
 
-    `code` reports with `raised(lambda: ...)`. A signal (segfault, abort), a
+    `code` reports with `raised(lambda: ...)`; `helpers` are functions of this file
+    it may call (their source goes first). A signal (segfault, abort), a
     non-zero exit or a timeout fails the test."""
     prelude = (
         "import resource\n"
         f"resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_LIMIT}, {MEMORY_LIMIT}))\n"
     )
+    sources = "".join(inspect.getsource(helper) + "\n" for helper in helpers)
     done = subprocess.run(
-        [sys.executable, "-c", prelude + RAISED + textwrap.dedent(code)],
+        [sys.executable, "-c", prelude + RAISED + sources + textwrap.dedent(code)],
         capture_output=True,
         text=True,
         timeout=TIMEOUT_SECONDS,
@@ -86,17 +90,12 @@ def test_a_deep_ontology_is_a_value_error_naming_where():
     out = run_guarded(
         """
         import lbfast
-        node = {"type": "radio", "name": "q0", "options": []}
-        top = node
-        for level in range(1, 10_000):
-            inner = {"type": "radio", "name": f"q{level}", "options": []}
-            node["options"].append({"value": "a", "options": [inner]})
-            node = inner
-        onto = {"tools": [], "classifications": [top]}
+        onto = {"tools": [], "classifications": [nested_questions(10_000)]}
         raised(lambda: lbfast.Ontology.from_json(onto))
         row = {"name": "q0", "answer": {"name": "a"}, "dataRow": {"globalKey": "k"}}
         raised(lambda: lbfast.dumps([row], ontology=onto))
-        """
+        """,
+        nested_questions,
     )
     lines = out.splitlines()
     assert len(lines) == 2, out
@@ -105,16 +104,21 @@ def test_a_deep_ontology_is_a_value_error_naming_where():
         assert "nested more than 32 levels deep" in line
 
 
-def test_an_ontology_as_deep_as_predictions_may_be_is_accepted():
-    import lbfast
-
-    node = {"type": "radio", "name": "q0", "options": []}
-    top = node
-    for level in range(1, 32):
+def nested_questions(levels: int) -> dict:
+    """A radio question whose answer holds a question, `levels` questions deep."""
+    top = node = {"type": "radio", "name": "q0", "options": []}
+    for level in range(1, levels):
         inner = {"type": "radio", "name": f"q{level}", "options": []}
         node["options"].append({"value": "a", "options": [inner]})
         node = inner
-    assert lbfast.Ontology.from_json({"tools": [], "classifications": [top]}).index
+    return top
+
+
+def test_an_ontology_as_deep_as_predictions_may_be_is_accepted():
+    import lbfast
+
+    onto = {"tools": [], "classifications": [nested_questions(32)]}
+    assert lbfast.Ontology.from_json(onto).index
 
 
 BIG_RLE = {"size": [65535, 65535], "counts": "0QPPloo3"}

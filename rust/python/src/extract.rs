@@ -228,45 +228,35 @@ pub fn metrics(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Option
     if value.is_none() {
         return Ok(None);
     }
-    let py = value.py();
     let items = sequence(value, issues, "a list of custom metrics")?;
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        issues.push_index(i);
-        let (name, val) = if let Ok(dict) = item.cast::<PyDict>() {
-            check_keys(dict, &["name", "value"], "a custom metric", issues)?;
-            let name = dict.get_item(pyo3::intern!(py, "name"))?;
-            let val = dict.get_item(pyo3::intern!(py, "value"))?;
-            match (name, val) {
-                (Some(n), Some(v)) => (n, v),
-                _ => {
-                    let err = type_error(issues, "a metric dict with `name` and `value`", item);
-                    issues.pop();
-                    return Err(err);
-                }
-            }
-        } else {
-            let name = item.getattr_opt(pyo3::intern!(py, "name"))?;
-            let val = item.getattr_opt(pyo3::intern!(py, "value"))?;
-            match (name, val) {
-                (Some(n), Some(v)) => (n, v),
-                _ => {
-                    let err = type_error(issues, "a CustomMetric or a dict with `name` and `value`", item);
-                    issues.pop();
-                    return Err(err);
-                }
-            }
-        };
-        issues.push_key("name");
-        let name = string_of(&name, issues)?;
-        issues.pop();
-        issues.push_key("value");
-        let value = f64_of(&val, issues)?;
-        issues.pop();
-        out.push(Metric { name, value });
-        issues.pop();
+        out.push(issues.at_index(i, |issues| metric_of(item, issues))?);
     }
     Ok(Some(out))
+}
+
+/// One custom metric: a dict `{"name", "value"}` or an object with those attributes.
+fn metric_of(item: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Metric> {
+    let py = item.py();
+    let (name, value, expected) = if let Ok(dict) = item.cast::<PyDict>() {
+        check_keys(dict, &["name", "value"], "a custom metric", issues)?;
+        let name = dict.get_item(pyo3::intern!(py, "name"))?;
+        (name, dict.get_item(pyo3::intern!(py, "value"))?, "a metric dict with `name` and `value`")
+    } else {
+        let name = item.getattr_opt(pyo3::intern!(py, "name"))?;
+        (
+            name,
+            item.getattr_opt(pyo3::intern!(py, "value"))?,
+            "a CustomMetric or a dict with `name` and `value`",
+        )
+    };
+    let (Some(name), Some(value)) = (name, value) else {
+        return Err(type_error(issues, expected, item));
+    };
+    let name = issues.at("name", |i| string_of(&name, i))?;
+    let value = issues.at("value", |i| f64_of(&value, i))?;
+    Ok(Metric { name, value })
 }
 
 /// A mask colour: one int, or three ints.
