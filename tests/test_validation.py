@@ -330,6 +330,19 @@ def test_complex_arrays_are_refused_at_the_columnar_entrance():
         )
 
 
+def test_complex_confidences_of_mask_items_are_refused():
+    stack = np.ones((1, 2, 2), np.uint8)
+    for confidence in (np.array([0.5 + 1j]), [0.5 + 1j]):
+        with pytest.raises(
+            TypeError, match="confidence must be real numbers, got an array of dtype complex128"
+        ):
+            lbfast.masks.InstanceMasks(stack, data_rows="g", features="x", confidence=confidence)
+    ids = np.ones((2, 2), np.int64)
+    item = lbfast.masks.InstanceMap(ids, data_row="g", features={1: "x"}, confidence={1: 0.5 + 1j})
+    with pytest.raises(TypeError, match=r"row 0: confidence: expected a real number"):
+        lbfast.dumps([item])
+
+
 @pytest.mark.parametrize(
     "row, path, where",
     [

@@ -69,6 +69,9 @@ def _optional(values: Any, dtype: Any, name: str) -> Optional[np.ndarray]:
     arr = np.asarray(values).reshape(-1)
     if np.dtype(dtype).kind == "i" and arr.size and arr.dtype.kind not in "iu":
         raise TypeError(f"{name} must be integers, got an array of dtype {arr.dtype}")
+    # Casting would drop the imaginary part.
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} must be real numbers, got an array of dtype {arr.dtype}")
     return np.ascontiguousarray(arr, dtype=dtype)
 
 
