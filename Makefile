@@ -8,7 +8,7 @@ DEPS_STAMP := $(VENV)/.deps-installed
 # Cargo profile of the extension: release (stripped), profiling (symbols) or quick.
 PROFILE ?= release
 
-.PHONY: all setup build demo test test-rust test-python lint bench clean
+.PHONY: all setup build demo test test-rust test-python fuzz-smoke lint bench clean
 
 all: test
 
@@ -31,10 +31,17 @@ build: setup
 demo: build
 	$(BIN)/python scripts/demo.py
 
-test: build test-rust test-python lint
+test: build test-rust test-python fuzz-smoke lint
 
 test-rust:
 	cargo test -p lbfast-core --quiet
+
+# A short, seeded (so deterministic) stable run of every fuzz target in fuzz/src/lib.rs,
+# unoptimised so that overflow checks are on; a crash fails the build. About 10 s
+# once compiled. Longer runs: LBFAST_FUZZ_ITERS=1000000, or cargo-fuzz (fuzz/Cargo.toml).
+FUZZ_SMOKE_ITERS ?= 6000
+fuzz-smoke:
+	cd fuzz && LBFAST_FUZZ_ITERS=$(FUZZ_SMOKE_ITERS) cargo test --quiet
 
 test-python: build
 	$(BIN)/python -m pytest -q tests

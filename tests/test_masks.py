@@ -574,3 +574,20 @@ def test_instance_mask_indices_must_be_integers_not_rounded_floats():
     masks = np.ones((2, 2, 2), dtype=bool)
     with pytest.raises(TypeError, match="class_ids must be integers"):
         InstanceMasks(masks, data_rows="img", features=["a", "b"], class_ids=np.array([0.9, 1.2]))
+
+
+def test_instance_masks_and_maps_above_the_pixel_cap_are_refused() -> None:
+    stack = np.ones((2, 10, 10), np.uint8)
+    item = InstanceMasks(stack, data_rows="g", features="x")
+    assert lbfast.dumps([item], max_mask_pixels=100)
+    with pytest.raises(lbfast.ValidationError) as caught:
+        lbfast.dumps([item], max_mask_pixels=99)
+    [error] = caught.value.errors()
+    assert (error["row"], error["path"]) == (0, "masks")
+    assert (
+        error["message"]
+        == "masks of 10x10 = 100 pixels are above the limit of 99 (max_mask_pixels)"
+    )
+    id_map = InstanceMap(np.ones((10, 10), np.int64), data_row="g", features={1: "x"})
+    with pytest.raises(lbfast.ValidationError, match=r"row 0: id_map: masks of 10x10 = 100 pixels"):
+        lbfast.dumps([id_map], max_mask_pixels=99)

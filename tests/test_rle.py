@@ -153,3 +153,21 @@ def test_wrong_mask_types_are_errors() -> None:
         rle_encode(np.zeros((2, 2), np.float32))
     with pytest.raises(ValueError, match=r"\(H, W\)"):
         rle_encode(np.zeros((2, 2, 2, 2), np.uint8))
+
+
+def test_the_pixel_cap_applies_to_rle_sizes() -> None:
+    rle = rle_encode(np.ones((10, 10), np.uint8))
+    assert rle_decode(rle, max_mask_pixels=100).sum() == 100
+    with pytest.raises(ValueError, match=r"RLE size 10x10 = 100 pixels is above the limit of 99"):
+        rle_decode(rle, max_mask_pixels=99)
+    with pytest.raises(
+        ValueError,
+        match=r"RLE size 65535x65535 = 4294836225 pixels is above the limit of 268435456",
+    ):
+        rle_decode({"size": [65535, 65535], "counts": "0QPPloo3"})
+
+
+@pytest.mark.parametrize("size", [[-1, 4], [2, -2], [2.5, 1], ["2", 1], [True, 1]])
+def test_an_rle_size_that_is_not_two_natural_ints_is_refused(size) -> None:
+    with pytest.raises((TypeError, ValueError), match=r"an RLE's size is two"):
+        rle_decode({"size": size, "counts": [1]})

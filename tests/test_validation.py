@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import lbfast
+import lbfast.masks
 import lbfast.types as lb
 
 GK = {"global_key": "image-1"}
@@ -258,3 +259,222 @@ def test_long_error_lists_are_summarised_in_the_message_but_complete_in_errors()
         lbfast.dumps(labels)
     assert len(caught.value.errors()) == 120
     assert "and 70 more" in str(caught.value)
+
+
+# --- issue 11: values that were written wrong or raised unnamed errors ---------------
+
+
+def point_row(**extra):
+    return {"name": "p", "dataRow": {"globalKey": "g"}, "point": {"x": 1, "y": 2}, **extra}
+
+
+@pytest.mark.parametrize("flag", ["no", "false", 0, 1, [], np.array([True])])
+def test_a_benchmark_flag_that_is_not_a_bool_is_a_type_error_naming_it(flag):
+    with pytest.raises(
+        TypeError, match=r"row 0: isBenchmarkReferenceLabel: expected True or False"
+    ):
+        lbfast.dumps([point_row(isBenchmarkReferenceLabel=flag)])
+    label = lb.Label(data=GK, annotations=[box()], is_benchmark_reference=flag)
+    with pytest.raises(TypeError, match=r"row 0: is_benchmark_reference: expected True or False"):
+        lbfast.dumps([label])
+
+
+@pytest.mark.parametrize("flag", [True, False, np.bool_(True), np.bool_(False)])
+def test_a_benchmark_flag_may_be_a_python_or_numpy_bool(flag):
+    written = lbfast.dumps([point_row(isBenchmarkReferenceLabel=flag)])
+    typed = lbfast.dumps([lb.Label(data=GK, annotations=[box()], is_benchmark_reference=flag)])
+    for line in (written, typed):
+        assert (b'"isBenchmarkReferenceLabel":true' in line) == bool(flag)
+
+
+COMPLEX = [1 + 2j, np.complex128(1 + 2j), np.complex64(1 + 0j), np.clongdouble(3 + 1j)]
+
+
+@pytest.mark.parametrize("value", COMPLEX, ids=type)
+def test_complex_numbers_are_refused_not_cut_to_their_real_part(value):
+    row = {"name": "p", "dataRow": {"globalKey": "g"}, "point": {"x": value, "y": 2}}
+    with pytest.raises(TypeError, match=r"row 0: point\.x: expected a real number, got"):
+        lbfast.dumps([row])
+    with pytest.raises(TypeError, match=r"row 0: confidence: expected a real number"):
+        lbfast.dumps([point_row(confidence=value)])
+    metrics = [{"name": "iou", "value": value}]
+    with pytest.raises(
+        TypeError, match=r"row 0: customMetrics\[0\]\.value: expected a real number"
+    ):
+        lbfast.dumps([point_row(customMetrics=metrics)])
+    with pytest.raises(TypeError, match=r"annotations\[0\]\.confidence: expected a real number"):
+        lbfast.dumps([lb.Label(data=GK, annotations=[box(confidence=value)])])
+    with pytest.raises(TypeError, match="coordinate x must be a number"):
+        lb.Point(x=value, y=1)
+
+
+def test_complex_arrays_are_refused_at_the_columnar_entrance():
+    with pytest.raises(TypeError, match=r"xyxy.*complex|complex.*xyxy|dtype"):
+        lbfast.dumps(
+            [
+                lbfast.columnar.Boxes(
+                    np.array([[0, 0, 1, 1]], complex), data_rows=["g"], features=["box"]
+                )
+            ]
+        )
+    with pytest.raises(TypeError, match="confidence"):
+        lbfast.dumps(
+            [
+                lbfast.columnar.Boxes(
+                    np.array([[0, 0, 1, 1]]),
+                    data_rows=["g"],
+                    features=["box"],
+                    confidence=np.array([0.5 + 1j]),
+                )
+            ]
+        )
+
+
+def test_complex_confidences_of_mask_items_are_refused():
+    stack = np.ones((1, 2, 2), np.uint8)
+    for confidence in (np.array([0.5 + 1j]), [0.5 + 1j]):
+        with pytest.raises(
+            TypeError, match="confidence must be real numbers, got an array of dtype complex128"
+        ):
+            lbfast.masks.InstanceMasks(stack, data_rows="g", features="x", confidence=confidence)
+    ids = np.ones((2, 2), np.int64)
+    item = lbfast.masks.InstanceMap(ids, data_row="g", features={1: "x"}, confidence={1: 0.5 + 1j})
+    with pytest.raises(TypeError, match=r"row 0: confidence: expected a real number"):
+        lbfast.dumps([item])
+
+
+@pytest.mark.parametrize(
+    ("row", "path", "where"),
+    [
+        ({"point": {"x": 1, "y": 2, "z": 3}}, "point.z", "a point"),
+        ({"line": [{"x": 1, "y": 2}, {"x": 1, "y": 2, "z": 3}]}, "line[1].z", "a point"),
+        ({"polygon": [{"x": 1, "y": 2, "w": 0}] * 3}, "polygon[0].w", "a point"),
+        ({"bbox": {"top": 1, "left": 2, "height": 3, "wdth": 4}}, "bbox.wdth", "a bbox"),
+        ({"mask": {"png": "", "colorRGB": [1, 2, 3]}}, "mask.colorRGB", "a PNG mask"),
+        (
+            {"mask": {"instanceURI": "https://x/m.png", "colorRGB": [1, 2, 3], "alpha": 1}},
+            "mask.alpha",
+            "a mask",
+        ),
+        (
+            {
+                "point": {"x": 1, "y": 2},
+                "customMetrics": [{"name": "iou", "value": 1, "unit": "%"}],
+            },
+            "customMetrics[0].unit",
+            "a custom metric",
+        ),
+    ],
+)
+def test_unknown_keys_inside_geometry_mask_and_metric_dicts_are_reported(row, path, where):
+    row = {"name": "p", "dataRow": {"globalKey": "g"}, **row}
+    found = errors_of([row])
+    assert (0, path) in [(r, p) for r, p, _ in found], found
+    message = next(m for _, p, m in found if p == path)
+    assert message.startswith(f'unknown key "{path.rsplit(".", 1)[1]}" in {where} (expected ')
+
+
+def test_a_typed_custom_metric_dict_with_an_unknown_key_is_reported():
+    ann = box(custom_metrics=[{"name": "iou", "value": 0.5, "units": "%"}])
+    found = errors_of([lb.Label(data=GK, annotations=[ann])])
+    assert [p for _, p, _ in found] == ["annotations[0].custom_metrics[0].units"]
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        lambda k: point_row(**{k: 1}),
+        lambda k: {**point_row(), "dataRow": {"globalKey": "g", k: 1}},
+        lambda k: {**point_row(), "point": {"x": 1, "y": 2, k: 1}},
+        lambda k: {"name": "q", "dataRow": {"globalKey": "g"}, "answer": {"name": "a", k: 1}},
+    ],
+)
+def test_a_lone_surrogate_key_is_a_validation_error_naming_the_row(where):
+    found = errors_of([point_row(), where("\ud800")])
+    assert [r for r, _, _ in found] == [1]
+    assert "lone surrogate" in found[0][2]
+
+
+@pytest.mark.parametrize("metric", [None, ("iou", 0.5), 7, "iou"])
+def test_a_custom_metric_that_is_neither_a_metric_nor_a_dict_is_a_type_error(metric):
+    pattern = r"row 0: customMetrics\[0\]: expected a CustomMetric or a dict"
+    with pytest.raises(TypeError, match=pattern):
+        lbfast.dumps([point_row(customMetrics=[metric])])
+    ann = box(custom_metrics=[metric])
+    with pytest.raises(
+        TypeError, match=r"row 0: annotations\[0\]\.custom_metrics\[0\]: expected a"
+    ):
+        lbfast.dumps([lb.Label(data=GK, annotations=[ann])])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "pattern"),
+    [
+        ({"threads": -1}, ValueError, r"threads must be an int from 1 to \d+, got -1"),
+        ({"threads": 0}, ValueError, r"threads must be an int from 1 to \d+, got 0"),
+        (
+            {"threads": 2**64},
+            ValueError,
+            r"threads must be an int from 1 to \d+, got 18446744073709551616",
+        ),
+        ({"threads": 2.0}, TypeError, r"threads must be an int from 1 to \d+, got float"),
+        ({"threads": True}, TypeError, r"threads must be an int .*, got bool"),
+        (
+            {"max_mask_pixels": -1},
+            ValueError,
+            r"max_mask_pixels must be an int from 1 to \d+, got -1",
+        ),
+        ({"max_mask_pixels": 2**64}, ValueError, r"max_mask_pixels must be an int from 1"),
+        ({"max_mask_pixels": "big"}, TypeError, r"max_mask_pixels must be an int .*, got str"),
+    ],
+)
+def test_bad_threads_or_pixel_caps_name_the_argument_and_its_range(
+    kwargs, error, pattern, tmp_path
+):
+    calls = [
+        lambda: lbfast.dumps([point_row()], **kwargs),
+        lambda: lbfast.ShardWriter(tmp_path, **kwargs).write([point_row()]),
+    ]
+    if "max_mask_pixels" in kwargs:
+        calls.append(lambda: lbfast.validate([point_row()], **kwargs))
+    for call in calls:
+        with pytest.raises(error, match=pattern):
+            call()
+
+
+@pytest.mark.parametrize("cap", [-1, 0, 2**64])
+def test_a_bad_pixel_cap_for_mask_colours_names_it(cap):
+    with pytest.raises(ValueError, match="max_mask_pixels must be an int from 1"):
+        lbfast.masks.colors(np.zeros((2, 2), np.uint8), max_mask_pixels=cap)
+
+
+@pytest.mark.parametrize("flag", ["no", 0, []])
+def test_mask_item_flags_must_be_bools(flag):
+    from lbfast.masks import InstanceMap, InstanceMasks
+
+    stack = np.zeros((1, 2, 2), np.uint8)
+    for option in ("with_boxes", "skip_empty"):
+        item = InstanceMasks(stack, data_rows="g", features="x", **{option: flag})
+        with pytest.raises(TypeError, match=rf"row 0: {option}: expected True or False"):
+            lbfast.dumps([item])
+        item = InstanceMap(
+            np.zeros((2, 2), np.int64), data_row="g", features={1: "x"}, **{option: flag}
+        )
+        with pytest.raises(TypeError, match=rf"row 0: {option}: expected True or False"):
+            lbfast.dumps([item])
+
+
+def test_ontology_flags_must_be_bools_and_texts_valid_unicode():
+    for flag in ("false", 2, 0.0):
+        question = {"type": "text", "name": "q", "required": flag}
+        pattern = rf"ontology: classifications\[0\]\.required: expected True or False, got {flag!r}"
+        with pytest.raises(TypeError, match=pattern):
+            lbfast.Ontology.from_json({"tools": [], "classifications": [question]})
+    # Labelbox exports archived as 0 or 1.
+    question = {"type": "text", "name": "q", "required": 1, "archived": 0}
+    assert lbfast.Ontology.from_json({"tools": [], "classifications": [question]}).index
+    tool = {"tool": "rectangle", "name": "\ud800"}
+    with pytest.raises(
+        ValueError, match=r"ontology: tools\[0\]\.name: text contains a lone surrogate"
+    ):
+        lbfast.Ontology.from_json({"tools": [tool], "classifications": []})

@@ -1,7 +1,10 @@
 //! The checks the fuzz targets run on arbitrary bytes. Each must never panic, hang or
 //! allocate without bound, and its results must agree with a slower reference.
 
-use lbfast_core::colors::{self, bits_in_box};
+use std::sync::Arc;
+
+use base64::Engine as _;
+use lbfast_core::colors::{self, bits_in_box, instance_bits, mask_extent};
 use lbfast_core::mask::{self, binary_mask, check_png, decode_png, encode_binary_png, Image};
 use lbfast_core::model::MaskColor;
 use lbfast_core::rle;
@@ -91,6 +94,93 @@ pub fn rle(data: &[u8]) {
     assert_eq!(rle::encode_column_major(&column_major, height, width).expect("size matches"), counts);
 }
 
+/// RLE counts with any claimed size, as `lbfast.masks.rle_decode` takes them: the
+/// size is capped (as the binding caps it) before decoding, and decoding either fails
+/// or gives exactly `height * width` pixels. The first 8 bytes are the size claim.
+pub fn rle_size(data: &[u8]) {
+    let Some((size, text)) = data.split_at_checked(8) else {
+        return;
+    };
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+    // Mostly small sizes (so that decoding is reached), sometimes huge claims.
+    let (height, width) = match size[0] % 4 {
+        0 => (be(&size[0..4]), be(&size[4..8])),
+        _ => (usize::from(size[1] % 64), usize::from(size[5] % 64)),
+    };
+    let Ok(counts) = rle::from_string(text) else {
+        return;
+    };
+    if (height as u64).saturating_mul(width as u64) > MAX_PIXELS {
+        return;
+    }
+    match rle::decode(&counts, height, width) {
+        Ok(mask) => {
+            assert_eq!(mask.len(), height * width);
+            assert_eq!(rle::area(&counts), mask.iter().map(|&v| u64::from(v)).sum::<u64>());
+            let bbox = rle::bbox(&counts, height);
+            assert!(bbox.iter().all(|v| v.is_finite() && *v >= 0.0));
+        }
+        Err(reason) => assert!(!reason.is_empty()),
+    }
+}
+
+/// Mask PNGs given as base64 text (`{"png": "..."}` in NDJSON-shaped dicts): the text
+/// is decoded as the binding decodes it, then as [`png_decode`].
+pub fn mask_base64(data: &[u8]) {
+    if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(data) {
+        png_decode(&bytes);
+    }
+}
+
+/// Thresholding and encoding of any image with any colour, including colours no
+/// sample can hold: the first bytes pick the sample type, channels, width and colour.
+pub fn mask_encode(data: &[u8]) {
+    let Some((head, body)) = data.split_at_checked(6) else {
+        return;
+    };
+    let channels = head[0] % 4 + 1;
+    let width = u32::from(head[1] % 24) + 1;
+    let component = |b: u8| i64::from(b as i8) * i64::from(head[5] % 3 + 1) * 100 + i64::from(b);
+    let color = if head[0] & 0x80 == 0 {
+        MaskColor::Gray(component(head[2]))
+    } else {
+        MaskColor::Rgb([component(head[2]), component(head[3]), component(head[4])])
+    };
+    let c = usize::from(channels);
+    let image = if head[0] & 0x40 == 0 {
+        let height = (body.len() / c) as u32 / width;
+        let used = (width * height) as usize * c;
+        Image::from_u8(width, height, channels, body[..used].to_vec())
+    } else {
+        let samples: Vec<u16> = body.chunks_exact(2).map(|b| u16::from_be_bytes([b[0], b[1]])).collect();
+        let height = (samples.len() / c) as u32 / width;
+        let used = (width * height) as usize * c;
+        Image::from_u16(width, height, channels, samples[..used].to_vec())
+    };
+    let Ok(image) = image else {
+        return;
+    };
+    let (w, h) = (image.width as usize, image.height as usize);
+    let (full, count) = binary_mask(&image, color);
+    assert_eq!(full.len(), w * h);
+    assert_eq!(full.iter().filter(|&&v| v == 1).count(), count);
+    assert!(full.iter().all(|&v| v <= 1));
+    let extent = mask_extent(&full, w, h);
+    assert_eq!(extent.is_none(), count == 0);
+    let image = Arc::new(image);
+    assert_eq!(instance_bits(&image, color), (count > 0).then(|| full.clone()));
+    if let Some(bbox) = extent {
+        assert_eq!(bits_in_box(&image, color, bbox), full);
+    }
+    if w * h > 0 {
+        let png = encode_binary_png(image.width, image.height, &full).expect("encodable");
+        let back = decode_png(&png, u64::MAX).expect("our PNG decodes");
+        assert_eq!(back.samples, mask::Samples::U8(full.clone()));
+        let counts = rle::encode(&full, h, w).expect("size matches");
+        assert_eq!(rle::decode(&counts, h, w).expect("counts add up"), full);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! The targets as a seeded random/mutation loop on stable: valid PNGs of every
@@ -101,6 +191,12 @@ mod tests {
 
     fn iterations() -> usize {
         std::env::var("LBFAST_FUZZ_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000)
+    }
+
+    fn random_bytes(rng: &mut fastrand::Rng, max_len: usize) -> Vec<u8> {
+        let len = rng.usize(0..max_len);
+        let sparse = rng.bool();
+        (0..len).map(|_| if sparse { rng.u8(..) % 3 } else { rng.u8(..) }).collect()
     }
 
     fn seeds(rng: &mut fastrand::Rng) -> Vec<Vec<u8>> {
@@ -205,6 +301,40 @@ mod tests {
             let text: Vec<u8> =
                 std::iter::once(rng.u8(..)).chain((0..len % 40).map(|_| rng.u8(47..113))).collect();
             rle(&text);
+        }
+    }
+
+    #[test]
+    fn rle_sizes_survive_random_claims() {
+        let mut rng = fastrand::Rng::with_seed(0x7273);
+        // The RLE of issue 11: four gigapixels in eight bytes.
+        rle_size(&[0, 0, 0xff, 0xff, 0, 0, 0xff, 0xff, b'0', b'Q', b'P', b'P', b'l', b'o', b'o', b'3']);
+        for _ in 0..iterations() {
+            let mut data: Vec<u8> = (0..8).map(|_| rng.u8(..)).collect();
+            data.extend((0..rng.usize(0..40)).map(|_| rng.u8(47..113)));
+            rle_size(&data);
+        }
+    }
+
+    #[test]
+    fn base64_masks_survive_mutants() {
+        let mut rng = fastrand::Rng::with_seed(0x6236);
+        let seeds: Vec<Vec<u8>> = seeds(&mut rng)
+            .iter()
+            .map(|png| base64::engine::general_purpose::STANDARD.encode(png).into_bytes())
+            .collect();
+        for _ in 0..iterations() / 4 {
+            let seed = &seeds[rng.usize(..seeds.len())];
+            mask_base64(&mutate(&mut rng, seed));
+            mask_base64(&random_bytes(&mut rng, 64));
+        }
+    }
+
+    #[test]
+    fn thresholding_and_encoding_survive_random_images_and_colours() {
+        let mut rng = fastrand::Rng::with_seed(0x6d65);
+        for _ in 0..iterations() {
+            mask_encode(&random_bytes(&mut rng, 400));
         }
     }
 }

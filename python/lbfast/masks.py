@@ -24,6 +24,7 @@ Colours of a composite mask, and COCO run-length encoding (identical to pycocoto
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -75,6 +76,9 @@ def _optional(
     arr = np.asarray(values).reshape(-1)
     if np.dtype(dtype).kind == "i" and arr.size and arr.dtype.kind not in "iu":
         raise TypeError(f"{name} must be integers, got an array of dtype {arr.dtype}")
+    # Casting would drop the imaginary part.
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} must be real numbers, got an array of dtype {arr.dtype}")
     return np.ascontiguousarray(arr, dtype=dtype)
 
 
@@ -140,10 +144,17 @@ class InstanceMasks:
         self.data_row_kind = data_row_kind
 
     @classmethod
-    def from_rle(cls, rles: Sequence[Mapping[str, Any]], **kwargs: Any) -> InstanceMasks:
+    def from_rle(
+        cls,
+        rles: Sequence[Mapping[str, Any]],
+        *,
+        max_mask_pixels: Optional[int] = None,
+        **kwargs: Any,
+    ) -> InstanceMasks:
         """Instances from COCO RLEs of one image size (for example the ``segmentation``
-        of a COCO results file); the other arguments are as for the constructor."""
-        return cls(rle_to_mask_stack(rles), **kwargs)
+        of a COCO results file); ``max_mask_pixels`` caps their size (as for
+        :func:`rle_decode`); the other arguments are as for the constructor."""
+        return cls(rle_to_mask_stack(rles, max_mask_pixels=max_mask_pixels), **kwargs)
 
     def __len__(self) -> int:
         return int(self.masks.shape[0]) if self.masks.ndim == 3 else 0
@@ -236,8 +247,8 @@ def colors(
     if isinstance(image, (str, Path)):
         image = Path(image).read_bytes()
     if isinstance(image, (bytes, bytearray, memoryview)):
-        return _core.mask_colors(bytes(image), max_pixels=max_mask_pixels)
-    return _core.mask_colors(np.asarray(image), max_pixels=max_mask_pixels)
+        return _core.mask_colors(bytes(image), max_mask_pixels=max_mask_pixels)
+    return _core.mask_colors(np.asarray(image), max_mask_pixels=max_mask_pixels)
 
 
 # --- COCO RLE ---------------------------------------------------------------------
@@ -264,14 +275,22 @@ def _size_counts(rle: Mapping[str, Any]) -> tuple[int, int, Counts]:
         raise TypeError(
             'an RLE is a dict {"size": [h, w], "counts": str | bytes | list[int]}'
         ) from None
+    for side in (h, w):
+        if isinstance(side, bool) or not isinstance(side, numbers.Integral):
+            raise TypeError(f"an RLE's size is two ints [h, w], got {rle['size']!r}")
+        if side < 0:
+            raise ValueError(f"an RLE's size is two non-negative ints [h, w], got {rle['size']!r}")
     return int(h), int(w), counts
 
 
-def rle_decode(rle: Mapping[str, Any]) -> npt.NDArray[np.uint8]:
+def rle_decode(
+    rle: Mapping[str, Any], *, max_mask_pixels: Optional[int] = None
+) -> npt.NDArray[np.uint8]:
     """The ``(H, W)`` uint8 0/1 mask of a COCO RLE (compressed or uncompressed),
-    C-ordered. Counts that do not add up to ``h * w`` are a ``ValueError``."""
+    C-ordered. Counts that do not add up to ``h * w`` are a ``ValueError``, and so is
+    a size above ``max_mask_pixels`` (default 2**28, as for PNG masks)."""
     h, w, counts = _size_counts(rle)
-    return _core.rle_decode(h, w, counts)
+    return _core.rle_decode(h, w, counts, max_mask_pixels=max_mask_pixels)
 
 
 def rle_compress(rle: Mapping[str, Any]) -> Rle:
@@ -293,16 +312,22 @@ def rle_bbox(rle: Mapping[str, Any]) -> list[float]:
     return list(_core.rle_bbox(h, counts))
 
 
-def rle_to_mask_stack(rles: Sequence[Mapping[str, Any]]) -> npt.NDArray[np.uint8]:
+def rle_to_mask_stack(
+    rles: Sequence[Mapping[str, Any]], *, max_mask_pixels: Optional[int] = None
+) -> npt.NDArray[np.uint8]:
     """Decodes RLEs of one image into an ``(N, H, W)`` uint8 stack, ready for
-    :class:`InstanceMasks` (for example the ``segmentation`` of COCO results)."""
+    :class:`InstanceMasks` (for example the ``segmentation`` of COCO results).
+    ``max_mask_pixels`` caps each mask's size, as for :func:`rle_decode`."""
     if not rles:
         raise ValueError("no RLE to decode")
     sizes = {tuple(_size_counts(r)[:2]) for r in rles}
     if len(sizes) != 1:
         raise ValueError(f"RLEs of one stack must have one size, got {sorted(sizes)}")
     (h, w) = sizes.pop()
+    # The first decode checks the size against the cap before the stack is allocated.
+    first = rle_decode(rles[0], max_mask_pixels=max_mask_pixels)
     out = np.empty((len(rles), h, w), np.uint8)
-    for i, rle in enumerate(rles):
-        out[i] = rle_decode(rle)
+    out[0] = first
+    for i, rle in enumerate(rles[1:], 1):
+        out[i] = rle_decode(rle, max_mask_pixels=max_mask_pixels)
     return out

@@ -14,6 +14,7 @@ use std::hash::BuildHasher;
 use std::sync::{Arc, OnceLock};
 
 use crate::mask::{binary_mask, match_pixels, Image, Samples};
+use crate::memory::try_filled;
 use crate::model::MaskColor;
 
 /// One distinct colour of an image.
@@ -102,15 +103,26 @@ impl Image {
 
 /// Scans `image` once for its colours. See [`index_u8`].
 pub fn index_image(image: &Image) -> ColorIndex {
+    try_index_image(image).unwrap_or_else(|err| panic!("{err}"))
+}
+
+/// [`index_image`], with an error where the memory for the colours is not there
+/// (a noisy image can have a colour per pixel).
+pub fn try_index_image(image: &Image) -> Result<ColorIndex, String> {
     match &image.samples {
-        Samples::U8(data) => index_u8(image.width, image.height, image.channels, data),
-        Samples::U16(data) => index_u16(image.width, image.height, image.channels, data),
+        Samples::U8(data) => try_index_u8(image.width, image.height, image.channels, data),
+        Samples::U16(data) => try_index_u16(image.width, image.height, image.channels, data),
     }
 }
 
 /// Scans row-major interleaved `u8` samples (`channels` per pixel) once. Pixels past
 /// the end of a short buffer are not counted; 0 channels gives no colours.
 pub fn index_u8(width: u32, height: u32, channels: u8, data: &[u8]) -> ColorIndex {
+    try_index_u8(width, height, channels, data).unwrap_or_else(|err| panic!("{err}"))
+}
+
+/// [`index_u8`], with an error where the memory for the colours is not there.
+pub fn try_index_u8(width: u32, height: u32, channels: u8, data: &[u8]) -> Result<ColorIndex, String> {
     let (w, h, c) = (width as usize, height as usize, usize::from(channels));
     let mut table = Table::new();
     match c {
@@ -144,11 +156,16 @@ pub fn index_u8(width: u32, height: u32, channels: u8, data: &[u8]) -> ColorInde
             [key as u16 & 0xFF, (key >> 8) as u16 & 0xFF, (key >> 16) as u16 & 0xFF]
         }
     };
-    ColorIndex::from_stats(width, height, gray, table.into_stats(unpack))
+    Ok(ColorIndex::from_stats(width, height, gray, table.into_stats(unpack)?))
 }
 
 /// Like [`index_u8`] for `u16` samples (16-bit gray PNGs keep their raw values).
 pub fn index_u16(width: u32, height: u32, channels: u8, data: &[u16]) -> ColorIndex {
+    try_index_u16(width, height, channels, data).unwrap_or_else(|err| panic!("{err}"))
+}
+
+/// [`index_u16`], with an error where the memory for the colours is not there.
+pub fn try_index_u16(width: u32, height: u32, channels: u8, data: &[u16]) -> Result<ColorIndex, String> {
     let (w, h, c) = (width as usize, height as usize, usize::from(channels));
     let mut table = Table::new();
     match c {
@@ -168,7 +185,7 @@ pub fn index_u16(width: u32, height: u32, channels: u8, data: &[u16]) -> ColorIn
             [key as u16, (key >> 16) as u16, (key >> 32) as u16]
         }
     };
-    ColorIndex::from_stats(width, height, gray, table.into_stats(unpack))
+    Ok(ColorIndex::from_stats(width, height, gray, table.into_stats(unpack)?))
 }
 
 fn pack8(px: &[u8]) -> u64 {
@@ -213,6 +230,9 @@ struct Table {
     seed: u64,
     /// The key and slot of the previous run: the row above usually repeats it.
     last: (u64, usize),
+    /// Why the table could not grow; further colours are ignored and the scan's
+    /// result is this error.
+    failed: Option<String>,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -229,15 +249,33 @@ const EMPTY: u64 = u64::MAX;
 impl Table {
     fn new() -> Table {
         let seed = RandomState::new().hash_one(0x6c62_6661_7374u64) | 1;
-        let mut table =
-            Table { keys: Vec::new(), stats: Vec::new(), len: 0, shift: 0, seed, last: (EMPTY, 0) };
+        let mut table = Table {
+            keys: Vec::new(),
+            stats: Vec::new(),
+            len: 0,
+            shift: 0,
+            seed,
+            last: (EMPTY, 0),
+            failed: None,
+        };
         table.resize(64);
         table
     }
 
+    /// Grows to `capacity` slots, or records why it cannot (and keeps its slots).
     fn resize(&mut self, capacity: usize) {
-        let old_keys = std::mem::replace(&mut self.keys, vec![EMPTY; capacity]);
-        let old_stats = std::mem::replace(&mut self.stats, vec![Slot::default(); capacity]);
+        let what = "the colours of the image";
+        let grown = try_filled(capacity, EMPTY, what)
+            .and_then(|keys| Ok((keys, try_filled(capacity, Slot::default(), what)?)));
+        let (keys, stats) = match grown {
+            Ok(grown) => grown,
+            Err(err) => {
+                self.failed = Some(err);
+                return;
+            }
+        };
+        let old_keys = std::mem::replace(&mut self.keys, keys);
+        let old_stats = std::mem::replace(&mut self.stats, stats);
         self.shift = 64 - capacity.trailing_zeros();
         for (key, stat) in old_keys.into_iter().zip(old_stats) {
             if key != EMPTY {
@@ -271,7 +309,13 @@ impl Table {
             let mut slot = self.probe(key);
             if self.keys[slot] == EMPTY {
                 if 2 * (self.len + 1) > self.keys.len() {
+                    if self.failed.is_some() {
+                        return;
+                    }
                     self.resize(2 * self.keys.len());
+                    if self.failed.is_some() {
+                        return;
+                    }
                     slot = self.probe(key);
                 }
                 self.keys[slot] = key;
@@ -288,13 +332,17 @@ impl Table {
         s.y1 = y; // rows are scanned in order
     }
 
-    fn into_stats(self, unpack: impl Fn(u64) -> [u16; 3]) -> Vec<ColorStat> {
-        self.keys
+    fn into_stats(self, unpack: impl Fn(u64) -> [u16; 3]) -> Result<Vec<ColorStat>, String> {
+        if let Some(err) = self.failed {
+            return Err(err);
+        }
+        Ok(self
+            .keys
             .iter()
             .zip(&self.stats)
             .filter(|(&k, _)| k != EMPTY)
             .map(|(&k, s)| ColorStat { rgb: unpack(k), count: s.count, bbox: [s.x0, s.y0, s.x1, s.y1] })
-            .collect()
+            .collect())
     }
 }
 

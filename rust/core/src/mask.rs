@@ -36,6 +36,10 @@ pub enum Samples {
 /// largest decode buffer (16-bit RGBA) is 2 GiB; ordinary masks are far below it.
 pub const DEFAULT_MAX_PIXELS: u64 = 1 << 28;
 
+/// Decoding may take this many bytes per pixel of the pixel cap (8-bit RGBA); 16-bit
+/// colour images must be that much smaller.
+pub const MAX_BYTES_PER_PIXEL: u64 = 4;
+
 const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n'];
 
 impl Image {
@@ -100,7 +104,15 @@ pub fn decode_png(bytes: &[u8], max_pixels: u64) -> Result<Image, String> {
     let size = reader
         .output_buffer_size()
         .ok_or_else(|| format!("PNG is {width}x{height}, too large to hold in memory"))?;
-    let mut raw = vec![0u8; size];
+    // Pixels alone do not bound memory: a 16-bit RGBA pixel takes 8 bytes.
+    let max_bytes = max_pixels.saturating_mul(MAX_BYTES_PER_PIXEL);
+    if size as u64 > max_bytes {
+        return Err(format!(
+            "PNG is {width}x{height} and needs {size} bytes to decode, above the limit of {max_bytes} \
+             ({MAX_BYTES_PER_PIXEL} bytes per pixel of the limit of {max_pixels} pixels)"
+        ));
+    }
+    let mut raw = crate::memory::try_zeroed::<u8>(size, &format!("a {width}x{height} PNG"))?;
     reader.next_frame(&mut raw).map_err(png_error)?;
     // Read up to IEND so that truncated files and bad CRCs after the pixels are reported
     // too: a file that is not whole was most likely cut off in transit.
@@ -242,11 +254,11 @@ fn pillow_samples(
         }
         // Pillow: mode "1" (a bool array, so 0/1), "L;2" and "L;4" scaled to 0..255;
         // palette images ("P") stay indices at every depth.
-        (C::Grayscale, D::One) => Samples::U8(unpack_bits(width, height, 1, 1, &raw)),
-        (C::Grayscale, D::Two) => Samples::U8(unpack_bits(width, height, 2, 85, &raw)),
-        (C::Grayscale, D::Four) => Samples::U8(unpack_bits(width, height, 4, 17, &raw)),
+        (C::Grayscale, D::One) => Samples::U8(unpack_bits(width, height, 1, 1, &raw)?),
+        (C::Grayscale, D::Two) => Samples::U8(unpack_bits(width, height, 2, 85, &raw)?),
+        (C::Grayscale, D::Four) => Samples::U8(unpack_bits(width, height, 4, 17, &raw)?),
         (C::Indexed, D::One | D::Two | D::Four) => {
-            Samples::U8(unpack_bits(width, height, depth as u8, 1, &raw))
+            Samples::U8(unpack_bits(width, height, depth as u8, 1, &raw)?)
         }
         // The decoder rejects every other combination when it reads the header.
         (ct, d) => return Err(format!("corrupt PNG: colour type {ct:?} at depth {d:?}")),
@@ -256,12 +268,12 @@ fn pillow_samples(
 
 /// Unpacks rows of 1, 2 or 4-bit samples (most significant bits first, each row padded
 /// to whole bytes) into one byte per pixel, multiplied by `scale`.
-fn unpack_bits(width: u32, height: u32, bits: u8, scale: u8, raw: &[u8]) -> Vec<u8> {
+fn unpack_bits(width: u32, height: u32, bits: u8, scale: u8, raw: &[u8]) -> Result<Vec<u8>, String> {
     let (w, bits) = (width as usize, usize::from(bits));
-    let mut out = vec![0u8; w * height as usize];
+    let mut out = crate::memory::try_zeroed::<u8>(w * height as usize, &format!("a {width}x{height} PNG"))?;
     let row_bytes = (w * bits).div_ceil(8);
     if row_bytes == 0 {
-        return out;
+        return Ok(out);
     }
     let per_byte = 8 / bits;
     let low = (1u8 << bits) - 1;
@@ -271,7 +283,7 @@ fn unpack_bits(width: u32, height: u32, bits: u8, scale: u8, raw: &[u8]) -> Vec<
             *d = ((row[x / per_byte] >> shift) & low) * scale;
         }
     }
-    out
+    Ok(out)
 }
 
 /// The 0/1 mask (one byte per pixel, row-major, `len == width * height`) of the pixels
@@ -958,6 +970,21 @@ mod tests {
         assert!(decode_png(&png, 99).unwrap_err().contains("above the limit of 99"));
         assert!(decode_png(&png, 100).is_ok());
         assert_eq!(check_png(&png, 100), Ok((10, 10)));
+    }
+
+    #[test]
+    fn the_cap_bounds_decoded_bytes_not_only_pixels() {
+        // 16-bit RGBA under the pixel cap would still need 2.1 GB.
+        let wide = hand_png(&ihdr(16384, 16383, 16, 6, 0), None, &[0; 16]);
+        let err = decode_png(&wide, DEFAULT_MAX_PIXELS).unwrap_err();
+        assert!(
+            err.starts_with("PNG is 16384x16383 and needs 2147352576 bytes to decode, above the limit"),
+            "{err}"
+        );
+        // 8-bit RGBA of that size fits in 4 bytes per pixel; this one fails later, on
+        // its missing pixel data, not on the cap.
+        let rgba8 = hand_png(&ihdr(16384, 16383, 8, 6, 0), None, &[0; 16]);
+        assert!(!decode_png(&rgba8, DEFAULT_MAX_PIXELS).unwrap_err().contains("limit"));
     }
 
     #[test]

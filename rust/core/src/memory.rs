@@ -36,9 +36,69 @@ pub fn vec_with_capacity<T>(capacity: usize) -> Vec<T> {
     v
 }
 
+/// How the errors of [`try_zeroed`] begin.
+const NO_MEMORY: &str = "not enough memory for ";
+
+/// Whether `message` is a [`try_zeroed`] failure (for callers that raise `MemoryError`).
+pub fn is_out_of_memory(message: &str) -> bool {
+    message.starts_with(NO_MEMORY)
+}
+
+/// Element types whose all-zero bytes are the value zero.
+pub trait Zeroable: Copy {}
+impl Zeroable for u8 {}
+impl Zeroable for u16 {}
+impl Zeroable for u32 {}
+
+/// A vector of `len` zeros, or an error instead of an abort when the memory is not
+/// there: for buffers whose size comes from the input (an image's or an RLE's size).
+/// Like `vec![0; len]`, the zeros come from the allocator, so untouched pages cost
+/// nothing (a header that claims a large image fails fast on its missing data).
+pub fn try_zeroed<T: Zeroable>(len: usize, what: &str) -> Result<Vec<T>, String> {
+    let no_memory = || {
+        let bytes = len.saturating_mul(std::mem::size_of::<T>());
+        format!("{NO_MEMORY}{what} ({bytes} bytes)")
+    };
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<T>(len).map_err(|_| no_memory())?;
+    // SAFETY: the layout is non-zero-sized (len > 0, T is not zero-sized as all the
+    // Zeroable types have a size); a null result is a failure, reported.
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>();
+    if ptr.is_null() {
+        return Err(no_memory());
+    }
+    prefer_huge_pages(ptr.cast(), layout.size());
+    // SAFETY: `ptr` was allocated by the global allocator with the layout of `len` Ts,
+    // and zeroed bytes are `len` valid Ts (Zeroable).
+    Ok(unsafe { Vec::from_raw_parts(ptr, len, len) })
+}
+
+/// A vector of `len` copies of `value`, or an error instead of an abort (see
+/// [`try_zeroed`]); it writes every element, so use it for memory about to be used.
+pub fn try_filled<T: Clone>(len: usize, value: T, what: &str) -> Result<Vec<T>, String> {
+    let mut v: Vec<T> = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| {
+        let bytes = len.saturating_mul(std::mem::size_of::<T>());
+        format!("{NO_MEMORY}{what} ({bytes} bytes)")
+    })?;
+    v.resize(len, value);
+    Ok(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn impossible_buffers_are_an_error_not_an_abort() {
+        let err = try_zeroed::<u32>(usize::MAX / 4, "a test buffer").unwrap_err();
+        assert!(err.starts_with("not enough memory for a test buffer ("), "{err}");
+        assert_eq!(try_zeroed::<u8>(3, "three bytes"), Ok(vec![0, 0, 0]));
+        assert!(is_out_of_memory(&try_filled(usize::MAX / 2, 7u16, "a test buffer").unwrap_err()));
+        assert_eq!(try_filled(2, 7u64, "two words"), Ok(vec![7, 7]));
+    }
 
     #[test]
     fn hinted_vectors_behave_as_vectors() {

@@ -14,6 +14,8 @@
 //! every boundary, and a counting sort puts them in column-major order. The decoder
 //! runs that backwards: each row is the row above with the boundaries on it toggled.
 
+use crate::memory::try_zeroed;
+
 /// The column-major position of every change of value in a row-major mask, in
 /// increasing order; pixel `-1` counts as 0. Nonzero bytes are set pixels. `None`
 /// when there are more than `limit` (a noisy mask, better transposed and scanned).
@@ -203,14 +205,14 @@ fn check_counts(counts: &[u32], height: usize, width: usize) -> Result<usize, St
 pub fn decode(counts: &[u32], height: usize, width: usize) -> Result<Vec<u8>, String> {
     let n = check_counts(counts, height, width)?;
     let (h, w) = (height, width);
-    let mut mask = vec![0u8; n];
+    let mut mask = try_zeroed::<u8>(n, &format!("a {height}x{width} mask"))?;
     if n == 0 {
         return Ok(mask);
     }
     // Each run after the first starts with a toggle; two toggles at one place (an
     // empty run between) cancel. Row 0 is set from the value at the top of each
     // column; every other row is the row above with its toggles applied.
-    let mut per_row = vec![0u32; h + 1];
+    let mut per_row = try_zeroed::<u32>(h + 1, "the RLE's rows")?;
     let mut toggles: Vec<u32> = Vec::with_capacity(counts.len());
     let mut pos = 0usize;
     for &c in &counts[..counts.len() - 1] {

@@ -8,17 +8,26 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use lbfast_core::issues::{Code, Issues, Problem};
+use lbfast_core::issues::{Code, Issue, Issues, Problem};
 use lbfast_core::mask::{self, Image};
 use lbfast_core::model::{DataRow, MaskColor, Metric, Text};
 use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::exceptions::PyUnicodeEncodeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyComplex, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 /// Nested classifications deeper than this are refused: real ontologies are a few
 /// levels deep, and a reference cycle must not exhaust the stack.
 pub const MAX_DEPTH: usize = 32;
+
+/// Nesting past [`MAX_DEPTH`], raised at once as a `ValidationError`: continuing would
+/// walk every path of a cycle that fans out (2^depth of them) before reporting.
+pub fn too_deep(py: Python<'_>, issues: &Issues) -> PyErr {
+    let message =
+        format!("classifications are nested more than {MAX_DEPTH} levels deep (a reference cycle?)");
+    let issue = Issue::error(Code::TooDeep, issues.row(), issues.current_path(), message);
+    crate::errors::validation_error(py, vec![issue])
+}
 
 /// A `TypeError` naming the row and field (`lbfast.FieldTypeError`).
 pub fn type_error(issues: &Issues, expected: &str, got: &Bound<'_, PyAny>) -> PyErr {
@@ -43,7 +52,40 @@ pub fn f64_of(value: &Bound<'_, PyAny>, issues: &Issues) -> PyResult<f64> {
     if value.is_instance_of::<PyString>() || value.is_instance_of::<PyBytes>() {
         return Err(type_error(issues, "a number", value));
     }
+    // A numpy complex converts to float by dropping its imaginary part: refuse it.
+    if is_complex(value) {
+        return Err(type_error(issues, "a real number", value));
+    }
     value.extract::<f64>().map_err(|_| type_error(issues, "a number", value))
+}
+
+/// A Python or numpy complex number (numpy's complex scalars are not `complex`
+/// subclasses, except complex128).
+pub fn is_complex(value: &Bound<'_, PyAny>) -> bool {
+    value.is_instance_of::<PyComplex>() || numpy_kind(value) == Some(b'c')
+}
+
+/// The dtype kind (`b'c'`, `b'b'`, ...) of a numpy scalar or array, if `value` is one.
+fn numpy_kind(value: &Bound<'_, PyAny>) -> Option<u8> {
+    let dtype = value.getattr_opt(pyo3::intern!(value.py(), "dtype")).ok()??;
+    let kind = dtype.getattr_opt(pyo3::intern!(value.py(), "kind")).ok()??;
+    let kind = kind.cast::<PyString>().ok()?.to_str().ok()?.as_bytes().first().copied();
+    kind
+}
+
+/// A flag: `True`/`False` or a numpy bool; `None` is unset (`False`). Anything else
+/// is a `TypeError`, so that `"no"` is never written as `true`.
+pub fn flag_of(value: &Bound<'_, PyAny>, issues: &Issues) -> PyResult<bool> {
+    if let Ok(flag) = value.cast::<PyBool>() {
+        return Ok(flag.is_true());
+    }
+    if value.is_none() {
+        return Ok(false);
+    }
+    if numpy_kind(value) == Some(b'b') && value.cast::<numpy::PyUntypedArray>().is_err() {
+        return value.is_truthy();
+    }
+    Err(type_error(issues, "True or False", value))
 }
 
 pub fn opt_f64(value: &Bound<'_, PyAny>, issues: &Issues) -> PyResult<Option<f64>> {
@@ -133,6 +175,49 @@ pub fn opt_string(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Opt
     }
 }
 
+/// A dict key as text. A non-string key is a `TypeError`; a key with a lone
+/// surrogate (never a known key) is reported as an issue and `None` is returned.
+pub fn key_text<'a>(key: &'a Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Option<&'a str>> {
+    let key = key.cast::<PyString>().map_err(|_| type_error(issues, "string keys", key))?;
+    match key.to_str() {
+        Ok(text) => Ok(Some(text)),
+        Err(err) if err.is_instance_of::<PyUnicodeEncodeError>(key.py()) => {
+            let shown = key.repr().map(|r| r.to_string()).unwrap_or_default();
+            issues.report(
+                Code::InvalidText,
+                format!("key {shown} contains a lone surrogate, which is not valid Unicode"),
+            );
+            Ok(None)
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// Reports `key`, unknown in `what`: `unknown key "z" in a point (expected x, y)`.
+pub fn report_unknown(issues: &mut Issues, key: &str, what: &str) {
+    issues.push_owned_key(key.to_string());
+    issues.report(Code::UnknownKey, format!("unknown key {key:?}{what}"));
+    issues.pop();
+}
+
+/// Reports every key of `dict` that is not in `known`.
+pub fn check_keys(dict: &Bound<'_, PyDict>, known: &[&str], what: &str, issues: &mut Issues) -> PyResult<()> {
+    // The common case, only known keys, costs one lookup per known key.
+    let present = known.iter().filter(|k| dict.contains(**k).unwrap_or(false)).count();
+    if present == dict.len() {
+        return Ok(());
+    }
+    let what = format!(" in {what} (expected {})", known.join(", "));
+    for key in dict.keys() {
+        if let Some(text) = key_text(&key, issues)? {
+            if !known.contains(&text) {
+                report_unknown(issues, text, &what);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A list or tuple (the only sequences accepted where a list is expected, so that a
 /// string or dict given by mistake is a `TypeError` rather than a surprise).
 pub fn sequence<'py>(
@@ -154,35 +239,35 @@ pub fn metrics(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Option
     if value.is_none() {
         return Ok(None);
     }
-    let py = value.py();
     let items = sequence(value, issues, "a list of custom metrics")?;
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        issues.push_index(i);
-        let (name, val) = if let Ok(dict) = item.cast::<PyDict>() {
-            let name = dict.get_item(pyo3::intern!(py, "name"))?;
-            let val = dict.get_item(pyo3::intern!(py, "value"))?;
-            match (name, val) {
-                (Some(n), Some(v)) => (n, v),
-                _ => {
-                    let err = type_error(issues, "a metric dict with `name` and `value`", item);
-                    issues.pop();
-                    return Err(err);
-                }
-            }
-        } else {
-            (item.getattr(pyo3::intern!(py, "name"))?, item.getattr(pyo3::intern!(py, "value"))?)
-        };
-        issues.push_key("name");
-        let name = string_of(&name, issues)?;
-        issues.pop();
-        issues.push_key("value");
-        let value = f64_of(&val, issues)?;
-        issues.pop();
-        out.push(Metric { name, value });
-        issues.pop();
+        out.push(issues.at_index(i, |issues| metric_of(item, issues))?);
     }
     Ok(Some(out))
+}
+
+/// One custom metric: a dict `{"name", "value"}` or an object with those attributes.
+fn metric_of(item: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Metric> {
+    let py = item.py();
+    let (name, value, expected) = if let Ok(dict) = item.cast::<PyDict>() {
+        check_keys(dict, &["name", "value"], "a custom metric", issues)?;
+        let name = dict.get_item(pyo3::intern!(py, "name"))?;
+        (name, dict.get_item(pyo3::intern!(py, "value"))?, "a metric dict with `name` and `value`")
+    } else {
+        let name = item.getattr_opt(pyo3::intern!(py, "name"))?;
+        (
+            name,
+            item.getattr_opt(pyo3::intern!(py, "value"))?,
+            "a CustomMetric or a dict with `name` and `value`",
+        )
+    };
+    let (Some(name), Some(value)) = (name, value) else {
+        return Err(type_error(issues, expected, item));
+    };
+    let name = issues.at("name", |i| string_of(&name, i))?;
+    let value = issues.at("value", |i| f64_of(&value, i))?;
+    Ok(Metric { name, value })
 }
 
 /// A mask colour: one int, or three ints.

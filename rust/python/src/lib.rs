@@ -39,7 +39,7 @@ fn lower<'py>(
 ) -> PyResult<Batch> {
     let mut lowering = TypedLowering::new(py)?;
     lowering.max_mask_pixels = options.max_mask_pixels;
-    let mask_items = masks::MaskItems::new(py)?;
+    let mask_items = masks::MaskItems::new(py, options.max_mask_pixels)?;
     let columnar = lower_columns::ColumnarLowering::new(py, options.threads)?;
     let iter = items.try_iter().map_err(|_| {
         pyo3::exceptions::PyTypeError::new_err("expected an iterable of Labels or NDJSON-shaped dicts")
@@ -79,25 +79,20 @@ fn lower<'py>(
 /// Lowers and checks `items` (Labels, NDJSON-shaped dicts, columnar batches): what
 /// `dumps` and `encode` share. Returns the batch ready to write, or raises
 /// `ValidationError` with every problem.
-#[allow(clippy::too_many_arguments)]
 fn check_items<'py>(
     py: Python<'py>,
     items: &Bound<'py, PyAny>,
-    max_mask_pixels: Option<u64>,
-    ontology: Option<PyRef<'py, ontology::OntologyIndex>>,
-    resolve_schema_ids: bool,
-    required: bool,
-    threads: Option<usize>,
+    ontology: Option<&ontology::OntologyIndex>,
+    options: &Options,
 ) -> PyResult<Checked> {
-    let options = options::read(max_mask_pixels, resolve_schema_ids, required, threads);
-    let batch = lower(py, items, &options, false);
+    let batch = lower(py, items, options, false);
     extract::forget_texts();
     let mut batch = batch?;
     // Against an ontology: amend (normalise, resolve), and report its problems too.
-    if let Some(onto) = &ontology {
-        ontology::check_batch(py, onto, &mut batch, &options)?;
+    if let Some(onto) = ontology {
+        ontology::check_batch(py, onto, &mut batch, options)?;
     }
-    let checked = py.detach(|| guarded(|| batch.check(&options)))?;
+    let checked = py.detach(|| guarded(|| batch.check(options)))?;
     checked.map_err(|report| validation_error(py, report.issues))
 }
 
@@ -110,14 +105,15 @@ fn check_items<'py>(
 fn dumps<'py>(
     py: Python<'py>,
     items: &Bound<'py, PyAny>,
-    max_mask_pixels: Option<u64>,
+    max_mask_pixels: Option<&Bound<'py, PyAny>>,
     ontology: Option<PyRef<'py, ontology::OntologyIndex>>,
     resolve_schema_ids: bool,
     required: bool,
-    threads: Option<usize>,
+    threads: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let checked = check_items(py, items, max_mask_pixels, ontology, resolve_schema_ids, required, threads)?;
-    output::write_bytes(py, checked, threads)
+    let options = options::read(max_mask_pixels, resolve_schema_ids, required, threads)?;
+    let checked = check_items(py, items, ontology.as_deref(), &options)?;
+    output::write_bytes(py, checked, options.threads)
 }
 
 /// Like `dumps`, and also what a shard writer needs to know of each line: where it
@@ -128,15 +124,16 @@ fn dumps<'py>(
 fn encode<'py>(
     py: Python<'py>,
     items: &Bound<'py, PyAny>,
-    max_mask_pixels: Option<u64>,
+    max_mask_pixels: Option<&Bound<'py, PyAny>>,
     ontology: Option<PyRef<'py, ontology::OntologyIndex>>,
     resolve_schema_ids: bool,
     required: bool,
-    threads: Option<usize>,
+    threads: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<encoded::Encoded> {
-    let checked = check_items(py, items, max_mask_pixels, ontology, resolve_schema_ids, required, threads)?;
+    let options = options::read(max_mask_pixels, resolve_schema_ids, required, threads)?;
+    let checked = check_items(py, items, ontology.as_deref(), &options)?;
     let facts = encoded::Facts::of(&checked);
-    let data = output::write_bytes(py, checked, threads)?;
+    let data = output::write_bytes(py, checked, options.threads)?;
     encoded::Encoded::new(py, data, facts)
 }
 

@@ -19,7 +19,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyType};
 
-use crate::extract::{data_row_or_refused, sequence, string_of, type_error};
+use crate::extract::{data_row_or_refused, flag_of, sequence, string_of, type_error};
 
 use crate::tags::{BOXES, CLASSIFICATIONS, POINTS, POLYGONS, POLYLINES};
 
@@ -128,7 +128,8 @@ fn geometry(item: &Bound<'_, PyAny>, tag: i64, issues: &mut Issues) -> PyResult<
                 "cxcywh" => BoxFormat::Cxcywh,
                 _ => BoxFormat::Xyxy,
             };
-            let normalized = attr(item, intern!(py, "normalized"))?.is_truthy()?;
+            let normalized = attr(item, intern!(py, "normalized"))?;
+            let normalized = issues.at("normalized", |i| flag_of(&normalized, i))?;
             let sizes = attr(item, intern!(py, "image_sizes"))?;
             let image_sizes = if sizes.is_none() {
                 None

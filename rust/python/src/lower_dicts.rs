@@ -14,8 +14,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
 use crate::extract::{
-    color_of, data_row_or_refused, f64_of, metrics, opt_f64, opt_fresh_text, opt_string, opt_text, sequence,
-    string_of, type_error, MAX_DEPTH,
+    check_keys, color_of, data_row_or_refused, f64_of, flag_of, key_text, metrics, opt_f64, opt_fresh_text,
+    opt_string, opt_text, report_unknown, sequence, string_of, too_deep, type_error, MAX_DEPTH,
 };
 
 /// What a dict's keys said, before deciding whether it is an object or a classification.
@@ -65,8 +65,7 @@ fn read_fields<'py>(
 ) -> PyResult<Fields<'py>> {
     let mut f = Fields::default();
     for (key, value) in dict.iter() {
-        let key_str = key.cast::<PyString>().map_err(|_| type_error(issues, "string keys", &key))?;
-        let key_text = key_str.to_str()?;
+        let Some(key_text) = key_text(&key, issues)? else { continue };
         match key_text {
             "name" => f.feature.name = issues.at("name", |i| opt_text(&value, i))?,
             "schemaId" => f.feature.schema_id = issues.at("schemaId", |i| opt_text(&value, i))?,
@@ -79,7 +78,10 @@ fn read_fields<'py>(
             "messageId" if top_level => {
                 f.marks.message_id = issues.at("messageId", |i| opt_string(&value, i))?
             }
-            "isBenchmarkReferenceLabel" if top_level => f.marks.benchmark_reference = value.is_truthy()?,
+            "isBenchmarkReferenceLabel" if top_level => {
+                f.marks.benchmark_reference =
+                    issues.at("isBenchmarkReferenceLabel", |i| flag_of(&value, i))?
+            }
             "uuid" if top_level => f.uuid = issues.at("uuid", |i| opt_string(&value, i))?,
             "dataRow" if top_level => f.data_row = Some(issues.at("dataRow", |i| data_row_of(&value, i))?),
             "bbox" => f.geometry.push(("bbox", issues.at("bbox", |i| bbox_of(&value, i))?)),
@@ -96,17 +98,7 @@ fn read_fields<'py>(
                 f.geometry.push(("mask", issues.at("mask", |i| mask_of(&value, i).map(Geometry::Mask))?))
             }
             other => {
-                let other = other.to_string();
-                issues.push_owned_key(other.clone());
-                issues.report(
-                    Code::UnknownKey,
-                    if top_level {
-                        format!("unknown key {other:?}")
-                    } else {
-                        format!("unknown key {other:?} in a nested classification")
-                    },
-                );
-                issues.pop();
+                report_unknown(issues, other, if top_level { "" } else { " in a nested classification" })
             }
         }
     }
@@ -154,8 +146,7 @@ fn classification_of(
     depth: usize,
 ) -> PyResult<Option<Classification>> {
     if depth > MAX_DEPTH {
-        issues.report(Code::TooDeep, format!("classifications are nested more than {MAX_DEPTH} levels deep"));
-        return Ok(None);
+        return Err(too_deep(answer.py(), issues));
     }
     let value = issues.at("answer", |issues| {
         if answer.is_instance_of::<PyString>() {
@@ -198,19 +189,14 @@ fn answer_of(dict: &Bound<'_, PyDict>, issues: &mut Issues, depth: usize) -> PyR
     let mut scores = Scores::default();
     let mut nested = Vec::new();
     for (key, value) in dict.iter() {
-        let key_str = key.cast::<PyString>().map_err(|_| type_error(issues, "string keys", &key))?;
-        match key_str.to_str()? {
+        let Some(key_text) = key_text(&key, issues)? else { continue };
+        match key_text {
             "name" => feature.name = issues.at("name", |i| opt_text(&value, i))?,
             "schemaId" => feature.schema_id = issues.at("schemaId", |i| opt_text(&value, i))?,
             "confidence" => scores.confidence = issues.at("confidence", |i| opt_f64(&value, i))?,
             "customMetrics" => scores.custom_metrics = issues.at("customMetrics", |i| metrics(&value, i))?,
             "classifications" => nested = classification_list(Some(&value), issues, depth)?,
-            other => {
-                let other = other.to_string();
-                issues.push_owned_key(other.clone());
-                issues.report(Code::UnknownKey, format!("unknown key {other:?} in an answer"));
-                issues.pop();
-            }
+            other => report_unknown(issues, other, " in an answer"),
         }
     }
     Ok(Answer { feature, scores, classifications: nested })
@@ -265,19 +251,11 @@ fn data_row_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<DataRo
     let dict = dict_of(value, issues, "a dict with `id` or `globalKey`")?;
     let (mut id, mut global_key) = (None, None);
     for (key, value) in dict.iter() {
-        let key_str = key.cast::<PyString>().map_err(|_| type_error(issues, "string keys", &key))?;
-        match key_str.to_str()? {
+        let Some(key_text) = key_text(&key, issues)? else { continue };
+        match key_text {
             "id" => id = issues.at("id", |i| opt_fresh_text(&value, i))?,
             "globalKey" => global_key = issues.at("globalKey", |i| opt_fresh_text(&value, i))?,
-            other => {
-                let other = other.to_string();
-                issues.push_owned_key(other.clone());
-                issues.report(
-                    Code::UnknownKey,
-                    format!("unknown key {other:?} in dataRow (expected id or globalKey)"),
-                );
-                issues.pop();
-            }
+            other => report_unknown(issues, other, " in dataRow (expected id or globalKey)"),
         }
     }
     Ok(data_row_or_refused(DataRow::from_parts(id, global_key), issues))
@@ -295,6 +273,7 @@ fn number_at(dict: &Bound<'_, PyDict>, key: &'static str, issues: &mut Issues) -
 
 fn pt_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Pt> {
     let dict = dict_of(value, issues, "a point dict {\"x\", \"y\"}")?;
+    check_keys(dict, &["x", "y"], "a point", issues)?;
     Ok(Pt { x: number_at(dict, "x", issues)?, y: number_at(dict, "y", issues)? })
 }
 
@@ -318,15 +297,14 @@ fn bbox_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Geometry> 
         number_at(dict, "height", issues)?,
         number_at(dict, "width", issues)?,
     ];
-    if dict.len() > 4 {
-        issues.report(Code::UnknownKey, "unexpected keys in bbox (expected top, left, height, width)");
-    }
+    check_keys(dict, &["top", "left", "height", "width"], "a bbox", issues)?;
     Ok(Geometry::Bbox(BBox::TopLeftHeightWidth(tlhw)))
 }
 
 fn mask_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Mask> {
     let dict = dict_of(value, issues, "a mask dict {png} or {instanceURI, colorRGB}")?;
     if let Some(png) = dict.get_item("png")? {
+        check_keys(dict, &["png"], "a PNG mask", issues)?;
         let text = issues.at("png", |i| string_of(&png, i))?;
         return Ok(match base64::engine::general_purpose::STANDARD.decode(text.as_bytes()) {
             Ok(bytes) => Mask::Png(bytes),
@@ -338,6 +316,7 @@ fn mask_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Mask> {
     }
     match (dict.get_item("instanceURI")?, dict.get_item("colorRGB")?) {
         (Some(uri), Some(color)) => {
+            check_keys(dict, &["instanceURI", "colorRGB"], "a mask", issues)?;
             let uri = issues.at("instanceURI", |i| string_of(&uri, i))?;
             let color = issues.at("colorRGB", |i| color_of(&color, i))?;
             // A refused colour was reported where it was read.

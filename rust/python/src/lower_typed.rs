@@ -11,8 +11,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 
 use crate::extract::{
-    color_of, decode_png, f64_of, image_of_array, metrics, opt_f64, opt_fresh_text, opt_string, opt_text,
-    sequence, string_of, type_error, ImageCache, MAX_DEPTH,
+    color_of, decode_png, f64_of, flag_of, image_of_array, metrics, opt_f64, opt_fresh_text, opt_string,
+    opt_text, sequence, string_of, too_deep, type_error, ImageCache, MAX_DEPTH,
 };
 
 use crate::tags::{
@@ -89,7 +89,7 @@ impl<'py> TypedLowering<'py> {
         issues.pop();
         self.image_size = crate::masks::label_image_size(label, &mut self.batch.issues)?;
         let benchmark_reference = match label.getattr_opt(intern!(py, "is_benchmark_reference"))? {
-            Some(flag) => flag.is_truthy()?,
+            Some(flag) => self.batch.issues.at("is_benchmark_reference", |i| flag_of(&flag, i))?,
             None => false,
         };
         for (slot, item) in items.iter().enumerate() {
@@ -391,11 +391,7 @@ impl<'py> TypedLowering<'py> {
     fn classification(&mut self, ann: &Bound<'py, PyAny>, depth: usize) -> PyResult<Classification> {
         let py = self.py;
         if depth > MAX_DEPTH {
-            return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "row {}: {}: classifications are nested more than {MAX_DEPTH} levels deep (a reference cycle?)",
-                self.batch.issues.row(),
-                self.batch.issues.current_path()
-            )));
+            return Err(too_deep(py, &self.batch.issues));
         }
         let feature = self.feature(ann)?;
         let mut scores = self.scores(ann)?;

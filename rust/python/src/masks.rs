@@ -15,12 +15,14 @@ use lbfast_core::model::{
 use lbfast_core::rle;
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
-use crate::extract::{data_row_or_refused, f64_of, i64_of, opt_fresh_text, opt_text, sequence, type_error};
+use crate::extract::{
+    data_row_or_refused, f64_of, flag_of, i64_of, opt_fresh_text, opt_text, sequence, type_error,
+};
 
 /// The array's data as a row-major slice, if it is C-contiguous (`as_slice` also
 /// accepts Fortran order, whose memory is column-major).
@@ -39,24 +41,24 @@ fn c_order<'a, T: numpy::Element, D: numpy::ndarray::Dimension>(
 /// `[(colour, count, (x0, y0, x1, y1))]` of a PNG (bytes) or a uint8/uint16 array of
 /// shape (H, W) or (H, W, C), sorted by colour. Gray colours are ints.
 #[pyfunction]
-#[pyo3(signature = (image, /, *, max_pixels = None))]
+#[pyo3(signature = (image, /, *, max_mask_pixels = None))]
 fn mask_colors<'py>(
     py: Python<'py>,
     image: &Bound<'py, PyAny>,
-    max_pixels: Option<u64>,
+    max_mask_pixels: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
+    let max_pixels = crate::options::pixel_cap("max_mask_pixels", max_mask_pixels)?;
     let index = if let Ok(bytes) = image.cast::<PyBytes>() {
         let bytes = bytes.as_bytes();
         let limit = max_pixels.unwrap_or(mask::DEFAULT_MAX_PIXELS);
-        let decoded = py.detach(|| mask::decode_png(bytes, limit).map(|image| colors::index_image(&image)));
-        decoded.map_err(PyValueError::new_err)?
+        py.detach(|| mask::decode_png(bytes, limit).and_then(|image| colors::try_index_image(&image)))
     } else if let Ok(array) = image.extract::<PyReadonlyArrayDyn<'py, u8>>() {
         let (w, h, c) = image_shape(array.shape())?;
         match c_order(&array) {
-            Some(data) => py.detach(|| colors::index_u8(w, h, c, data)),
+            Some(data) => py.detach(|| colors::try_index_u8(w, h, c, data)),
             None => {
                 let data: Vec<u8> = array.as_array().iter().copied().collect();
-                py.detach(|| colors::index_u8(w, h, c, &data))
+                py.detach(|| colors::try_index_u8(w, h, c, &data))
             }
         }
     } else if let Ok(array) = image.extract::<PyReadonlyArrayDyn<'py, u16>>() {
@@ -65,12 +67,13 @@ fn mask_colors<'py>(
             Some(data) => data.to_vec(),
             None => array.as_array().iter().copied().collect(),
         };
-        py.detach(|| colors::index_u16(w, h, c, &data))
+        py.detach(|| colors::try_index_u16(w, h, c, &data))
     } else {
         return Err(PyTypeError::new_err(
             "expected PNG bytes or a numpy array of dtype uint8 or uint16, shape (H, W) or (H, W, C)",
         ));
     };
+    let index = index.map_err(value_or_memory_error)?;
     let out = PyList::empty(py);
     for stat in &index.colors {
         let color = if index.gray {
@@ -82,6 +85,15 @@ fn mask_colors<'py>(
         out.append((color, stat.count, (x0, y0, x1, y1)))?;
     }
     Ok(out)
+}
+
+/// A core error as a `MemoryError` when memory ran out, else as a `ValueError`.
+fn value_or_memory_error(message: String) -> PyErr {
+    if lbfast_core::memory::is_out_of_memory(&message) {
+        PyMemoryError::new_err(message)
+    } else {
+        PyValueError::new_err(message)
+    }
 }
 
 fn image_shape(shape: &[usize]) -> PyResult<(u32, u32, u8)> {
@@ -196,16 +208,28 @@ fn count_of(value: i64) -> Result<u32, String> {
     u32::try_from(value).map_err(|_| format!("RLE count {value} is outside 0..2^32"))
 }
 
-/// `rle_decode(h, w, counts)`: the (H, W) uint8 0/1 mask, row-major.
+/// `rle_decode(h, w, counts, max_mask_pixels=2**28)`: the (H, W) uint8 0/1 mask, row-major.
+/// A size above `max_mask_pixels` is a `ValueError` before anything is allocated (a few
+/// bytes of counts can describe gigabytes); memory that is not there, a `MemoryError`.
 #[pyfunction]
+#[pyo3(signature = (height, width, counts, /, *, max_mask_pixels = None))]
 fn rle_decode<'py>(
     py: Python<'py>,
     height: usize,
     width: usize,
     counts: &Bound<'py, PyAny>,
+    max_mask_pixels: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyArray2<u8>>> {
+    let limit =
+        crate::options::pixel_cap("max_mask_pixels", max_mask_pixels)?.unwrap_or(mask::DEFAULT_MAX_PIXELS);
+    let pixels = (height as u64).saturating_mul(width as u64);
+    if pixels > limit {
+        return Err(PyValueError::new_err(format!(
+            "RLE size {height}x{width} = {pixels} pixels is above the limit of {limit} (max_mask_pixels)"
+        )));
+    }
     let counts = counts_of(counts)?;
-    let mask = py.detach(|| rle::decode(&counts, height, width)).map_err(PyValueError::new_err)?;
+    let mask = py.detach(|| rle::decode(&counts, height, width)).map_err(value_or_memory_error)?;
     let array =
         Array2::from_shape_vec((height, width), mask).map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(array.into_pyarray(py))
@@ -243,14 +267,17 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 pub struct MaskItems<'py> {
     instance_masks: Bound<'py, PyAny>,
     instance_map: Bound<'py, PyAny>,
+    /// Masks larger than this (`max_mask_pixels`) are refused, as PNGs are.
+    max_pixels: u64,
 }
 
 impl<'py> MaskItems<'py> {
-    pub fn new(py: Python<'py>) -> PyResult<Self> {
+    pub fn new(py: Python<'py>, max_pixels: u64) -> PyResult<Self> {
         let module = py.import(intern!(py, "lbfast.masks"))?;
         Ok(MaskItems {
             instance_masks: module.getattr(intern!(py, "InstanceMasks"))?,
             instance_map: module.getattr(intern!(py, "InstanceMap"))?,
+            max_pixels,
         })
     }
 
@@ -258,11 +285,11 @@ impl<'py> MaskItems<'py> {
     pub fn lower(&self, batch: &mut Batch, row: usize, item: &Bound<'py, PyAny>) -> PyResult<bool> {
         if item.is_instance(&self.instance_masks)? {
             batch.issues.set_row(row);
-            lower_instance_masks(batch, row, item)?;
+            lower_instance_masks(batch, row, item, self.max_pixels)?;
             Ok(true)
         } else if item.is_instance(&self.instance_map)? {
             batch.issues.set_row(row);
-            lower_instance_map(batch, row, item)?;
+            lower_instance_map(batch, row, item, self.max_pixels)?;
             Ok(true)
         } else {
             Ok(false)
@@ -348,6 +375,32 @@ fn type_error_at(issues: &mut Issues, key: &'static str, expected: &str, value: 
     let err = type_error(issues, expected, value);
     issues.pop();
     err
+}
+
+/// Reports (at `key`) masks of more than `max_pixels` pixels: their PNGs would be
+/// refused when read back, and each instance takes that much memory to encode.
+fn over_cap(issues: &mut Issues, key: &'static str, w: usize, h: usize, max_pixels: u64) -> bool {
+    let pixels = (w as u64).saturating_mul(h as u64);
+    if pixels <= max_pixels {
+        return false;
+    }
+    issues.report_at(
+        key,
+        Code::MaskImage,
+        format!("masks of {w}x{h} = {pixels} pixels are above the limit of {max_pixels} (max_mask_pixels)"),
+    );
+    true
+}
+
+/// `(with_boxes, skip_empty)` of a mask item, each `True` or `False`.
+fn options_of(item: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<(bool, bool)> {
+    let py = item.py();
+    let with_boxes = item.getattr(intern!(py, "with_boxes"))?;
+    let skip_empty = item.getattr(intern!(py, "skip_empty"))?;
+    Ok((
+        issues.at("with_boxes", |i| flag_of(&with_boxes, i))?,
+        issues.at("skip_empty", |i| flag_of(&skip_empty, i))?,
+    ))
 }
 
 /// A mask instance: its 0/1 pixels, count and inclusive box `[x0, y0, x1, y1]`.
@@ -439,7 +492,12 @@ fn texts_of(value: &Bound<'_, PyAny>, issues: &mut Issues, what: &str) -> PyResu
     Ok(out)
 }
 
-fn lower_instance_masks(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) -> PyResult<()> {
+fn lower_instance_masks(
+    batch: &mut Batch,
+    row: usize,
+    item: &Bound<'_, PyAny>,
+    max_pixels: u64,
+) -> PyResult<()> {
     let py = item.py();
     let issues = &mut batch.issues;
     let items = &mut batch.items;
@@ -468,8 +526,7 @@ fn lower_instance_masks(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) 
     let class_ids = optional_array::<i64>(item, "class_ids", issues)?;
     let confidence = optional_array::<f64>(item, "confidence", issues)?;
     let sizes = image_sizes(&item.getattr("image_size")?, data_rows.len(), issues)?;
-    let with_boxes = item.getattr(intern!(py, "with_boxes"))?.is_truthy()?;
-    let skip_empty = item.getattr(intern!(py, "skip_empty"))?.is_truthy()?;
+    let (with_boxes, skip_empty) = options_of(item, issues)?;
 
     let mut lengths_ok = true;
     for (name, len) in [
@@ -525,6 +582,9 @@ fn lower_instance_masks(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) 
     };
     if plane == 0 {
         issues.report_at("masks", Code::Shape, format!("masks of shape {shape:?} have no pixels"));
+        return Ok(());
+    }
+    if over_cap(issues, "masks", w, h, max_pixels) {
         return Ok(());
     }
     let instances: Vec<Instance> = match c_order(&masks) {
@@ -614,7 +674,12 @@ fn ids_of(array: &Bound<'_, PyAny>) -> Option<(usize, usize, Vec<i64>)> {
 /// has the value `k + 1`.
 const GROUP: usize = 255;
 
-fn lower_instance_map(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) -> PyResult<()> {
+fn lower_instance_map(
+    batch: &mut Batch,
+    row: usize,
+    item: &Bound<'_, PyAny>,
+    max_pixels: u64,
+) -> PyResult<()> {
     let py = item.py();
     let issues = &mut batch.issues;
     let items = &mut batch.items;
@@ -673,14 +738,16 @@ fn lower_instance_map(batch: &mut Batch, row: usize, item: &Bound<'_, PyAny>) ->
         }
     }
     let sizes = image_sizes(&item.getattr("image_size")?, 1, issues)?;
-    let with_boxes = item.getattr(intern!(py, "with_boxes"))?.is_truthy()?;
-    let skip_empty = item.getattr(intern!(py, "skip_empty"))?.is_truthy()?;
+    let (with_boxes, skip_empty) = options_of(item, issues)?;
     let (Ok(w32), Ok(h32)) = (u32::try_from(w), u32::try_from(h)) else {
         issues.report_at("id_map", Code::Shape, format!("an id map of {h}x{w} is too large"));
         return Ok(());
     };
     if w == 0 || h == 0 {
         issues.report_at("id_map", Code::Shape, format!("the id map is {w}x{h} pixels"));
+        return Ok(());
+    }
+    if over_cap(issues, "id_map", w, h, max_pixels) {
         return Ok(());
     }
     if let Some(sizes) = &sizes {

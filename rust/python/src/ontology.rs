@@ -109,10 +109,10 @@ pub fn check(
     state: Option<PyRef<'_, CheckState>>,
     first_row: usize,
     required: bool,
-    max_mask_pixels: Option<u64>,
-    threads: Option<usize>,
+    max_mask_pixels: Option<&Bound<'_, PyAny>>,
+    threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Checked> {
-    let options = crate::options::read(max_mask_pixels, false, required, threads);
+    let options = crate::options::read(max_mask_pixels, false, required, threads)?;
     let batch = crate::lower(py, items, &options, true);
     crate::extract::forget_texts();
     let mut batch = batch?;
@@ -206,6 +206,10 @@ impl SpecNode for PyNode<'_> {
 
     fn type_name(&self) -> String {
         self.0.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+    }
+
+    fn shown(&self) -> String {
+        self.0.repr().map(|r| r.to_string()).unwrap_or_default()
     }
 
     fn is_dict(&self) -> bool {

@@ -290,9 +290,12 @@ fn coordinate(value: &Bound<'_, PyAny>, name: &str) -> PyResult<f64> {
     if let Ok(f) = value.cast::<PyFloat>() {
         return Ok(f.value());
     }
-    let not_text = !value.is_instance_of::<PyString>() && !value.is_instance_of::<PyBytes>();
-    match value.extract::<f64>() {
-        Ok(v) if not_text => Ok(v),
+    // Complex numbers would lose their imaginary part.
+    let not_text = !value.is_instance_of::<PyString>()
+        && !value.is_instance_of::<PyBytes>()
+        && !crate::extract::is_complex(value);
+    match not_text.then(|| value.extract::<f64>()) {
+        Some(Ok(v)) => Ok(v),
         _ => {
             let got = value.get_type().name().map(|n| n.to_string()).unwrap_or_default();
             Err(PyTypeError::new_err(format!("coordinate {name} must be a number, got {got}")))

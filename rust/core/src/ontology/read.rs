@@ -22,6 +22,8 @@ pub trait SpecNode: Sized {
     fn identity(&self) -> usize;
     /// The type's name for messages (`list`, `str`).
     fn type_name(&self) -> String;
+    /// The value as its source would write it, for messages (`'false'`, `2`).
+    fn shown(&self) -> String;
     /// Whether it is a dict (a mapping with string keys).
     fn is_dict(&self) -> bool;
     /// The value at `key` of a dict; `None` when missing or null.
@@ -167,7 +169,7 @@ fn flag_at<N: SpecNode>(dict: &N, key: &str, at: &str) -> Result<bool, SpecError
             SpecError::Type(format!(
                 "ontology: {}: expected True or False, got {}",
                 join(at, key),
-                value.type_name()
+                value.shown()
             ))
         }),
     }
@@ -199,6 +201,10 @@ impl SpecNode for &serde_json::Value {
             Value::Object(_) => "dict",
         }
         .to_string()
+    }
+
+    fn shown(&self) -> String {
+        self.to_string()
     }
 
     fn is_dict(&self) -> bool {
@@ -267,7 +273,7 @@ mod tests {
         assert_eq!(
             read(r#"{"classifications": [{"name": "q", "required": "yes"}]}"#),
             Err(SpecError::Type(
-                "ontology: classifications[0].required: expected True or False, got str".into()
+                "ontology: classifications[0].required: expected True or False, got \"yes\"".into()
             ))
         );
         assert_eq!(
