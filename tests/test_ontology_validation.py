@@ -1,7 +1,8 @@
 """Predictions checked against an ontology: every kind of mismatch, in one report.
 
-The ontology is the guide's own (Step 2, read from the guide); the predictions are
-NDJSON-shaped dicts, typed Labels and NDJSON files.
+The ontology is the guide's own (Step 2, restated by ``sdk_oracle.seed_ontology``, so
+that a clone without the guide runs these too); the predictions are NDJSON-shaped dicts,
+typed Labels and NDJSON files.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import textwrap
 import warnings
 
 import pytest
-from test_ontology import run_builder, step2_builder_code
+from sdk_oracle import seed_ontology
 
 import lbfast
 import lbfast.types as lb_types
@@ -27,8 +28,8 @@ def guide_text(seed_path) -> str:
 
 
 @pytest.fixture(scope="module")
-def onto(guide_text) -> Ontology:
-    return Ontology.of(run_builder(step2_builder_code(guide_text), lbfast))
+def onto() -> Ontology:
+    return Ontology.of(seed_ontology(lbfast))
 
 
 def row(**fields):
