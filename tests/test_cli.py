@@ -440,3 +440,37 @@ def test_a_closed_stdout_exits_as_if_killed_by_sigpipe(files):
     # as a process killed by SIGPIPE would.
     args = ["convert", str(files / "good.jsonl"), "-o", str(files / "out.ndjson")]
     assert main(args, stdout=ClosedPipe(), stderr=io.StringIO()) == 128 + 13
+
+
+def test_convert_reports_each_malformed_coco_entry_with_its_place(files):
+    good = {"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.9}
+    poly = [[1, 1, 5, 1, 5, 4, 1, 4]]
+    entries = [
+        {**good, "segmentation": poly},
+        {**good, "score": True, "segmentation": poly},
+        {**good, "category_id": True, "segmentation": poly},
+        {**good, "image_id": [1], "segmentation": poly},
+        {**good, "bbox": "1 2 3 4", "segmentation": poly},
+        {**good, "bbox": [1, 2, 3], "segmentation": poly},
+        {**good, "segmentation": [[1, 1, 5, 1, 5]]},
+        {**good, "segmentation": {"counts": "0QPPloo3"}},
+    ]
+    (files / "odd.json").write_text("[\n" + ",\n".join(json.dumps(e) for e in entries) + "\n]\n")
+    out = files / "odd.ndjson"
+    code, stdout, stderr = run(
+        "convert", files / "odd.json", "--coco-dataset", files / "instances.json",
+        "--geometry", "both", "-o", out,
+    )  # fmt: skip
+    assert (code, stderr) == (1, ""), stderr
+    assert not out.exists()
+    for field in (
+        "score",
+        "category_id",
+        "image_id",
+        "bbox",
+        "bbox",
+        "segmentation[0]",
+        "segmentation.size",
+    ):
+        assert f": {field}: must" in stdout or f": {field}: a polygon" in stdout, (field, stdout)
+    assert stdout.count("error: ") == 7

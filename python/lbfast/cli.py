@@ -223,11 +223,14 @@ class _Coco:
 
     def add(self, name: str, line: int, entry: Any) -> Optional[str]:
         """Keeps ``entry``; returns what is wrong with it, if anything."""
+        from lbfast.adapters.coco import entry_problem
+
         if not _is_coco_results(entry):
             return "not a COCO result (image_id, category_id, bbox)"
+        problem = entry_problem(entry, self.geometry)
+        if problem is not None:
+            return problem
         score = entry.get("score")
-        if score is not None and not isinstance(score, (int, float)):
-            return f"score must be a number, got {score!r}"
         if score is not None and score < self.min_score:
             self.skipped += 1
             return None
@@ -235,8 +238,6 @@ class _Coco:
             return f"category_id {entry['category_id']!r} is not in the COCO dataset's categories"
         if entry["image_id"] not in self.images:
             return f"image_id {entry['image_id']!r} is not in the COCO dataset's images"
-        if self.geometry != "bbox" and "segmentation" not in entry:
-            return "no segmentation (see --geometry)"
         self.kept.append(entry)
         self.where.append((name, line))
         return None
