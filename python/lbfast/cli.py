@@ -18,6 +18,7 @@ import importlib.util
 import itertools
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -29,6 +30,7 @@ from typing import IO, Any, Callable, Optional
 
 import lbfast
 from lbfast.errors import ValidationError
+from lbfast.files import TEMPORARY_PREFIX, final_path, move_into_place, write_atomically
 from lbfast.ontology import (
     CHUNK_LINES,
     UNREADABLE,
@@ -41,7 +43,6 @@ from lbfast.ontology import (
     read_predictions,
     validate_files,
 )
-from lbfast.serialize import write_atomically
 from lbfast.writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_MASKS, DEFAULT_MAX_ROWS, ShardWriter
 
 OK, PROBLEMS, USAGE = 0, 1, 2
@@ -274,22 +275,27 @@ class _Output:
             self.target = Path(args.output)
             if self.target.is_dir() or args.output.endswith(os.sep):
                 raise UsageError(f"--output must be a file path, got the directory {args.output}")
-            if not self.target.parent.is_dir():
-                raise UsageError(f"--output: no directory {self.target.parent}")
-            directory = self.target.parent
+            # The one shard is written beside what the path really names (a symlink's
+            # target), under a short hidden name, then moved into place.
+            directory = final_path(self.target).parent
+            if not directory.is_dir():
+                raise UsageError(f"--output {args.output}: no directory {self.target.parent}")
             big = sys.maxsize
             caps = {"max_rows": big, "max_bytes": big, "max_masks": big, "gzip": False}
-            caps["prefix"] = f".{self.target.name}.{uuid.uuid4().hex}"
+            caps["prefix"] = f"{TEMPORARY_PREFIX}{secrets.token_hex(6)}"
         else:
             directory = Path(args.out_dir)
-        self.writer = ShardWriter(
-            directory,
-            ontology=onto,
-            resolve_schema_ids=args.resolve_schema_ids,
-            # Required classifications are checked across the whole input, beforehand.
-            required=False,
-            **caps,
-        )
+        try:
+            self.writer = ShardWriter(
+                directory,
+                ontology=onto,
+                resolve_schema_ids=args.resolve_schema_ids,
+                # Required classifications are checked across the whole input, beforehand.
+                required=False,
+                **caps,
+            )
+        except ValueError as err:
+            raise UsageError(str(err)) from err
 
     def write(self, items: list[Any]) -> None:
         with warnings.catch_warnings():
@@ -302,7 +308,7 @@ class _Output:
         if self.target is not None:
             shards = manifest["shards"]
             if shards:
-                os.replace(shards[0]["path"], self.target)
+                move_into_place(Path(shards[0]["path"]), self.target)
             else:
                 write_atomically(self.target, b"")
                 shards.append({"path": "", "rows": 0, "bytes": 0, "masks": 0})

@@ -7,8 +7,14 @@
 
 Memory stays bounded by one shard: input is converted a chunk at a time and each
 chunk's lines are written out before the next is read. A shard is written under a
-temporary name and renamed when complete, so an error or an interrupt never leaves
-a partial shard behind (the shards completed before it stay, and are listed).
+temporary name, flushed to disk and renamed when complete, and only then listed in the
+manifest; finishing a shard is one step: an error or an interrupt at any point of it
+(a full disk at close, Ctrl-C after the rename) leaves neither the temporary file nor
+an unlisted shard. The shards completed before stay, and are listed.
+
+A SIGKILL (or a power loss) cannot be cleaned up after: it can leave one temporary file
+``.lbfast-<hex>.tmp`` in the directory, never a partial shard under its final name.
+``ShardWriter(..., clean=True)`` removes such leftovers when it starts.
 """
 
 from __future__ import annotations
@@ -25,7 +31,16 @@ import numpy as np
 
 from lbfast import _core
 from lbfast.errors import ValidationError
-from lbfast.serialize import core_options, open_beside
+from lbfast.files import (
+    final_path,
+    finish,
+    is_special,
+    move_into_place,
+    named,
+    remove_temporaries,
+    temporary_beside,
+)
+from lbfast.serialize import core_options
 
 # Labelbox's SDK refuses more than this many annotations with one name on one data row
 # in one import (its ANNOTATION_PER_LABEL_LIMIT); the platform degrades above it.
@@ -94,6 +109,8 @@ class ShardWriter:
       ``ValidationError`` (nothing of that shard is kept).
     - ``ontology``, ``resolve_schema_ids``, ``required``, ``max_mask_pixels``,
       ``threads``: as for ``lbfast.dumps``.
+    - ``clean=True``: first remove the temporary files an interrupted (killed) writer
+      left in ``directory``; only when no other writer is using it.
     """
 
     def __init__(
@@ -111,11 +128,22 @@ class ShardWriter:
         required: bool = True,
         max_mask_pixels: Optional[int] = None,
         threads: Optional[int] = None,
+        clean: bool = False,
     ) -> None:
-        if min(max_rows, max_bytes, max_masks, max_per_data_row_feature) < 1:
-            raise ValueError("shard caps must be positive")
+        caps = {
+            "max_rows": max_rows,
+            "max_bytes": max_bytes,
+            "max_masks": max_masks,
+            "max_per_data_row_feature": max_per_data_row_feature,
+        }
+        for name, cap in caps.items():
+            if cap < 1:
+                raise ValueError(f"{name} must be a positive number, got {cap}")
+        _check_prefix(prefix)
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
+        if clean:
+            remove_temporaries(self.directory)
         self.prefix = prefix
         self.max_rows = max_rows
         self.max_bytes = max_bytes
@@ -217,12 +245,13 @@ class ShardWriter:
         return self._open
 
     def _finish(self) -> None:
+        """Commits the open shard and lists it, as one step: whatever interrupts it,
+        the shard is then either on disk and listed, or neither."""
         shard = self._open
         assert shard is not None
-        self._open = None
         over = shard.over_limit(self.max_per_data_row_feature)
         if over:
-            shard.discard()
+            self._discard()
             raise ValidationError(
                 [
                     (
@@ -234,9 +263,20 @@ class ShardWriter:
                     for data_row, feature, n in sorted(over)
                 ]
             )
-        shard.commit()
-        self.manifest.shards.append(Shard(shard.path, shard.rows, shard.bytes, shard.masks))
-        self.manifest.features.update(shard.features)
+        listed = Shard(shard.path, shard.rows, shard.bytes, shard.masks)
+        shards = self.manifest.shards
+        try:
+            shard.commit()
+            shards.append(listed)
+            self.manifest.features.update(shard.features)
+        except BaseException:
+            # Back to "not written", whichever step was hit.
+            if shards and shards[-1] is listed:
+                shards.pop()
+            shard.discard(committed=not shard.tmp.exists())
+            self._open = None
+            raise
+        self._open = None
 
     def _discard(self) -> None:
         if self._open is not None:
@@ -244,12 +284,28 @@ class ShardWriter:
             self._open = None
 
 
+def _check_prefix(prefix: Any) -> None:
+    """A shard name prefix is a plain name: the shards stay inside their directory."""
+    if not isinstance(prefix, str):
+        raise TypeError(f"prefix must be a string, got {type(prefix).__name__}")
+    separators = [s for s in (os.sep, os.altsep, "/") if s]
+    if (
+        not prefix
+        or prefix in (".", "..")
+        or any(s in prefix for s in separators)
+        or "\0" in prefix
+    ):
+        raise ValueError(
+            f"prefix must be a plain file name, without {'/'!r} or '..', got {prefix!r}"
+        )
+
+
 class _OpenShard:
     """A shard being written under a temporary name."""
 
     def __init__(self, path: Path, compress: bool) -> None:
         self.path = path
-        self.tmp, self.raw = open_beside(path)
+        self.tmp, self.raw = temporary_beside(final_path(path))
         self.file: IO[bytes] = (
             gzip_module.GzipFile(fileobj=self.raw, mode="wb", compresslevel=6, mtime=0)
             if compress
@@ -302,18 +358,30 @@ class _OpenShard:
         ]
 
     def commit(self) -> None:
-        if self.file is not self.raw:
-            self.file.close()
-        self.raw.close()
-        os.replace(self.tmp, self.path)
-
-    def discard(self) -> None:
+        """Flushes, closes and renames the shard into place."""
         try:
             if self.file is not self.raw:
                 self.file.close()
-            self.raw.close()
+            finish(self.raw)
+        except OSError as err:
+            raise named(err, self.path) from None
+        move_into_place(self.tmp, self.path)
+
+    def discard(self, committed: bool = False) -> None:
+        """Removes the shard: its temporary file, and the shard itself if ``committed``."""
+        try:
+            if self.file is not self.raw:
+                self.file.close()
+        except OSError:
+            pass  # the bytes are thrown away anyway
         finally:
+            try:
+                self.raw.close()
+            except OSError:
+                pass
             self.tmp.unlink(missing_ok=True)
+            if committed and not is_special(self.path):
+                self.path.unlink(missing_ok=True)
 
 
 def _chunks(items: Any) -> Iterator[list[Any]]:
