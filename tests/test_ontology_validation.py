@@ -578,3 +578,17 @@ def test_columnar_required_sub_classifications_and_resolution():
     assert lines[0]["classifications"][0]["answer"]["schemaId"] == "cred00000000000000000000a"
     assert lines[1]["schemaId"] == "cweather00000000000000000"
     assert lines[1]["answer"][0]["schemaId"] == "crain00000000000000000000"
+
+
+def test_a_lone_wrong_typed_item_is_reported_like_two():
+    bad = row(name="point", point={"x": "1", "y": 2})
+    one = lbfast.validate([bad])
+    two = lbfast.validate([bad, bad])
+    assert [(p.row, p.message) for p in one.errors] == [(0, "point.x: expected a number, got str")]
+    assert [p.message for p in two.errors] == [one.errors[0].message] * 2
+    assert (one.items, two.items) == (1, 2)
+
+
+def test_a_deeply_nested_json_text_ontology_is_a_value_error():
+    with pytest.raises(ValueError, match="nested too deeply"):
+        Ontology.from_json('{"tools": ' + "[" * 100_000 + "]" * 100_000 + "}")

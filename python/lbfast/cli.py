@@ -14,6 +14,7 @@ reports and summaries go to stdout.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import itertools
 import json
@@ -552,6 +553,17 @@ def _timed(fn: Callable[[], Any]) -> float:
 # --- Arguments --------------------------------------------------------------------------
 
 
+def _positive(text: str) -> int:
+    """An option's value that must be a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lbfast",
@@ -611,21 +623,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     c.add_argument(
         "--max-rows",
-        type=int,
+        type=_positive,
         default=DEFAULT_MAX_ROWS,
         metavar="N",
         help=f"per shard (default {DEFAULT_MAX_ROWS:,})",
     )
     c.add_argument(
         "--max-bytes",
-        type=int,
+        type=_positive,
         default=DEFAULT_MAX_BYTES,
         metavar="N",
         help=f"per shard (default {DEFAULT_MAX_BYTES:,})",
     )
     c.add_argument(
         "--max-masks",
-        type=int,
+        type=_positive,
         default=DEFAULT_MAX_MASKS,
         metavar="N",
         help=f"per shard (default {DEFAULT_MAX_MASKS:,}, Labelbox's advice)",
@@ -694,7 +706,8 @@ def main(
     err = stderr or sys.stderr
     parser = _parser()
     try:
-        args = parser.parse_args(argv)
+        with contextlib.redirect_stderr(err):  # usage errors go where the caller asked
+            args = parser.parse_args(argv)
     except SystemExit as exit:
         return int(exit.code or 0)
     try:

@@ -435,13 +435,13 @@ class Ontology:
         """From a path, JSON text or an already parsed dict."""
         if isinstance(source, dict):
             return cls(source)
-        if isinstance(source, bytes):
-            return cls(json.loads(source), source="JSON text")
-        if isinstance(source, str) and source.lstrip().startswith("{"):
-            return cls(json.loads(source), source="JSON text")
+        if isinstance(source, bytes) or (
+            isinstance(source, str) and source.lstrip().startswith("{")
+        ):
+            return cls(_parse_ontology(source, "JSON text"), source="JSON text")
         path = Path(os.fspath(source))
         with open(path, "rb") as f:
-            return cls(json.load(f), source=str(path))
+            return cls(_parse_ontology(f.read(), str(path)), source=str(path))
 
     @classmethod
     def from_dict(cls, dictionary: dict[str, Any]) -> Ontology:
@@ -489,6 +489,14 @@ class Ontology:
             f"Ontology({self.index.tool_count} tools, "
             f"{self.index.classification_count} classifications{where})"
         )
+
+
+def _parse_ontology(text: Union[str, bytes], source: str) -> Any:
+    """JSON text of an ontology; a ``ValueError`` naming ``source`` when it is not JSON."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError(f"not an ontology ({source}): nested too deeply") from None
 
 
 def ontology_index(ontology: Any, *, resolve_schema_ids: bool = False) -> Any:
@@ -674,11 +682,11 @@ class Validator:
                 required=self.required,
                 max_mask_pixels=self.max_mask_pixels,
             )
-        except TypeError:
-            if len(items) <= 1:
-                raise
+        except TypeError as err:
             # A value of the wrong Python type stops a whole call; find which items.
-            return self._one_by_one(items, sources)
+            if len(items) > 1:
+                return self._one_by_one(items, sources)
+            return self._wrong_type(err, sources)
         self._rows += len(items)
         self._report.items += len(items)
         self._report.annotations += count
@@ -688,18 +696,17 @@ class Validator:
         self, items: list[Any], sources: Optional[Callable[[int], str]]
     ) -> list[Problem]:
         problems = []
-        start = self._rows
-        for i, item in enumerate(items):
-            self._rows = start + i
-            try:
-                problems += self.check([item], sources=sources)
-            except TypeError as err:
-                self._rows = start + i + 1
-                self._report.items += 1
-                text = re.sub(r"^row \d+:\s*", "", str(err))
-                problems += self._add([(start + i, "", text, INVALID, None, "error")], sources)
-        self._rows = start + len(items)
+        for item in items:
+            problems += self.check([item], sources=sources)
         return problems
+
+    def _wrong_type(self, err: TypeError, sources: Optional[Callable[[int], str]]) -> list[Problem]:
+        """The one item of a call that raised ``err``, reported like any other problem."""
+        row = self._rows
+        self._rows += 1
+        self._report.items += 1
+        text = re.sub(r"^row \d+:\s*", "", str(err))
+        return self._add([(row, "", text, INVALID, None, "error")], sources)
 
     def add_problem(self, problem: Problem) -> None:
         """Records a problem found outside the check (an unreadable line)."""
@@ -783,19 +790,24 @@ def read_predictions(
     path: Union[str, os.PathLike[str]], *, on_bytes: Optional[Callable[[int], None]] = None
 ) -> Iterator[tuple[int, Any]]:
     """``(line, value)`` of a predictions file: NDJSON (one JSON value a line), or one
-    JSON array of them (``line`` is then the index, from 1). A line that is not JSON
-    gives a ``ValueError`` as its value. ``on_bytes(n)`` is told of bytes read."""
+    JSON array of them; ``line`` is where the value starts in the file, from 1. A
+    value that is not JSON gives a ``ValueError`` as its value, with the column in the
+    message. A UTF-8 byte-order mark is skipped. ``on_bytes(n)`` is told of bytes read."""
     path = Path(os.fspath(path))
     with open(path, "rb") as f:
-        head = f.read(64).lstrip()
-        f.seek(0)
-        if head.startswith(b"["):
+        head = f.read(64)
+        bom = len(_BOM) if head.startswith(_BOM) else 0
+        f.seek(bom)
+        if head[bom:].lstrip().startswith(b"["):
             data = f.read()
             if on_bytes:
-                on_bytes(len(data))
-            yield from enumerate(json.loads(data), 1)
-            return
-        pending = 0
+                on_bytes(len(data) + bom)
+            array = _array_elements(data)
+            if array is not None:
+                yield from array
+                return
+            f.seek(bom)  # not one array: a list on the first line of NDJSON
+        pending = bom
         for number, line in enumerate(f, 1):
             pending += len(line)
             if on_bytes and pending >= 1 << 20:
@@ -803,12 +815,59 @@ def read_predictions(
                 pending = 0
             if not line.strip():
                 continue
-            try:
-                yield number, json.loads(line)
-            except ValueError as err:
-                yield number, ValueError(f"not valid JSON: {err}")
+            yield number, _loads(line, number)
         if on_bytes and pending:
             on_bytes(pending)
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _loads(text: Union[str, bytes], line: int) -> Any:
+    """One JSON value; a ``ValueError`` (returned, not raised) says what is wrong, in the
+    file's terms (the line is the caller's, so the message gives the column only)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        return ValueError("not valid JSON: nested too deeply")
+    except json.JSONDecodeError as err:
+        return ValueError(f"not valid JSON: {err.msg} (column {err.colno})")
+    except ValueError as err:  # not UTF-8
+        return ValueError(f"not valid JSON: {err}")
+
+
+def _array_elements(data: bytes) -> Optional[list[tuple[int, Any]]]:
+    """``(line, value)`` of each element of the one JSON array ``data`` holds, or None
+    when ``data`` is not one array (NDJSON whose first line is a list). An array that
+    cannot be parsed gives one ``ValueError`` at the line where it breaks."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return [(1, ValueError(f"not valid JSON: not UTF-8 ({err.reason})"))]
+    try:
+        whole = json.loads(text)
+    except RecursionError:
+        return [(1, ValueError("not valid JSON: nested too deeply"))]
+    except json.JSONDecodeError as err:
+        if err.msg == "Extra data":
+            return None
+        line = err.lineno
+        return [(line, ValueError(f"not valid JSON: {err.msg} (column {err.colno})"))]
+    if not isinstance(whole, list):
+        return None
+    # Where each element starts: walk the array once with the decoder.
+    decoder = json.JSONDecoder()
+    out: list[tuple[int, Any]] = []
+    pos = text.index("[") + 1
+    line, counted = 1, 0
+    for value in whole:
+        while text[pos] in " \t\r\n,":
+            pos += 1
+        line += text.count("\n", counted, pos)
+        counted = pos
+        out.append((line, value))
+        pos = decoder.raw_decode(text, pos)[1]
+    return out
 
 
 class _Sources:
