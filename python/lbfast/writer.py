@@ -320,7 +320,10 @@ class _OpenShard:
         self.pair_keys: list[np.ndarray] = []
 
     def write(self, data: memoryview) -> None:
-        self.file.write(data)
+        try:
+            self.file.write(data)
+        except OSError as err:  # a full disk: say which shard
+            raise named(err, self.path) from None
 
     def count(self, encoded: Any, start: int, stop: int) -> None:
         feature_index = np.asarray(encoded.feature_index[start:stop])
