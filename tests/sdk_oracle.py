@@ -411,3 +411,157 @@ def seed_kinds(t: Any) -> dict[str, Any]:
             ),
         ),
     }
+
+
+def seed_ndjson(mask_url: str = SEED_MASK_URL, mask_url_2: str = SEED_MASK_URL_2) -> dict[str, Any]:
+    """The guide's twelve predictions as NDJSON-shaped dicts (no ``dataRow`` yet), by kind.
+
+    The same content as ``seed_kinds``; masks are hosted (``instanceURI``) as in the
+    guide, and the nested checklist's sub-question is answered with one answer object,
+    as the guide's dict does (a list in the typed form).
+    """
+
+    def answer(name: str, **more: Any) -> dict[str, Any]:
+        return {"name": name, "confidence": 0.5, **more}
+
+    def question(name: str, value: Any) -> dict[str, Any]:
+        return {"name": name, "answer": value}
+
+    def hosted(url: str) -> dict[str, Any]:
+        return {"instanceURI": url, "colorRGB": (255, 255, 255)}
+
+    return {
+        "radio": question("radio_question", answer("second_radio_answer")),
+        "nested_radio": question(
+            "nested_radio_question",
+            answer(
+                "first_radio_answer",
+                classifications=[question("sub_radio_question", answer("first_sub_radio_answer"))],
+            ),
+        ),
+        "nested_checklist": question(
+            "nested_checklist_question",
+            [
+                answer(
+                    "first_checklist_answer",
+                    classifications=[
+                        question("sub_checklist_question", answer("first_sub_checklist_answer"))
+                    ],
+                )
+            ],
+        ),
+        "checklist": question(
+            "checklist_question",
+            [answer("first_checklist_answer"), answer("second_checklist_answer")],
+        ),
+        "bbox": {
+            "name": "bounding_box",
+            "confidence": 0.5,
+            "bbox": {"top": 977, "left": 1690, "height": 330, "width": 225},
+        },
+        "bbox_with_radio_subclass": {
+            "name": "bbox_with_radio_subclass",
+            "confidence": 0.5,
+            "bbox": {"top": 933, "left": 541, "height": 191, "width": 330},
+            "classifications": [question("sub_radio_question", answer("first_sub_radio_answer"))],
+        },
+        "polygon": {
+            "name": "polygon",
+            "confidence": 0.5,
+            "polygon": [
+                {"x": x, "y": y}
+                for x, y in [
+                    (1489.581, 183.934),
+                    (2278.306, 256.885),
+                    (2428.197, 200.437),
+                    (2560.0, 335.419),
+                    (1426.011, 421.129),
+                    (1489.581, 183.934),
+                ]
+            ],
+        },
+        "free_text": {"name": "free_text", "answer": "sample text", "confidence": 0.5},
+        "mask": {
+            "name": "mask",
+            "confidence": 0.5,
+            "classifications": [],
+            "mask": hosted(mask_url),
+        },
+        "mask_with_text_subclass": {
+            "name": "mask_with_text_subclass",
+            "mask": hosted(mask_url_2),
+            "classifications": [{"name": "sub_free_text", "answer": "free text answer"}],
+        },
+        "point": {"name": "point", "confidence": 0.5, "point": {"x": 1166.606, "y": 1441.768}},
+        "polyline": {
+            "name": "polyline",
+            "confidence": 0.5,
+            "line": [
+                {"x": x, "y": y}
+                for x, y in [(2534.353, 249.471), (2429.492, 182.092), (90.929, 326.412)]
+            ],
+        },
+    }
+
+
+def seed_ontology(lb: Any) -> Any:
+    """The guide's Step 2 ontology (one feature per prediction kind), built with ``lb``
+    (``lbfast`` or ``labelbox``)."""
+    kind = lb.Classification.Type
+    tool = lb.Tool.Type
+
+    def question(type_: Any, name: str, *options: Any) -> Any:
+        return lb.Classification(class_type=type_, name=name, options=list(options))
+
+    def sub_radio() -> Any:
+        return question(kind.RADIO, "sub_radio_question", lb.Option("first_sub_radio_answer"))
+
+    return lb.OntologyBuilder(
+        classifications=[
+            question(
+                kind.RADIO,
+                "radio_question",
+                lb.Option(value="first_radio_answer"),
+                lb.Option(value="second_radio_answer"),
+            ),
+            question(
+                kind.CHECKLIST,
+                "checklist_question",
+                lb.Option(value="first_checklist_answer"),
+                lb.Option(value="second_checklist_answer"),
+            ),
+            lb.Classification(class_type=kind.TEXT, name="free_text"),
+            question(
+                kind.RADIO,
+                "nested_radio_question",
+                lb.Option("first_radio_answer", options=[sub_radio()]),
+            ),
+            question(
+                kind.CHECKLIST,
+                "nested_checklist_question",
+                lb.Option(
+                    "first_checklist_answer",
+                    options=[
+                        question(
+                            kind.CHECKLIST,
+                            "sub_checklist_question",
+                            lb.Option("first_sub_checklist_answer"),
+                        )
+                    ],
+                ),
+            ),
+        ],
+        tools=[
+            lb.Tool(tool=tool.BBOX, name="bounding_box"),
+            lb.Tool(tool=tool.BBOX, name="bbox_with_radio_subclass", classifications=[sub_radio()]),
+            lb.Tool(tool=tool.POLYGON, name="polygon"),
+            lb.Tool(tool=tool.RASTER_SEGMENTATION, name="mask"),
+            lb.Tool(
+                tool=tool.RASTER_SEGMENTATION,
+                name="mask_with_text_subclass",
+                classifications=[lb.Classification(class_type=kind.TEXT, name="sub_free_text")],
+            ),
+            lb.Tool(tool=tool.POINT, name="point"),
+            lb.Tool(tool=tool.LINE, name="polyline"),
+        ],
+    )

@@ -159,3 +159,39 @@ def test_coco_unknown_image_is_a_clear_error():
     results = [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5}]
     with pytest.raises(ValueError, match="image_id 1"):
         coco.from_results(results, categories={1: "x"}, images={2: "b"})
+
+
+COCO_OK = {"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"score": True}, "score"),
+        ({"category_id": True}, "category_id"),
+        ({"category_id": [1]}, "category_id"),
+        ({"image_id": {"a": 1}}, "image_id"),
+        ({"image_id": [1]}, "image_id"),
+        ({"bbox": "0 0 1 1"}, "bbox"),
+        ({"bbox": [0, 0, 1]}, "bbox"),
+        ({"bbox": [0, 0, True, 1]}, "bbox"),
+    ],
+)
+def test_coco_results_of_the_wrong_shape_are_refused_naming_the_field(change, field):
+    with pytest.raises(ValueError, match=rf"COCO result 1: {field}"):
+        coco.from_results([COCO_OK, {**COCO_OK, **change}], categories={1: "x"}, images={1: "a"})
+
+
+@pytest.mark.parametrize(
+    ("segmentation", "field"),
+    [
+        ({"counts": "0QPPloo3"}, "segmentation.size"),
+        ({"size": [4, 4]}, "segmentation.counts"),
+        ([[0, 0, 1, 0, 1]], r"segmentation\[0\]"),
+        ("oops", "segmentation"),
+    ],
+)
+def test_coco_segmentations_of_the_wrong_shape_are_refused(segmentation, field):
+    entry = {**COCO_OK, "segmentation": segmentation}
+    with pytest.raises(ValueError, match=rf"COCO result 0: {field}"):
+        coco.from_results([entry], categories={1: "x"}, images={1: "a"}, geometry="segmentation")

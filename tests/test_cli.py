@@ -78,6 +78,11 @@ def files(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def one_per_line(values: list) -> str:
+    """A JSON array with its n-th element on line n (lines count from 1)."""
+    return "[" + ",\n".join(json.dumps(v) for v in values) + "]\n"
+
+
 def lines(path: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text().splitlines()]
 
@@ -122,7 +127,7 @@ def test_convert_coco_results(files):
 def test_convert_coco_with_stems_and_unknown_categories(files):
     results = json.loads((files / "results.json").read_text())
     results.append({"image_id": 2, "category_id": 99, "bbox": [0, 0, 1, 1], "score": 0.5})
-    (files / "results.json").write_text(json.dumps(results))
+    (files / "results.json").write_text(one_per_line(results))
     out = files / "out.ndjson"
     code, stdout, _ = run(
         "convert", files / "results.json", "--coco-dataset", files / "instances.json", "-o", out
@@ -135,7 +140,7 @@ def test_convert_coco_with_stems_and_unknown_categories(files):
     )
     assert "nothing written" in stdout
     results.pop()
-    (files / "results.json").write_text(json.dumps(results))
+    (files / "results.json").write_text(one_per_line(results))
     code, _, _ = run(
         "convert",
         files / "results.json",
@@ -316,7 +321,7 @@ def test_convert_coco_segmentations_and_box_problems_by_entry(files):
             "segmentation": rle_encode(mask),
         },
     ]
-    (files / "seg.json").write_text(json.dumps(results))
+    (files / "seg.json").write_text(one_per_line(results))
     out = files / "seg.ndjson"
     code, stdout, _ = run(
         "convert",
@@ -334,7 +339,7 @@ def test_convert_coco_segmentations_and_box_problems_by_entry(files):
     assert got[0]["polygon"][0] == got[0]["polygon"][-1]  # closed ring
 
     results.append({"image_id": 2, "category_id": 3, "bbox": [3, 2, -4, 3], "score": 0.7})
-    (files / "seg.json").write_text(json.dumps(results))
+    (files / "seg.json").write_text(one_per_line(results))
     code, stdout, _ = run(
         "convert", files / "seg.json", "--coco-dataset", files / "instances.json", "-o", out
     )
@@ -440,3 +445,113 @@ def test_a_closed_stdout_exits_as_if_killed_by_sigpipe(files):
     # as a process killed by SIGPIPE would.
     args = ["convert", str(files / "good.jsonl"), "-o", str(files / "out.ndjson")]
     assert main(args, stdout=ClosedPipe(), stderr=io.StringIO()) == 128 + 13
+
+
+def test_convert_reports_each_malformed_coco_entry_with_its_place(files):
+    good = {"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.9}
+    poly = [[1, 1, 5, 1, 5, 4, 1, 4]]
+    entries = [
+        {**good, "segmentation": poly},
+        {**good, "score": True, "segmentation": poly},
+        {**good, "category_id": True, "segmentation": poly},
+        {**good, "image_id": [1], "segmentation": poly},
+        {**good, "bbox": "1 2 3 4", "segmentation": poly},
+        {**good, "bbox": [1, 2, 3], "segmentation": poly},
+        {**good, "segmentation": [[1, 1, 5, 1, 5]]},
+        {**good, "segmentation": {"counts": "0QPPloo3"}},
+    ]
+    (files / "odd.json").write_text("[\n" + ",\n".join(json.dumps(e) for e in entries) + "\n]\n")
+    out = files / "odd.ndjson"
+    code, stdout, stderr = run(
+        "convert", files / "odd.json", "--coco-dataset", files / "instances.json",
+        "--geometry", "both", "-o", out,
+    )  # fmt: skip
+    assert (code, stderr) == (1, ""), stderr
+    assert not out.exists()
+    for field in (
+        "score",
+        "category_id",
+        "image_id",
+        "bbox",
+        "bbox",
+        "segmentation[0]",
+        "segmentation.size",
+    ):
+        assert f": {field}: must" in stdout or f": {field}: a polygon" in stdout, (field, stdout)
+    assert stdout.count("error: ") == 7
+
+
+@pytest.mark.parametrize(
+    "option",
+    [("--max-rows", "0"), ("--max-bytes", "-1"), ("--max-masks", "0"), ("--max-rows", "x")],
+)
+def test_caps_that_are_not_positive_are_usage_errors(files, option):
+    code, _, stderr = run("convert", files / "good.jsonl", "--out-dir", files / "o", *option)
+    assert code == 2
+    assert f"{option[0]}: must be a whole number of at least 1" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_a_prefix_that_leaves_the_folder_is_a_usage_error(files):
+    code, _, stderr = run(
+        "convert", files / "good.jsonl", "--out-dir", files / "o", "--prefix", "../x"
+    )
+    assert code == 2 and "prefix must be a plain file name" in stderr
+    assert not (files / "x-00000.ndjson").exists()
+
+
+def test_a_wrong_typed_line_alone_in_its_batch_is_reported_with_its_line(files):
+    bad = {
+        "dataRow": {"globalKey": "a"},
+        "name": "person",
+        "bbox": {"top": "1", "left": 2, "height": 3, "width": 4},
+    }
+    (files / "one.jsonl").write_text(json.dumps(bad) + "\n")
+    code, stdout, stderr = run("validate", files / "one.jsonl")
+    assert (code, stderr) == (1, "")
+    assert f"{files / 'one.jsonl'}:1: bbox.top: expected a number, got str" in stdout
+
+
+def test_a_wrong_typed_line_alone_in_the_second_chunk(files):
+    from lbfast.ontology import CHUNK_LINES
+
+    good = json.dumps({"dataRow": {"globalKey": "a"}, "name": "person", "point": {"x": 1, "y": 2}})
+    bad = good.replace('"x": 1', '"x": "1"')
+    (files / "long.jsonl").write_text((good + "\n") * CHUNK_LINES + bad + "\n")
+    code, stdout, _ = run("convert", files / "long.jsonl", "-o", files / "long.ndjson")
+    assert code == 1
+    assert f"{files / 'long.jsonl'}:{CHUNK_LINES + 1}: point.x: expected a number" in stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('[1, 2]\n{"name": "x"}\n', 1),  # NDJSON whose first line is a list
+        ('[{"a": 1}]\n[{"b": 2}]\n', 1),  # starts with [ but is not one array
+        ("\ufeff" + '{"name": 1}\n', 1),  # a byte-order mark
+        ("[" * 5000 + "]" * 5000 + "\n", 1),  # nested too deeply
+        ('{"a": ' * 100_000 + "1" + "}" * 100_000 + "\n", 1),
+    ],
+)
+def test_odd_file_shapes_are_problems_with_a_line_not_tracebacks(files, text, line):
+    (files / "odd.json").write_text(text, encoding="utf-8")
+    for command in (("validate",), ("convert", "-o", files / "odd.ndjson")):
+        code, stdout, stderr = run(command[0], files / "odd.json", *command[1:])
+        assert (code, stderr) == (1, ""), (command, stderr)
+        assert f"{files / 'odd.json'}:{line}: " in stdout
+        assert not (files / "odd.ndjson").exists()
+
+
+def test_a_json_array_reports_the_real_line_and_json_errors_one_location(files):
+    rows = [
+        "{\n" + '  "dataRow": {"globalKey": "a"}, "name": "person",\n  "point": {"x": 1, "y": 2}\n}'
+    ] * 2
+    rows.append('{"dataRow": {"globalKey": "a"}, "name": "person", "point": {"x": -1, "y": NaN}}')
+    (files / "array.json").write_text("[\n" + ",\n".join(rows) + "\n]\n")
+    code, stdout, _ = run("validate", files / "array.json")
+    assert code == 1
+    assert f"{files / 'array.json'}:10: point.y" in stdout, stdout
+    code, stdout, _ = run("validate", files / "bad.jsonl")
+    (oops,) = [line for line in stdout.splitlines() if "not valid JSON" in line]
+    assert oops.startswith(f"error: {files / 'bad.jsonl'}:3: ")
+    assert "line 1" not in oops and "char" not in oops and "column 2" in oops

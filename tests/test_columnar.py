@@ -790,3 +790,8 @@ def test_a_typed_box_whose_extent_overflows_is_an_error():
     )
     with pytest.raises(lbfast.ValidationError, match="too large"):
         lbfast.dumps([label])
+
+
+def test_a_ragged_list_of_boxes_names_boxes():
+    with pytest.raises(ValueError, match=r"^boxes: not an array of one shape"):
+        Boxes([[0, 0, 1, 1], [0, 0, 1]], data_rows=["a"], features=["x"])

@@ -1,7 +1,8 @@
 """Predictions checked against an ontology: every kind of mismatch, in one report.
 
-The ontology is the guide's own (Step 2, read from the guide); the predictions are
-NDJSON-shaped dicts, typed Labels and NDJSON files.
+The ontology is the guide's own (Step 2, restated by ``sdk_oracle.seed_ontology``, so
+that a clone without the guide runs these too); the predictions are NDJSON-shaped dicts,
+typed Labels and NDJSON files.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import textwrap
 import warnings
 
 import pytest
-from test_ontology import run_builder, step2_builder_code
+from sdk_oracle import seed_ontology
 
 import lbfast
 import lbfast.types as lb_types
@@ -27,8 +28,8 @@ def guide_text(seed_path) -> str:
 
 
 @pytest.fixture(scope="module")
-def onto(guide_text) -> Ontology:
-    return Ontology.of(run_builder(step2_builder_code(guide_text), lbfast))
+def onto() -> Ontology:
+    return Ontology.of(seed_ontology(lbfast))
 
 
 def row(**fields):
@@ -577,3 +578,21 @@ def test_columnar_required_sub_classifications_and_resolution():
     assert lines[0]["classifications"][0]["answer"]["schemaId"] == "cred00000000000000000000a"
     assert lines[1]["schemaId"] == "cweather00000000000000000"
     assert lines[1]["answer"][0]["schemaId"] == "crain00000000000000000000"
+
+
+def test_a_lone_wrong_typed_item_is_reported_like_two():
+    bad = row(name="point", point={"x": "1", "y": 2})
+    one = lbfast.validate([bad])
+    two = lbfast.validate([bad, bad])
+    found = [(p.row, p.path, p.kind, p.message) for p in one.errors]
+    assert found == [(0, "point.x", "type", "expected a number, got str")]
+    assert [(p.row, p.path, p.message) for p in two.errors] == [
+        (0, "point.x", "expected a number, got str"),
+        (1, "point.x", "expected a number, got str"),
+    ]
+    assert (one.items, two.items) == (1, 2)
+
+
+def test_a_deeply_nested_json_text_ontology_is_a_value_error():
+    with pytest.raises(ValueError, match="nested too deeply"):
+        Ontology.from_json('{"tools": ' + "[" * 100_000 + "]" * 100_000 + "}")

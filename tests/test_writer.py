@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 
 import numpy as np
 import pytest
@@ -158,3 +159,86 @@ def test_large_arrays_convert_in_parallel_to_the_same_bytes():
         ids="deterministic",
     )
     assert lbfast.dumps([batch], threads=2) == lbfast.dumps([batch], threads=1)
+
+
+@pytest.mark.parametrize("prefix", ["../x", "a/b", "..", "", "/tmp/x"])
+def test_a_prefix_that_leaves_the_directory_is_refused(tmp_path, prefix):
+    with pytest.raises(ValueError, match="prefix must be a plain file name"):
+        lbfast.ShardWriter(tmp_path / "out", prefix=prefix)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def on_disk(directory):
+    return sorted(p.name for p in directory.iterdir())
+
+
+def listed(manifest):
+    return sorted(p.name for p in manifest.paths)
+
+
+@pytest.mark.parametrize("step", ["fsync", "close", "replace"])
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_an_error_at_any_step_of_finishing_a_shard_leaves_disk_and_manifest_agreeing(
+    tmp_path, monkeypatch, step, error
+):
+    w = lbfast.ShardWriter(tmp_path, max_rows=100)
+    w.write(boxes(150))  # one shard finished, one open
+    assert on_disk(tmp_path)[-1] == "predictions-00000.ndjson"
+    real_replace, real_fsync = os.replace, os.fsync
+
+    def replace_then_fail(src, dst):
+        real_replace(src, dst)  # the worst moment: renamed, not yet listed
+        raise error
+
+    def fail(*args):
+        raise error
+
+    if step == "replace":
+        monkeypatch.setattr(os, "replace", replace_then_fail)
+    elif step == "fsync":
+        monkeypatch.setattr(os, "fsync", fail)
+    else:
+        monkeypatch.setattr(writer_module, "finish", lambda f: (f.close(), fail()))
+    with pytest.raises(type(error)):
+        w.close()
+    monkeypatch.setattr(os, "replace", real_replace)
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    assert on_disk(tmp_path) == listed(w.manifest) == ["predictions-00000.ndjson"]
+    assert w.manifest.rows == 100
+
+
+def test_a_full_disk_at_close_names_the_shard(tmp_path, monkeypatch):
+    w = lbfast.ShardWriter(tmp_path)
+    w.write(boxes(10))
+    monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "full")))
+    with pytest.raises(OSError) as info:
+        w.close()
+    assert info.value.filename == str(tmp_path / "predictions-00000.ndjson")
+    assert on_disk(tmp_path) == []
+
+
+def test_clean_removes_what_a_killed_writer_left(tmp_path):
+    (tmp_path / ".lbfast-0123456789ab.tmp").write_bytes(b'{"partial')
+    (tmp_path / "keep.ndjson").write_bytes(b"")
+    with lbfast.ShardWriter(tmp_path) as w:  # by default nothing is removed
+        pass
+    assert on_disk(tmp_path) == [".lbfast-0123456789ab.tmp", "keep.ndjson"]
+    with lbfast.ShardWriter(tmp_path, clean=True) as w:
+        w.write(boxes(3))
+    assert on_disk(tmp_path) == ["keep.ndjson", "predictions-00000.ndjson"]
+
+
+def test_an_empty_global_key_beside_an_id_is_not_one_data_row(tmp_path):
+    """`{"id": X, "globalKey": ""}` is written with the id, so 5,001 distinct ids are
+    5,001 data rows, each far below the per-data-row limit."""
+    items = [
+        {
+            "name": "box",
+            "dataRow": {"id": f"ckdatarow{i:016d}", "globalKey": ""},
+            "bbox": {"top": 1, "left": 2, "height": 3, "width": 4},
+        }
+        for i in range(5001)
+    ]
+    with lbfast.ShardWriter(tmp_path, max_rows=10_000) as w:
+        w.write(items)
+    assert w.manifest.rows == 5001

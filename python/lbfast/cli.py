@@ -14,10 +14,12 @@ reports and summaries go to stdout.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import itertools
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -29,6 +31,7 @@ from typing import IO, Any, Callable, Optional
 
 import lbfast
 from lbfast.errors import ValidationError
+from lbfast.files import TEMPORARY_PREFIX, final_path, move_into_place, write_atomically
 from lbfast.ontology import (
     CHUNK_LINES,
     UNREADABLE,
@@ -41,7 +44,6 @@ from lbfast.ontology import (
     read_predictions,
     validate_files,
 )
-from lbfast.serialize import write_atomically
 from lbfast.writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_MASKS, DEFAULT_MAX_ROWS, ShardWriter
 
 OK, PROBLEMS, USAGE = 0, 1, 2
@@ -223,11 +225,14 @@ class _Coco:
 
     def add(self, name: str, line: int, entry: Any) -> Optional[str]:
         """Keeps ``entry``; returns what is wrong with it, if anything."""
+        from lbfast.adapters.coco import entry_problem
+
         if not _is_coco_results(entry):
             return "not a COCO result (image_id, category_id, bbox)"
+        problem = entry_problem(entry, self.geometry)
+        if problem is not None:
+            return problem
         score = entry.get("score")
-        if score is not None and not isinstance(score, (int, float)):
-            return f"score must be a number, got {score!r}"
         if score is not None and score < self.min_score:
             self.skipped += 1
             return None
@@ -235,8 +240,6 @@ class _Coco:
             return f"category_id {entry['category_id']!r} is not in the COCO dataset's categories"
         if entry["image_id"] not in self.images:
             return f"image_id {entry['image_id']!r} is not in the COCO dataset's images"
-        if self.geometry != "bbox" and "segmentation" not in entry:
-            return "no segmentation (see --geometry)"
         self.kept.append(entry)
         self.where.append((name, line))
         return None
@@ -273,22 +276,27 @@ class _Output:
             self.target = Path(args.output)
             if self.target.is_dir() or args.output.endswith(os.sep):
                 raise UsageError(f"--output must be a file path, got the directory {args.output}")
-            if not self.target.parent.is_dir():
-                raise UsageError(f"--output: no directory {self.target.parent}")
-            directory = self.target.parent
+            # The one shard is written beside what the path really names (a symlink's
+            # target), under a short hidden name, then moved into place.
+            directory = final_path(self.target).parent
+            if not directory.is_dir():
+                raise UsageError(f"--output {args.output}: no directory {self.target.parent}")
             big = sys.maxsize
             caps = {"max_rows": big, "max_bytes": big, "max_masks": big, "gzip": False}
-            caps["prefix"] = f".{self.target.name}.{uuid.uuid4().hex}"
+            caps["prefix"] = f"{TEMPORARY_PREFIX}{secrets.token_hex(6)}"
         else:
             directory = Path(args.out_dir)
-        self.writer = ShardWriter(
-            directory,
-            ontology=onto,
-            resolve_schema_ids=args.resolve_schema_ids,
-            # Required classifications are checked across the whole input, beforehand.
-            required=False,
-            **caps,
-        )
+        try:
+            self.writer = ShardWriter(
+                directory,
+                ontology=onto,
+                resolve_schema_ids=args.resolve_schema_ids,
+                # Required classifications are checked across the whole input, beforehand.
+                required=False,
+                **caps,
+            )
+        except ValueError as err:
+            raise UsageError(str(err)) from err
 
     def write(self, items: list[Any]) -> None:
         with warnings.catch_warnings():
@@ -301,7 +309,7 @@ class _Output:
         if self.target is not None:
             shards = manifest["shards"]
             if shards:
-                os.replace(shards[0]["path"], self.target)
+                move_into_place(Path(shards[0]["path"]), self.target)
             else:
                 write_atomically(self.target, b"")
                 shards.append({"path": "", "rows": 0, "bytes": 0, "masks": 0})
@@ -545,6 +553,17 @@ def _timed(fn: Callable[[], Any]) -> float:
 # --- Arguments --------------------------------------------------------------------------
 
 
+def _positive(text: str) -> int:
+    """An option's value that must be a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lbfast",
@@ -604,21 +623,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     c.add_argument(
         "--max-rows",
-        type=int,
+        type=_positive,
         default=DEFAULT_MAX_ROWS,
         metavar="N",
         help=f"per shard (default {DEFAULT_MAX_ROWS:,})",
     )
     c.add_argument(
         "--max-bytes",
-        type=int,
+        type=_positive,
         default=DEFAULT_MAX_BYTES,
         metavar="N",
         help=f"per shard (default {DEFAULT_MAX_BYTES:,})",
     )
     c.add_argument(
         "--max-masks",
-        type=int,
+        type=_positive,
         default=DEFAULT_MAX_MASKS,
         metavar="N",
         help=f"per shard (default {DEFAULT_MAX_MASKS:,}, Labelbox's advice)",
@@ -687,7 +706,8 @@ def main(
     err = stderr or sys.stderr
     parser = _parser()
     try:
-        args = parser.parse_args(argv)
+        with contextlib.redirect_stderr(err):  # usage errors go where the caller asked
+            args = parser.parse_args(argv)
     except SystemExit as exit:
         return int(exit.code or 0)
     try:

@@ -92,14 +92,18 @@ _KINDS = ("radio", "checklist", "text")
 
 
 @overload
-def _array(value: None) -> None: ...
+def _array(value: None, what: str) -> None: ...
 @overload
-def _array(value: ArrayLike) -> Array: ...
-def _array(value: Optional[ArrayLike]) -> Optional[Array]:
-    """``value`` as a numpy array without copying when it already is one; ``None`` stays."""
+def _array(value: ArrayLike, what: str) -> Array: ...
+def _array(value: Optional[ArrayLike], what: str) -> Optional[Array]:
+    """``value`` as a numpy array without copying when it already is one; ``None`` stays.
+    A value numpy cannot make an array of (a ragged list) is a ``ValueError`` naming it."""
     if value is None or isinstance(value, np.ndarray):
         return value
-    return np.asarray(value)
+    try:
+        return np.asarray(value)
+    except ValueError as err:
+        raise ValueError(f"{what}: not an array of one shape (a ragged list?): {err}") from None
 
 
 def _strings(value: Any, what: str) -> list[Any]:
@@ -159,8 +163,8 @@ class RadioSubclass:
     ) -> None:
         self.question = question
         self.answers = _strings(answers, "answers")
-        self.answer_ids = _array(answer_ids)
-        self.confidence = _array(confidence)
+        self.answer_ids = _array(answer_ids, "answer_ids")
+        self.confidence = _array(confidence, "confidence")
         self.kind = _choice(kind, ("name", "schema_id"), "kind")
 
 
@@ -199,9 +203,9 @@ class _Columns:
     ) -> None:
         self.data_rows = _strings(data_rows, "data_rows")
         self.features = _strings(features, "features")
-        self.image_index = _array(image_index)
-        self.class_ids = _array(class_ids)
-        self.confidence = _array(confidence)
+        self.image_index = _array(image_index, "image_index")
+        self.class_ids = _array(class_ids, "class_ids")
+        self.confidence = _array(confidence, "confidence")
         self.data_row_kind = _choice(data_row_kind, ("global_key", "id"), "data_row_kind")
         self.feature_kind = _choice(feature_kind, ("name", "schema_id"), "feature_kind")
         if subclass is not None and not isinstance(subclass, RadioSubclass):
@@ -341,10 +345,10 @@ class Boxes(_Columns):
             subclass=subclass,
             ids=ids,
         )
-        self.boxes = _array(boxes)
+        self.boxes = _array(boxes, "boxes")
         self.box_format = _choice(box_format, _BOX_FORMATS, "box_format")
         self.normalized = bool(normalized)
-        self.image_sizes = _array(image_sizes)
+        self.image_sizes = _array(image_sizes, "image_sizes")
 
     def _geometry(self) -> Array:
         return self.boxes
@@ -399,7 +403,7 @@ class Points(_Columns):
             subclass=subclass,
             ids=ids,
         )
-        self.points = _array(points)
+        self.points = _array(points, "points")
 
     def _geometry(self) -> Array:
         return self.points
@@ -438,8 +442,8 @@ class _Ragged(_Columns):
             subclass=subclass,
             ids=ids,
         )
-        self.coords = _array(coords)
-        self.offsets = _array(offsets)
+        self.coords = _array(coords, "coords")
+        self.offsets = _array(offsets, "offsets")
 
     def __len__(self) -> int:
         return max(len(self.offsets) - 1, 0) if self.offsets.ndim else 0
@@ -567,8 +571,8 @@ class GlobalClassifications(_Columns):
         )
         self.question = question
         self.answers = None if answers is None else _strings(answers, "answers")
-        self.answer_ids = _array(answer_ids)
-        self.offsets = _array(offsets)
+        self.answer_ids = _array(answer_ids, "answer_ids")
+        self.offsets = _array(offsets, "offsets")
         self.texts = None if texts is None else _strings(texts, "texts")
 
     def __len__(self) -> int:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Iterable, Iterator
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Protocol, Union
+from typing import TYPE_CHECKING, Any, Protocol, Union
 
 from lbfast import _core
+from lbfast.files import write_atomically
 from lbfast.items import Item
 from lbfast.options import Options, core_options
 
@@ -46,11 +45,12 @@ def dump(
     of bytes.
 
     A path is written to a temporary file beside it and renamed into place when
-    complete, so the file is never seen half-written.
+    complete, so the file is never seen half-written; a symlink's target is written,
+    and a device or FIFO is written directly (see ``lbfast.files``).
     """
     data = dumps(items, **options)
     if isinstance(path_or_file, (str, os.PathLike)):
-        write_atomically(Path(os.fspath(path_or_file)), data)
+        write_atomically(path_or_file, data)
     elif callable(getattr(path_or_file, "write", None)):
         path_or_file.write(data)
     else:
@@ -58,27 +58,6 @@ def dump(
             f"path_or_file must be a path or a binary file, got {type(path_or_file).__name__}"
         )
     return len(data)
-
-
-def write_atomically(target: Path, data: bytes) -> None:
-    """Writes ``data`` to a unique temporary name beside ``target``, then renames it."""
-    tmp, f = open_beside(target)
-    try:
-        with f:
-            f.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def open_beside(target: Path) -> tuple[Path, IO[bytes]]:
-    """A new file under a unique hidden temporary name beside ``target``, for writing
-    it whole before renaming it into place."""
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    # Mode 0o666 lets the umask decide the permissions, as a plain open() would.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    return tmp, os.fdopen(fd, "wb")
 
 
 def serialize(labels: Iterable[Item], **options: Unpack[Options]) -> Iterator[dict[str, Any]]:

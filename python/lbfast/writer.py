@@ -7,12 +7,19 @@
 
 Memory stays bounded by one shard: input is converted a chunk at a time and each
 chunk's lines are written out before the next is read. A shard is written under a
-temporary name and renamed when complete, so an error or an interrupt never leaves
-a partial shard behind (the shards completed before it stay, and are listed).
+temporary name, flushed to disk and renamed when complete, and only then listed in the
+manifest; finishing a shard is one step: an error or an interrupt at any point of it
+(a full disk at close, Ctrl-C after the rename) leaves neither the temporary file nor
+an unlisted shard. The shards completed before stay, and are listed.
+
+A SIGKILL (or a power loss) cannot be cleaned up after: it can leave one temporary file
+``.lbfast-<hex>.tmp`` in the directory, never a partial shard under its final name.
+``ShardWriter(..., clean=True)`` removes such leftovers when it starts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip as gzip_module
 import os
 from collections import Counter
@@ -29,9 +36,17 @@ from lbfast import _core
 from lbfast._core import Encoded
 from lbfast.columnar import _Columns
 from lbfast.errors import PER_DATA_ROW_LIMIT, ValidationError
+from lbfast.files import (
+    final_path,
+    finish,
+    is_special,
+    move_into_place,
+    named,
+    remove_temporaries,
+    temporary_beside,
+)
 from lbfast.items import Item
 from lbfast.options import Options, core_options
-from lbfast.serialize import open_beside
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -103,6 +118,8 @@ class ShardWriter:
       ``ValidationError`` (nothing of that shard is kept).
     - ``ontology``, ``resolve_schema_ids``, ``required``, ``max_mask_pixels``,
       ``threads``: as for ``lbfast.dumps`` (see ``lbfast.options``).
+    - ``clean=True``: first remove the temporary files an interrupted (killed) writer
+      left in ``directory``; only when no other writer is using it.
     """
 
     def __init__(
@@ -115,12 +132,23 @@ class ShardWriter:
         max_masks: int = DEFAULT_MAX_MASKS,
         max_per_data_row_feature: int = ANNOTATIONS_PER_DATA_ROW_FEATURE,
         gzip: bool = False,
+        clean: bool = False,
         **options: Unpack[Options],
     ) -> None:
-        if min(max_rows, max_bytes, max_masks, max_per_data_row_feature) < 1:
-            raise ValueError("shard caps must be positive")
+        caps = {
+            "max_rows": max_rows,
+            "max_bytes": max_bytes,
+            "max_masks": max_masks,
+            "max_per_data_row_feature": max_per_data_row_feature,
+        }
+        for name, cap in caps.items():
+            if cap < 1:
+                raise ValueError(f"{name} must be a positive number, got {cap}")
+        _check_prefix(prefix)
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
+        if clean:
+            remove_temporaries(self.directory)
         self.prefix = prefix
         self.max_rows = max_rows
         self.max_bytes = max_bytes
@@ -221,12 +249,13 @@ class ShardWriter:
         return self._open
 
     def _finish(self) -> None:
+        """Commits the open shard and lists it, as one step: whatever interrupts it,
+        the shard is then either on disk and listed, or neither."""
         shard = self._open
         assert shard is not None
-        self._open = None
         over = shard.over_limit(self.max_per_data_row_feature)
         if over:
-            shard.discard()
+            self._discard()
             raise ValidationError(
                 [
                     (
@@ -241,9 +270,20 @@ class ShardWriter:
                     for data_row, feature, n in sorted(over)
                 ]
             )
-        shard.commit()
-        self.manifest.shards.append(Shard(shard.path, shard.rows, shard.bytes, shard.masks))
-        self.manifest.features.update(shard.features)
+        listed = Shard(shard.path, shard.rows, shard.bytes, shard.masks)
+        shards = self.manifest.shards
+        try:
+            shard.commit()
+            shards.append(listed)
+            self.manifest.features.update(shard.features)
+        except BaseException:
+            # Back to "not written", whichever step was hit.
+            if shards and shards[-1] is listed:
+                shards.pop()
+            shard.discard(committed=not shard.tmp.exists())
+            self._open = None
+            raise
+        self._open = None
 
     def _discard(self) -> None:
         if self._open is not None:
@@ -251,12 +291,28 @@ class ShardWriter:
             self._open = None
 
 
+def _check_prefix(prefix: Any) -> None:
+    """A shard name prefix is a plain name: the shards stay inside their directory."""
+    if not isinstance(prefix, str):
+        raise TypeError(f"prefix must be a string, got {type(prefix).__name__}")
+    separators = [s for s in (os.sep, os.altsep, "/") if s]
+    if (
+        not prefix
+        or prefix in (".", "..")
+        or any(s in prefix for s in separators)
+        or "\0" in prefix
+    ):
+        raise ValueError(
+            f"prefix must be a plain file name, without {'/'!r} or '..', got {prefix!r}"
+        )
+
+
 class _OpenShard:
     """A shard being written under a temporary name."""
 
     def __init__(self, path: Path, compress: bool) -> None:
         self.path = path
-        self.tmp, self.raw = open_beside(path)
+        self.tmp, self.raw = temporary_beside(final_path(path))
         self.file: Union[gzip_module.GzipFile, IO[bytes]] = (
             gzip_module.GzipFile(fileobj=self.raw, mode="wb", compresslevel=6, mtime=0)
             if compress
@@ -271,7 +327,10 @@ class _OpenShard:
         self.pair_keys: list[npt.NDArray[np.int64]] = []
 
     def write(self, data: memoryview) -> None:
-        self.file.write(data)
+        try:
+            self.file.write(data)
+        except OSError as err:  # a full disk: say which shard
+            raise named(err, self.path) from None
 
     def count(self, encoded: Encoded, start: int, stop: int) -> None:
         feature_index = np.asarray(encoded.feature_index[start:stop])
@@ -310,18 +369,28 @@ class _OpenShard:
         ]
 
     def commit(self) -> None:
-        if self.file is not self.raw:
-            self.file.close()
-        self.raw.close()
-        os.replace(self.tmp, self.path)
-
-    def discard(self) -> None:
+        """Flushes, closes and renames the shard into place."""
         try:
             if self.file is not self.raw:
                 self.file.close()
-            self.raw.close()
+            finish(self.raw)
+        except OSError as err:
+            raise named(err, self.path) from None
+        move_into_place(self.tmp, self.path)
+
+    def discard(self, committed: bool = False) -> None:
+        """Removes the shard: its temporary file, and the shard itself if ``committed``."""
+        try:
+            if self.file is not self.raw:
+                self.file.close()
+        except OSError:
+            pass  # the bytes are thrown away anyway
         finally:
+            with contextlib.suppress(OSError):
+                self.raw.close()
             self.tmp.unlink(missing_ok=True)
+            if committed and not is_special(self.path):
+                self.path.unlink(missing_ok=True)
 
 
 def _chunks(items: Union[Item, Iterable[Item]]) -> Iterator[list[Item]]:

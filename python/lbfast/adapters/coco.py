@@ -6,7 +6,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 import numpy as np
 
@@ -31,6 +31,75 @@ def load_results(
     return data
 
 
+def _is_number(value: Any) -> bool:
+    # bool is an int to Python, but `true` is not a score, a category or a coordinate.
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _is_id(value: Any) -> bool:
+    return (isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))) or (
+        isinstance(value, str)
+    )
+
+
+def _numbers(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and all(_is_number(v) for v in value)
+
+
+def entry_problem(entry: Any, geometry: str = "bbox") -> Optional[str]:
+    """What is wrong with one COCO result for ``geometry``, naming the field, or None.
+
+    Checks the shape only (types, lengths, required keys); values such as a negative
+    width or RLE counts that do not decode are left to the validator."""
+    if not isinstance(entry, Mapping):
+        return f"a COCO result must be an object, got {type(entry).__name__}"
+    for key in ("image_id", "category_id"):
+        if key not in entry:
+            return f"{key}: missing"
+    if not _is_id(entry["image_id"]):
+        return f"image_id: must be an integer or a string, got {entry['image_id']!r}"
+    category = entry["category_id"]
+    if not (isinstance(category, (int, np.integer)) and not isinstance(category, (bool, np.bool_))):
+        return f"category_id: must be an integer, got {category!r}"
+    if "score" in entry and not _is_number(entry["score"]):
+        return f"score: must be a number, got {entry['score']!r}"
+    if geometry in ("bbox", "both"):
+        bbox = entry.get("bbox")
+        if not (_numbers(bbox) and len(bbox) == 4):
+            return f"bbox: must be 4 numbers [x, y, width, height], got {bbox!r}"
+    if geometry in ("segmentation", "both"):
+        return _segmentation_problem(entry.get("segmentation"))
+    return None
+
+
+def _segmentation_problem(seg: Any) -> Optional[str]:
+    if seg is None:
+        return "segmentation: missing (see geometry)"
+    if isinstance(seg, Mapping):
+        size = seg.get("size")
+        if not (
+            isinstance(size, (list, tuple))
+            and len(size) == 2
+            and all(_is_id(v) and not isinstance(v, str) and v >= 0 for v in size)
+        ):
+            return f"segmentation.size: must be [height, width], got {size!r}"
+        counts = seg.get("counts")
+        if not (isinstance(counts, (str, bytes)) or _numbers(counts)):
+            return f"segmentation.counts: must be an RLE string or a list of run lengths, got {counts!r}"
+        return None
+    if not isinstance(seg, list) or not seg:
+        return f"segmentation: must be an RLE object or a list of polygons, got {seg!r}"
+    for i, ring in enumerate(seg):
+        if not _numbers(ring) or len(ring) % 2 or len(ring) < 6:
+            return (
+                f"segmentation[{i}]: a polygon must be an even number (at least 6) of "
+                f"coordinates x1, y1, x2, y2, ...; got {ring!r}"
+            )
+    return None
+
+
 def from_results(
     source: Union[str, os.PathLike[str], Sequence[Mapping[str, Any]]],
     *,
@@ -51,6 +120,10 @@ def from_results(
     if geometry not in ("bbox", "segmentation", "both"):
         raise ValueError(f"geometry must be 'bbox', 'segmentation' or 'both', got {geometry!r}")
     results = load_results(source)
+    for i, entry in enumerate(results):
+        problem = entry_problem(entry, geometry)
+        if problem is not None:
+            raise ValueError(f"COCO result {i}: {problem}")
     image_keys = list(images)
     image_of = {k: i for i, k in enumerate(image_keys)}
     data_rows = [images[k] for k in image_keys]

@@ -24,18 +24,23 @@ def read_predictions(
     path: PathLike, *, on_bytes: Optional[OnBytes] = None
 ) -> Iterator[tuple[int, Any]]:
     """``(line, value)`` of a predictions file: NDJSON (one JSON value a line), or one
-    JSON array of them (``line`` is then the index, from 1). A line that is not JSON
-    gives a ``ValueError`` as its value. ``on_bytes(n)`` is told of bytes read."""
+    JSON array of them; ``line`` is where the value starts in the file, from 1. A
+    value that is not JSON gives a ``ValueError`` as its value, with the column in the
+    message. A UTF-8 byte-order mark is skipped. ``on_bytes(n)`` is told of bytes read."""
     with open(Path(os.fspath(path)), "rb") as f:
-        head = f.read(64).lstrip()
-        f.seek(0)
-        if head.startswith(b"["):
+        head = f.read(64)
+        bom = len(_BOM) if head.startswith(_BOM) else 0
+        f.seek(bom)
+        if head[bom:].lstrip().startswith(b"["):
             data = f.read()
             if on_bytes:
-                on_bytes(len(data))
-            yield from enumerate(json.loads(data), 1)
-            return
-        pending = 0
+                on_bytes(len(data) + bom)
+            array = _array_elements(data)
+            if array is not None:
+                yield from array
+                return
+            f.seek(bom)  # not one array: a list on the first line of NDJSON
+        pending = bom
         for number, line in enumerate(f, 1):
             pending += len(line)
             if on_bytes and pending >= 1 << 20:
@@ -43,12 +48,59 @@ def read_predictions(
                 pending = 0
             if not line.strip():
                 continue
-            try:
-                yield number, json.loads(line)
-            except ValueError as err:
-                yield number, ValueError(f"not valid JSON: {err}")
+            yield number, _loads(line, number)
         if on_bytes and pending:
             on_bytes(pending)
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _loads(text: Union[str, bytes], line: int) -> Any:
+    """One JSON value; a ``ValueError`` (returned, not raised) says what is wrong, in the
+    file's terms (the line is the caller's, so the message gives the column only)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        return ValueError("not valid JSON: nested too deeply")
+    except json.JSONDecodeError as err:
+        return ValueError(f"not valid JSON: {err.msg} (column {err.colno})")
+    except ValueError as err:  # not UTF-8
+        return ValueError(f"not valid JSON: {err}")
+
+
+def _array_elements(data: bytes) -> Optional[list[tuple[int, Any]]]:
+    """``(line, value)`` of each element of the one JSON array ``data`` holds, or None
+    when ``data`` is not one array (NDJSON whose first line is a list). An array that
+    cannot be parsed gives one ``ValueError`` at the line where it breaks."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return [(1, ValueError(f"not valid JSON: not UTF-8 ({err.reason})"))]
+    try:
+        whole = json.loads(text)
+    except RecursionError:
+        return [(1, ValueError("not valid JSON: nested too deeply"))]
+    except json.JSONDecodeError as err:
+        if err.msg == "Extra data":
+            return None
+        line = err.lineno
+        return [(line, ValueError(f"not valid JSON: {err.msg} (column {err.colno})"))]
+    if not isinstance(whole, list):
+        return None
+    # Where each element starts: walk the array once with the decoder.
+    decoder = json.JSONDecoder()
+    out: list[tuple[int, Any]] = []
+    pos = text.index("[") + 1
+    line, counted = 1, 0
+    for value in whole:
+        while text[pos] in " \t\r\n,":
+            pos += 1
+        line += text.count("\n", counted, pos)
+        counted = pos
+        out.append((line, value))
+        pos = decoder.raw_decode(text, pos)[1]
+    return out
 
 
 class SourceLines:

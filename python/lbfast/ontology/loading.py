@@ -53,13 +53,20 @@ def from_json(
     from (``None`` for a dict)."""
     if isinstance(source, Mapping):
         return source, None
-    if isinstance(source, bytes):
-        return json.loads(source), "JSON text"
-    if isinstance(source, str) and source.lstrip().startswith("{"):
-        return json.loads(source), "JSON text"
+    if isinstance(source, bytes) or (isinstance(source, str) and source.lstrip().startswith("{")):
+        return parse_json(source, "JSON text"), "JSON text"
     path = Path(os.fspath(source))
     with open(path, "rb") as f:
-        return json.load(f), str(path)
+        return parse_json(f.read(), str(path)), str(path)
+
+
+def parse_json(text: Union[str, bytes], source: str) -> Any:
+    """JSON text of an ontology; a ``ValueError`` naming ``source`` when it is nested
+    too deeply for the parser."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError(f"not an ontology ({source}): nested too deeply") from None
 
 
 def normalized_of(ontology: OntologyLike) -> tuple[Any, Optional[str]]:
