@@ -311,9 +311,10 @@ def test_instance_masks_errors_name_row_field_and_instance() -> None:
     assert (2, "class_ids") in paths  # length
     messages = " | ".join(m for _, _, m in found)
     assert "mask is empty" in messages
-    assert "data row index 5 is outside 0..2" in messages
-    assert "class id 3 is outside 0..1" in messages
-    assert "has 2 entries, but masks has 3 instances" in messages
+    # The same rules, and messages, as for columnar batches.
+    assert "image index must be within [0, 2) (an index into data_rows), got 5" in messages
+    assert "class id must be within [0, 1) (an index into features), got 3" in messages
+    assert "expected 3 values, one per prediction, got 2" in messages
     assert all(row != 0 for row, _, _ in found)
 
 

@@ -19,4 +19,5 @@ pub mod options;
 pub mod parallel;
 pub mod rle;
 pub mod rules;
+pub mod stacks;
 pub mod uuid;

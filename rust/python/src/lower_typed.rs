@@ -1,11 +1,12 @@
 //! Lowering of the typed objects of `lbfast.types` (the SDK's API) into core annotations.
 
 use lbfast_core::batch::{Batch, Located};
-use lbfast_core::issues::{Code, Issues};
+use lbfast_core::issues::{Code, Issues, Problem};
 use lbfast_core::model::{
     Annotation, Answer, BBox, Body, Classification, ClassificationValue, Corners, DataRow, Feature, Geometry,
     Marks, Mask, MaskColor, Metric, Object, Pt, Scores, Text,
 };
+use lbfast_core::rules::mask::{label_size_problem, local_pixels_problem};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
@@ -315,28 +316,29 @@ impl<'py> TypedLowering<'py> {
             };
             if !local.is_none() {
                 let (kind, payload): (String, Bound<'py, PyAny>) = local.extract()?;
+                let size = self.image_size;
                 let problem = match self.pixels(data, &kind, &payload)? {
-                    Ok(image) => crate::masks::check_local_pixels(py, &image, color, self.image_size),
-                    Err(reason) => Some(reason),
+                    Ok(image) => py.detach(|| local_pixels_problem(&image, color, size)),
+                    Err(reason) => Some(Problem::new(Code::MaskImage, reason)),
                 };
-                if let Some(reason) = problem {
-                    return Ok(self.refused_mask(reason));
+                if let Some(problem) = problem {
+                    return Ok(self.refused_mask(problem));
                 }
             }
             return Ok(Mask::Url { uri: uri?, color });
         }
         Ok(match self.pixels(data, &kind, &payload)? {
-            Ok(image) => match crate::masks::size_mismatch(&image, self.image_size) {
-                Some(reason) => self.refused_mask(reason),
+            Ok(image) => match label_size_problem(&image, self.image_size) {
+                Some(problem) => self.refused_mask(problem),
                 None => Mask::Pixels { image, color },
             },
-            Err(reason) => self.refused_mask(reason),
+            Err(reason) => self.refused_mask(Problem::new(Code::MaskImage, reason)),
         })
     }
 
     /// Records why the mask at the current path cannot be used.
-    fn refused_mask(&mut self, reason: String) -> Mask {
-        self.batch.issues.report(Code::MaskImage, reason);
+    fn refused_mask(&mut self, problem: Problem) -> Mask {
+        self.batch.issues.report_problem(problem);
         Mask::Refused
     }
 

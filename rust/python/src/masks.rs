@@ -2,17 +2,14 @@
 //! discovery, COCO RLE, and the lowering of `InstanceMasks` and `InstanceMap`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use lbfast_core::batch::{Batch, Located};
-use lbfast_core::colors::{self, ColorIndex, ColorStat};
+use lbfast_core::batch::Batch;
+use lbfast_core::colors;
 use lbfast_core::issues::{Code, Issues};
-use lbfast_core::mask::{self, Image};
-use lbfast_core::model::{
-    Annotation, AnnotationId, BBox, Body, DataRow, Feature, Geometry, Marks, Mask, MaskColor, Object, Scores,
-    Text,
-};
+use lbfast_core::mask;
+use lbfast_core::model::{DataRow, Text};
 use lbfast_core::rle;
+use lbfast_core::stacks::{push_id, IdMap, InstanceStack, StackOptions};
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyMemoryError, PyTypeError, PyValueError};
@@ -306,14 +303,6 @@ fn at_index<T>(issues: &mut Issues, key: &'static str, i: usize, f: impl FnOnce(
     out
 }
 
-/// Puts a dict's int key on the path: `features[7]`.
-fn push_id(issues: &mut Issues, id: i64) {
-    match usize::try_from(id) {
-        Ok(i) => issues.push_index(i),
-        Err(_) => issues.push_owned_key(format!("[{id}]")),
-    }
-}
-
 /// `data_row_kind`: "global_key" (the default) or "id".
 fn by_id(item: &Bound<'_, PyAny>, issues: &Issues) -> PyResult<bool> {
     let kind = item.getattr(intern!(item.py(), "data_row_kind"))?;
@@ -379,97 +368,16 @@ fn type_error_at(issues: &mut Issues, key: &'static str, expected: &str, value: 
 
 /// Reports (at `key`) masks of more than `max_pixels` pixels: their PNGs would be
 /// refused when read back, and each instance takes that much memory to encode.
-fn over_cap(issues: &mut Issues, key: &'static str, w: usize, h: usize, max_pixels: u64) -> bool {
-    let pixels = (w as u64).saturating_mul(h as u64);
-    if pixels <= max_pixels {
-        return false;
-    }
-    issues.report_at(
-        key,
-        Code::MaskImage,
-        format!("masks of {w}x{h} = {pixels} pixels are above the limit of {max_pixels} (max_mask_pixels)"),
-    );
-    true
-}
-
-/// `(with_boxes, skip_empty)` of a mask item, each `True` or `False`.
-fn options_of(item: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<(bool, bool)> {
+/// `with_boxes` and `skip_empty` of a mask item (each `True` or `False`), with the cap.
+fn options_of(item: &Bound<'_, PyAny>, max_pixels: u64, issues: &mut Issues) -> PyResult<StackOptions> {
     let py = item.py();
     let with_boxes = item.getattr(intern!(py, "with_boxes"))?;
     let skip_empty = item.getattr(intern!(py, "skip_empty"))?;
-    Ok((
-        issues.at("with_boxes", |i| flag_of(&with_boxes, i))?,
-        issues.at("skip_empty", |i| flag_of(&skip_empty, i))?,
-    ))
-}
-
-/// A mask instance: its 0/1 pixels, count and inclusive box `[x0, y0, x1, y1]`.
-struct Instance {
-    bits: Vec<u8>,
-    extent: Option<[u32; 4]>,
-}
-
-/// Normalises a mask plane to 0/1 and measures it.
-fn instance_of(plane: &[u8], w: usize, h: usize) -> Instance {
-    let bits: Vec<u8> = plane.iter().map(|&v| u8::from(v != 0)).collect();
-    let extent = colors::mask_extent(&bits, w, h);
-    Instance { bits, extent }
-}
-
-fn box_of(bbox: [u32; 4]) -> Geometry {
-    let [x0, y0, x1, y1] = bbox.map(f64::from);
-    Geometry::Bbox(BBox::TopLeftHeightWidth([y0, x0, y1 - y0 + 1.0, x1 - x0 + 1.0]))
-}
-
-fn push_object(
-    items: &mut Vec<Located>,
-    row: usize,
-    slot: usize,
-    data_row: &DataRow,
-    feature: &Text,
-    confidence: Option<f64>,
-    geometry: Geometry,
-) {
-    let object = Object {
-        feature: Feature::named(feature.clone()),
-        scores: Scores { confidence, custom_metrics: None },
-        geometry,
-        classifications: Vec::new(),
-    };
-    items.push(Located {
-        row,
-        slot: Some(slot),
-        annotation: Annotation {
-            uuid: AnnotationId::Random,
-            data_row: data_row.clone(),
-            body: Body::Object(object),
-            marks: Marks::default(),
-        },
-    });
-}
-
-/// The validator's confidence rule, reported at the current path.
-fn check_confidence(c: f64, issues: &mut Issues) -> bool {
-    match lbfast_core::rules::values::confidence_problem(c) {
-        Some(problem) => {
-            issues.report_problem(problem);
-            false
-        }
-        None => true,
-    }
-}
-
-fn check_size(size: Option<(i64, i64)>, w: usize, h: usize, issues: &mut Issues) -> bool {
-    match size {
-        Some((iw, ih)) if (iw, ih) != (w as i64, h as i64) => {
-            issues.report(
-                Code::ImageSize,
-                format!("mask is {w}x{h} pixels, but the image is {iw}x{ih} (image_size)"),
-            );
-            false
-        }
-        _ => true,
-    }
+    Ok(StackOptions {
+        with_boxes: issues.at("with_boxes", |i| flag_of(&with_boxes, i))?,
+        skip_empty: issues.at("skip_empty", |i| flag_of(&skip_empty, i))?,
+        max_pixels,
+    })
 }
 
 fn texts_of(value: &Bound<'_, PyAny>, issues: &mut Issues, what: &str) -> PyResult<Vec<Text>> {
@@ -500,13 +408,12 @@ fn lower_instance_masks(
 ) -> PyResult<()> {
     let py = item.py();
     let issues = &mut batch.issues;
-    let items = &mut batch.items;
     let masks_obj = item.getattr(intern!(py, "masks"))?;
     let masks = masks_obj
         .extract::<PyReadonlyArrayDyn<'_, u8>>()
         .map_err(|_| type_error_at(issues, "masks", "a numpy array of dtype bool or uint8", &masks_obj))?;
     let shape = masks.shape().to_vec();
-    let [n, h, w] = shape[..] else {
+    let [n, height, width] = shape[..] else {
         issues.report_at("masks", Code::Shape, format!("expected shape (N, H, W), got {shape:?}"));
         return Ok(());
     };
@@ -522,130 +429,33 @@ fn lower_instance_masks(
         .collect();
     let features =
         issues.at("features", |i| texts_of(&item.getattr("features")?, i, "a list of feature names"))?;
-    let image_index = optional_array::<i64>(item, "image_index", issues)?;
-    let class_ids = optional_array::<i64>(item, "class_ids", issues)?;
-    let confidence = optional_array::<f64>(item, "confidence", issues)?;
-    let sizes = image_sizes(&item.getattr("image_size")?, data_rows.len(), issues)?;
-    let (with_boxes, skip_empty) = options_of(item, issues)?;
-
-    let mut lengths_ok = true;
-    for (name, len) in [
-        ("image_index", image_index.as_ref().map(|a| a.len())),
-        ("class_ids", class_ids.as_ref().map(|a| a.len())),
-        ("confidence", confidence.as_ref().map(|a| a.len())),
-    ] {
-        if let Some(len) = len {
-            if len != n {
-                issues.report_at(
-                    name,
-                    Code::Length,
-                    format!("has {len} entries, but masks has {n} instances"),
-                );
-                lengths_ok = false;
-            }
-        }
-    }
-    if image_index.is_none() && data_rows.len() != 1 {
-        issues.report_at(
-            "image_index",
-            Code::Missing,
-            format!(
-                "is needed to place {n} masks on {} data rows (give one data row or image_index)",
-                data_rows.len()
-            ),
-        );
-        lengths_ok = false;
-    }
-    if class_ids.is_none() && features.len() != 1 {
-        issues.report_at(
-            "class_ids",
-            Code::Missing,
-            format!(
-                "is needed to name {n} masks with {} features (give one feature or class_ids)",
-                features.len()
-            ),
-        );
-        lengths_ok = false;
-    }
-    if !lengths_ok || n == 0 {
-        return Ok(());
-    }
-    let (image_index, class_ids, confidence) = (
-        image_index.as_ref().map(|a| a.as_array().to_vec()),
-        class_ids.as_ref().map(|a| a.as_array().to_vec()),
-        confidence.as_ref().map(|a| a.as_array().to_vec()),
-    );
-    let plane = h * w;
-    let (Ok(w32), Ok(h32)) = (u32::try_from(w), u32::try_from(h)) else {
-        issues.report_at("masks", Code::Shape, format!("masks of shape {shape:?} are too large"));
-        return Ok(());
-    };
-    if plane == 0 {
-        issues.report_at("masks", Code::Shape, format!("masks of shape {shape:?} have no pixels"));
-        return Ok(());
-    }
-    if over_cap(issues, "masks", w, h, max_pixels) {
-        return Ok(());
-    }
-    let instances: Vec<Instance> = match c_order(&masks) {
-        Some(data) => py.detach(|| data.chunks_exact(plane).map(|p| instance_of(p, w, h)).collect()),
+    let image_index = optional_array::<i64>(item, "image_index", issues)?.map(|a| a.as_array().to_vec());
+    let class_ids = optional_array::<i64>(item, "class_ids", issues)?.map(|a| a.as_array().to_vec());
+    let confidence = optional_array::<f64>(item, "confidence", issues)?.map(|a| a.as_array().to_vec());
+    let image_sizes = image_sizes(&item.getattr("image_size")?, data_rows.len(), issues)?;
+    let options = options_of(item, max_pixels, issues)?;
+    let copied: Vec<u8>;
+    let planes = match c_order(&masks) {
+        Some(data) => data,
         None => {
-            let data: Vec<u8> = masks.as_array().iter().copied().collect();
-            py.detach(|| data.chunks_exact(plane).map(|p| instance_of(p, w, h)).collect())
+            copied = masks.as_array().iter().copied().collect();
+            &copied
         }
     };
-    for (i, instance) in instances.into_iter().enumerate() {
-        let mut ok = true;
-        let r = image_index.as_ref().map_or(0, |a| a[i]);
-        let data_row = match usize::try_from(r).ok().filter(|&r| r < data_rows.len()) {
-            Some(r) => Some(r),
-            None => {
-                at_index(issues, "image_index", i, |is| {
-                    is.report(Code::Index, format!("data row index {r} is outside 0..{}", data_rows.len()));
-                });
-                None
-            }
-        };
-        let c = class_ids.as_ref().map_or(0, |a| a[i]);
-        let feature = match usize::try_from(c).ok().filter(|&c| c < features.len()) {
-            Some(c) => Some(&features[c]),
-            None => {
-                at_index(issues, "class_ids", i, |is| {
-                    is.report(
-                        Code::Index,
-                        format!("class id {c} is outside 0..{} (the features)", features.len()),
-                    );
-                });
-                None
-            }
-        };
-        let conf = confidence.as_ref().map(|a| a[i]);
-        if let Some(c) = conf {
-            ok &= at_index(issues, "confidence", i, |is| check_confidence(c, is));
-        }
-        if let (Some(sizes), Some(r)) = (&sizes, data_row) {
-            ok &= at_index(issues, "masks", i, |is| check_size(Some(sizes[r]), w, h, is));
-        }
-        let Some(bbox) = instance.extent else {
-            if !skip_empty {
-                at_index(issues, "masks", i, |is| {
-                    is.report(
-                        Code::EmptyMask,
-                        "mask is empty (no pixel set); pass skip_empty=True to leave such masks out",
-                    );
-                });
-            }
-            continue;
-        };
-        let (Some(r), Some(feature), true) = (data_row, feature, ok) else { continue };
-        let data_row = data_rows[r].clone();
-        let image = Image::from_u8(w32, h32, 1, instance.bits).map_err(PyValueError::new_err)?;
-        let geometry = Geometry::Mask(Mask::Pixels { image: Arc::new(image), color: MaskColor::Gray(1) });
-        push_object(items, row, i, &data_row, feature, conf, geometry);
-        if with_boxes {
-            push_object(items, row, i, &data_row, feature, conf, box_of(bbox));
-        }
-    }
+    let stack = InstanceStack {
+        planes,
+        n,
+        height,
+        width,
+        data_rows,
+        features,
+        image_index,
+        class_ids,
+        confidence,
+        image_sizes,
+    };
+    let items = &mut batch.items;
+    py.detach(|| stack.lower(row, options, issues, items));
     Ok(())
 }
 
@@ -670,10 +480,6 @@ fn ids_of(array: &Bound<'_, PyAny>) -> Option<(usize, usize, Vec<i64>)> {
     None
 }
 
-/// Instances of up to 255 ids share one u8 image, in which instance `k` of the group
-/// has the value `k + 1`.
-const GROUP: usize = 255;
-
 fn lower_instance_map(
     batch: &mut Batch,
     row: usize,
@@ -682,9 +488,8 @@ fn lower_instance_map(
 ) -> PyResult<()> {
     let py = item.py();
     let issues = &mut batch.issues;
-    let items = &mut batch.items;
     let map_obj = item.getattr(intern!(py, "id_map"))?;
-    let Some((h, w, ids)) = ids_of(&map_obj) else {
+    let Some((height, width, ids)) = ids_of(&map_obj) else {
         return Err(type_error_at(issues, "id_map", "a 2-D numpy array of integers", &map_obj));
     };
     let by_id = by_id(item, issues)?;
@@ -697,27 +502,23 @@ fn lower_instance_map(
     let features_dict = features_obj
         .cast::<PyDict>()
         .map_err(|_| type_error_at(issues, "features", "a dict {id: feature name}", &features_obj))?;
-    let mut wanted: Vec<(i64, Text)> = Vec::with_capacity(features_dict.len());
+    let mut features: Vec<(i64, Text)> = Vec::with_capacity(features_dict.len());
     issues.push_key("features");
     for (key, value) in features_dict.iter() {
-        let id = i64_of(&key, issues);
-        let id = match id {
-            Ok(id) => id,
-            Err(e) => {
-                issues.pop();
-                return Err(e);
-            }
-        };
-        push_id(issues, id);
-        let name = opt_text(&value, issues);
-        issues.pop();
-        match name {
-            Ok(Some(name)) => wanted.push((id, name)),
-            Ok(None) => {
-                let err = type_error(issues, "a feature name", &value);
-                issues.pop();
-                return Err(err);
-            }
+        let read = (|| {
+            let id = i64_of(&key, issues)?;
+            push_id(issues, id);
+            let name = opt_text(&value, issues);
+            let name = match name {
+                Ok(Some(name)) => Ok(name),
+                Ok(None) => Err(type_error(issues, "a feature name", &value)),
+                Err(e) => Err(e),
+            };
+            issues.pop();
+            name.map(|name| (id, name))
+        })();
+        match read {
+            Ok(entry) => features.push(entry),
             Err(e) => {
                 issues.pop();
                 return Err(e);
@@ -737,128 +538,12 @@ fn lower_instance_map(
             confidence.insert(id, c);
         }
     }
-    let sizes = image_sizes(&item.getattr("image_size")?, 1, issues)?;
-    let (with_boxes, skip_empty) = options_of(item, issues)?;
-    let (Ok(w32), Ok(h32)) = (u32::try_from(w), u32::try_from(h)) else {
-        issues.report_at("id_map", Code::Shape, format!("an id map of {h}x{w} is too large"));
-        return Ok(());
-    };
-    if w == 0 || h == 0 {
-        issues.report_at("id_map", Code::Shape, format!("the id map is {w}x{h} pixels"));
-        return Ok(());
-    }
-    if over_cap(issues, "id_map", w, h, max_pixels) {
-        return Ok(());
-    }
-    if let Some(sizes) = &sizes {
-        if !issues.at("id_map", |i| Ok::<_, PyErr>(check_size(Some(sizes[0]), w, h, i)))? {
-            return Ok(());
-        }
-    }
-    let mut slot_of: HashMap<i64, usize> = HashMap::with_capacity(wanted.len());
-    for (k, (id, _)) in wanted.iter().enumerate() {
-        slot_of.entry(*id).or_insert(k);
-    }
-    let k = wanted.len();
-    let groups = k.div_ceil(GROUP);
-    let (images, stats) = py.detach(|| remap(&ids, w, h, &slot_of, k, groups));
-    let images: Vec<Arc<Image>> = images
-        .into_iter()
-        .enumerate()
-        .map(|(g, bits)| {
-            let image = Image::from_u8(w32, h32, 1, bits).expect("sizes match");
-            // Seed the colour index with what the remap measured, so that each
-            // instance is matched inside its box without another scan.
-            let mut seen: Vec<ColorStat> = Vec::new();
-            let mut covered = 0u64;
-            for (local, s) in stats[g * GROUP..((g + 1) * GROUP).min(k)].iter().enumerate() {
-                if s.0 > 0 {
-                    covered += s.0;
-                    let v = (local + 1) as u16;
-                    seen.push(ColorStat { rgb: [v; 3], count: s.0, bbox: s.1 });
-                }
-            }
-            let total = (w * h) as u64;
-            if covered < total {
-                seen.push(ColorStat { rgb: [0; 3], count: total - covered, bbox: [0, 0, w32 - 1, h32 - 1] });
-            }
-            image.remember_colors(ColorIndex::from_stats(w32, h32, true, seen));
-            Arc::new(image)
-        })
-        .collect();
-    for (slot, (id, name)) in wanted.iter().enumerate() {
-        let first = slot_of.get(id) == Some(&slot);
-        let (count, bbox) = stats[slot];
-        let conf = confidence.get(id).copied();
-        if let Some(c) = conf {
-            issues.push_key("confidence");
-            push_id(issues, *id);
-            let ok = check_confidence(c, issues);
-            issues.pop();
-            issues.pop();
-            if !ok {
-                continue;
-            }
-        }
-        if !first {
-            continue; // the same id twice (1 and 1.0 are one dict key, so only via subclasses)
-        }
-        if count == 0 {
-            if !skip_empty {
-                issues.push_key("features");
-                push_id(issues, *id);
-                issues.report(Code::MaskColor, format!("id {id} does not occur in the {w}x{h} id map"));
-                issues.pop();
-                issues.pop();
-            }
-            continue;
-        }
-        let image = images[slot / GROUP].clone();
-        let color = MaskColor::Gray((slot % GROUP + 1) as i64);
-        push_object(items, row, slot, &data_row, name, conf, Geometry::Mask(Mask::Pixels { image, color }));
-        if with_boxes {
-            push_object(items, row, slot, &data_row, name, conf, box_of(bbox));
-        }
-    }
+    let image_size = image_sizes(&item.getattr("image_size")?, 1, issues)?.map(|sizes| sizes[0]);
+    let options = options_of(item, max_pixels, issues)?;
+    let map = IdMap { ids: &ids, height, width, data_row, features, confidence, image_size };
+    let items = &mut batch.items;
+    py.detach(|| map.lower(row, options, issues, items));
     Ok(())
-}
-
-/// A slot's pixel count and inclusive box `[x0, y0, x1, y1]`.
-type SlotStats = (u64, [u32; 4]);
-
-/// One scan of the id map: the group images, and each slot's pixel count and box.
-fn remap(
-    ids: &[i64],
-    w: usize,
-    h: usize,
-    slot_of: &HashMap<i64, usize>,
-    k: usize,
-    groups: usize,
-) -> (Vec<Vec<u8>>, Vec<SlotStats>) {
-    let mut images = vec![vec![0u8; w * h]; groups];
-    let mut stats = vec![(0u64, [u32::MAX, u32::MAX, 0, 0]); k];
-    for y in 0..h {
-        let row = &ids[y * w..(y + 1) * w];
-        let mut x = 0;
-        while x < w {
-            let id = row[x];
-            let start = x;
-            while x < w && row[x] == id {
-                x += 1;
-            }
-            if let Some(&slot) = slot_of.get(&id) {
-                let value = (slot % GROUP + 1) as u8;
-                images[slot / GROUP][y * w + start..y * w + x].fill(value);
-                let s = &mut stats[slot];
-                s.0 += (x - start) as u64;
-                s.1[0] = s.1[0].min(start as u32);
-                s.1[1] = s.1[1].min(y as u32);
-                s.1[2] = s.1[2].max((x - 1) as u32);
-                s.1[3] = y as u32;
-            }
-        }
-    }
-    (images, stats)
 }
 
 // ---- helpers of the typed path (lower_typed.rs) --------------------------------------
@@ -877,45 +562,5 @@ pub fn label_image_size(label: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResu
             return Err(type_error(issues, "(width, height)", &value));
         }
         Ok(Some((i64_of(&pair[0], issues)?, i64_of(&pair[1], issues)?)))
-    })
-}
-
-/// Why a mask of `image` cannot belong to an image of `size`, if it cannot.
-pub fn size_mismatch(image: &Image, size: Option<(i64, i64)>) -> Option<String> {
-    let (w, h) = size?;
-    let (mw, mh) = (i64::from(image.width), i64::from(image.height));
-    ((mw, mh) != (w, h))
-        .then(|| format!("mask is {mw}x{mh} pixels, but the image is {w}x{h} (Label.image_size)"))
-}
-
-/// For a URL mask given with its pixels: why it cannot be right, if it cannot (the
-/// colour is absent, or the size is not the image's). A colour out of range is left
-/// to the validator, which names it as such.
-pub fn check_local_pixels(
-    py: Python<'_>,
-    image: &Arc<Image>,
-    color: MaskColor,
-    size: Option<(i64, i64)>,
-) -> Option<String> {
-    if let Some(reason) = size_mismatch(image, size) {
-        return Some(reason);
-    }
-    let in_range = match color {
-        MaskColor::Gray(v) => (0..=255).contains(&v),
-        MaskColor::Rgb(rgb) => rgb.iter().all(|v| (0..=255).contains(v)),
-    };
-    if !in_range {
-        return None;
-    }
-    let found = py.detach(|| image.color_index().find(color).is_some());
-    (!found).then(|| {
-        let shown = match color {
-            MaskColor::Gray(v) => v.to_string(),
-            MaskColor::Rgb([r, g, b]) => format!("({r}, {g}, {b})"),
-        };
-        format!(
-            "colour {shown} does not occur in the {}x{} mask given with the URL (Labelbox would reject it after upload)",
-            image.width, image.height
-        )
     })
 }

@@ -13,7 +13,9 @@ use crate::columnar::{
 use crate::issues::{Code, Issues, Problem};
 use crate::model::Feature;
 use crate::rules::geometry::{check_box, check_point, check_vertices, BoxForm, Field, Places};
-use crate::rules::values::{confidence_problem, image_extent_problem, index_problem, schema_id_problem};
+use crate::rules::values::{
+    confidence_problem, image_extent_problem, index_problem, length_problem, schema_id_problem,
+};
 
 /// Reports `problem` at `keys[index][sub]` of the current row.
 #[cold]
@@ -54,17 +56,12 @@ fn report_cell_of_row(
 
 /// `keys` must hold `expected` values (one per prediction) when given.
 fn check_len<T>(values: Option<&[T]>, expected: usize, keys: &[&'static str], issues: &mut Issues) -> bool {
-    match values {
-        Some(v) if v.len() != expected => {
-            issues.at_keys(keys, |issues| {
-                issues.report(
-                    Code::Length,
-                    format!("expected {expected} values, one per prediction, got {}", v.len()),
-                );
-            });
+    match values.and_then(|v| length_problem(v.len(), expected)) {
+        Some(problem) => {
+            issues.at_keys(keys, |issues| issues.report_problem(problem));
             false
         }
-        _ => true,
+        None => true,
     }
 }
 

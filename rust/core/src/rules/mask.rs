@@ -64,3 +64,34 @@ fn threshold(image: &Arc<mask::Image>, color: MaskColor) -> Result<Vec<u8>, Prob
     mask::encode_binary_png(image.width, image.height, &bits)
         .map_err(|reason| Problem::new(Code::MaskImage, reason))
 }
+
+/// Why a mask of `image` cannot belong to the Label's image of `size` (`(width,
+/// height)`), if it cannot.
+pub fn label_size_problem(image: &mask::Image, size: Option<(i64, i64)>) -> Option<Problem> {
+    crate::stacks::size_problem(size?, image.width as usize, image.height as usize, "Label.image_size")
+}
+
+/// For a URL mask given with its pixels: why it cannot be right, if it cannot (the
+/// colour is absent, or the size is not the image's). A colour out of range is left
+/// to [`check_mask`], which names it as such.
+pub fn local_pixels_problem(
+    image: &mask::Image,
+    color: MaskColor,
+    size: Option<(i64, i64)>,
+) -> Option<Problem> {
+    if let Some(problem) = label_size_problem(image, size) {
+        return Some(problem);
+    }
+    if color_problem(&color).is_some() || image.color_index().find(color).is_some() {
+        return None;
+    }
+    Some(Problem::new(
+        Code::MaskColor,
+        format!(
+            "colour {} does not occur in the {}x{} mask given with the URL (Labelbox would reject it after upload)",
+            show_color(&color),
+            image.width,
+            image.height
+        ),
+    ))
+}

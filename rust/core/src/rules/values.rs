@@ -58,6 +58,13 @@ pub fn negative_problem(value: f64, what: &str) -> Option<Problem> {
     }
 }
 
+/// An array given per prediction must have one value per prediction.
+pub fn length_problem(len: usize, expected: usize) -> Option<Problem> {
+    (len != expected).then(|| {
+        Problem::new(Code::Length, format!("expected {expected} values, one per prediction, got {len}"))
+    })
+}
+
 /// A line needs 2 points, a polygon 3.
 pub fn point_count_problem(count: usize, min: usize, what: &str) -> Option<Problem> {
     (count < min).then(|| {
