@@ -11,7 +11,6 @@ use std::sync::Arc;
 use lbfast_core::issues::{Code, Issue, Issues, Problem};
 use lbfast_core::mask::{self, Image};
 use lbfast_core::model::{DataRow, MaskColor, Metric, Text};
-use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::exceptions::PyUnicodeEncodeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyComplex, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
@@ -325,31 +324,4 @@ impl ImageCache {
 /// PNG bytes to pixels, without holding the GIL while decoding.
 pub fn decode_png(py: Python<'_>, bytes: &[u8], max_pixels: u64) -> Result<Image, String> {
     py.detach(|| mask::decode_png(bytes, max_pixels))
-}
-
-/// A `uint8` numpy array of shape (H, W) or (H, W, C) to pixels.
-pub fn image_of_array(array: &Bound<'_, PyAny>) -> PyResult<Result<Image, String>> {
-    let array: PyReadonlyArrayDyn<'_, u8> = match array.extract() {
-        Ok(a) => a,
-        Err(_) => return Ok(Err("mask array must be a numpy array of dtype uint8".to_string())),
-    };
-    let shape = array.shape().to_vec();
-    let (height, width, channels) = match shape.as_slice() {
-        [h, w] => (*h, *w, 1usize),
-        [h, w, c] => (*h, *w, *c),
-        _ => return Ok(Err(format!("mask array must have shape (H, W) or (H, W, C), got {shape:?}"))),
-    };
-    if width == 0 || height == 0 || channels == 0 || channels > 4 {
-        return Ok(Err(format!("mask array has an unusable shape {shape:?}")));
-    }
-    let (Ok(w), Ok(h), Ok(c)) = (u32::try_from(width), u32::try_from(height), u8::try_from(channels)) else {
-        return Ok(Err(format!("mask array is too large: {shape:?}")));
-    };
-    // A C-ordered array is one memcpy; as_array() honours the strides of anything else
-    // (element by element, about 20 times slower on a 1080p mask).
-    let data: Vec<u8> = match array.as_slice() {
-        Ok(slice) if array.is_c_contiguous() => slice.to_vec(),
-        _ => array.as_array().iter().copied().collect(),
-    };
-    Ok(Image::from_u8(w, h, c, data))
 }

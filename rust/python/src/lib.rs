@@ -3,6 +3,7 @@
 //! Python objects are read here (with the GIL); validation and writing run in
 //! the core with the GIL released.
 
+mod arrays;
 mod encoded;
 mod errors;
 mod extract;

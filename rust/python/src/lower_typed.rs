@@ -12,8 +12,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 
 use crate::extract::{
-    color_of, decode_png, f64_of, flag_of, image_of_array, metrics, opt_f64, opt_fresh_text, opt_string,
-    opt_text, sequence, string_of, too_deep, type_error, ImageCache, MAX_DEPTH,
+    color_of, decode_png, f64_of, flag_of, metrics, opt_f64, opt_fresh_text, opt_string, opt_text, sequence,
+    string_of, too_deep, type_error, ImageCache, MAX_DEPTH,
 };
 
 use crate::tags::{
@@ -358,7 +358,7 @@ impl<'py> TypedLowering<'py> {
                     .map_err(|_| type_error(&self.batch.issues, "PNG bytes", payload))?;
                 Ok(decode_png(py, bytes.as_bytes(), max_pixels))
             }
-            _ => image_of_array(payload),
+            _ => crate::arrays::image_of_array(payload),
         })
     }
 

@@ -17,21 +17,10 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
+use crate::arrays::{c_order, int_values, opt_floats, opt_ints};
 use crate::extract::{
     data_row_or_refused, f64_of, flag_of, i64_of, opt_fresh_text, opt_text, sequence, type_error,
 };
-
-/// The array's data as a row-major slice, if it is C-contiguous (`as_slice` also
-/// accepts Fortran order, whose memory is column-major).
-fn c_order<'a, T: numpy::Element, D: numpy::ndarray::Dimension>(
-    array: &'a numpy::PyReadonlyArray<'_, T, D>,
-) -> Option<&'a [T]> {
-    if array.is_c_contiguous() {
-        array.as_slice().ok()
-    } else {
-        None
-    }
-}
 
 // ---- colour discovery --------------------------------------------------------------
 
@@ -343,21 +332,6 @@ fn image_sizes(
     })
 }
 
-fn optional_array<'py, T: numpy::Element>(
-    item: &Bound<'py, PyAny>,
-    name: &'static str,
-    issues: &mut Issues,
-) -> PyResult<Option<PyReadonlyArray1<'py, T>>> {
-    let value = item.getattr(name)?;
-    if value.is_none() {
-        return Ok(None);
-    }
-    match value.extract::<PyReadonlyArray1<'py, T>>() {
-        Ok(array) => Ok(Some(array)),
-        Err(_) => Err(type_error_at(issues, name, "a 1-D numpy array", &value)),
-    }
-}
-
 /// A `TypeError` naming the row and `key`.
 fn type_error_at(issues: &mut Issues, key: &'static str, expected: &str, value: &Bound<'_, PyAny>) -> PyErr {
     issues.push_key(key);
@@ -429,9 +403,9 @@ fn lower_instance_masks(
         .collect();
     let features =
         issues.at("features", |i| texts_of(&item.getattr("features")?, i, "a list of feature names"))?;
-    let image_index = optional_array::<i64>(item, "image_index", issues)?.map(|a| a.as_array().to_vec());
-    let class_ids = optional_array::<i64>(item, "class_ids", issues)?.map(|a| a.as_array().to_vec());
-    let confidence = optional_array::<f64>(item, "confidence", issues)?.map(|a| a.as_array().to_vec());
+    let image_index = opt_ints(&item.getattr(intern!(py, "image_index"))?, "image_index", issues)?;
+    let class_ids = opt_ints(&item.getattr(intern!(py, "class_ids"))?, "class_ids", issues)?;
+    let confidence = opt_floats(&item.getattr(intern!(py, "confidence"))?, "confidence", issues)?;
     let image_sizes = image_sizes(&item.getattr("image_size")?, data_rows.len(), issues)?;
     let options = options_of(item, max_pixels, issues)?;
     let copied: Vec<u8>;
@@ -461,23 +435,12 @@ fn lower_instance_masks(
 
 // ---- InstanceMap ----
 
-/// Reads the id map as i64 ids, whatever its integer dtype.
-fn ids_of(array: &Bound<'_, PyAny>) -> Option<(usize, usize, Vec<i64>)> {
-    macro_rules! try_dtype {
-        ($($t:ty),*) => {$(
-            if let Ok(a) = array.extract::<PyReadonlyArrayDyn<'_, $t>>() {
-                let shape = a.shape().to_vec();
-                let [h, w] = shape[..] else { return None };
-                let ids: Vec<i64> = match c_order(&a) {
-                    Some(s) => s.iter().map(|&v| v as i64).collect(),
-                    None => a.as_array().iter().map(|&v| v as i64).collect(),
-                };
-                return Some((h, w, ids));
-            }
-        )*};
-    }
-    try_dtype!(u8, u16, i32, i64, u32, u64, i16, i8);
-    None
+/// The id map as `(height, width, ids)`, whatever its integer dtype; `None` when it
+/// is not a 2-D array of integers.
+fn ids_of(value: &Bound<'_, PyAny>) -> PyResult<Option<(usize, usize, Vec<i64>)>> {
+    let Ok(array) = value.cast::<numpy::PyUntypedArray>() else { return Ok(None) };
+    let [h, w] = array.shape()[..] else { return Ok(None) };
+    Ok(int_values(array)?.map(|ids| (h, w, ids)))
 }
 
 fn lower_instance_map(
@@ -489,7 +452,7 @@ fn lower_instance_map(
     let py = item.py();
     let issues = &mut batch.issues;
     let map_obj = item.getattr(intern!(py, "id_map"))?;
-    let Some((height, width, ids)) = ids_of(&map_obj) else {
+    let Some((height, width, ids)) = ids_of(&map_obj)? else {
         return Err(type_error_at(issues, "id_map", "a 2-D numpy array of integers", &map_obj));
     };
     let by_id = by_id(item, issues)?;
