@@ -27,7 +27,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 from sdk_oracle import make_png
@@ -516,9 +516,9 @@ def prediction_dicts(batch: Batch) -> list[dict[str, Any]]:
 # --- same bytes ----------------------------------------------------------------------------
 
 
-def hits_the_checklist_panic(batch: Batch) -> bool:
-    """A checklist batch with confidences and fewer chosen answers than predictions: its
-    columnar writing panics today (see the xfail below), so the comparison leaves it out."""
+def has_fewer_answers_than_predictions(batch: Batch) -> bool:
+    """A checklist batch with confidences and fewer chosen answers than predictions (its
+    columnar writing once indexed the per-answer confidences by prediction)."""
     if batch.kind != "checklist" or batch.confidence is None:
         return False
     return len(batch.confidence) < len(batch)  # one confidence per chosen answer
@@ -527,22 +527,12 @@ def hits_the_checklist_panic(batch: Batch) -> bool:
 @SETTINGS
 @given(st.lists(batches(), min_size=1, max_size=3))
 def test_typed_dicts_and_columns_write_the_same_bytes(specs):
-    assume(not any(map(hits_the_checklist_panic, specs)))
     from_columns = lbfast.dumps([columnar(b) for b in specs])
     assert lbfast.dumps([label for b in specs for label in typed_labels(b)]) == from_columns
     assert lbfast.dumps([row for b in specs for row in prediction_dicts(b)]) == from_columns
     assert from_columns.count(b"\n") == sum(map(len, specs))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,
-    reason="disagreement (a panic): columnar checklists with confidences index the "
-    "per-answer confidence array by prediction (rust/core/src/columnar/write.rs, "
-    "`c.confidence.as_ref().map(|c| c[i])` before the match on the kind), so a batch with "
-    "fewer chosen answers than predictions is an 'internal error' RuntimeError; typed "
-    "Labels and dicts write it",
-)
 def test_a_checklist_batch_with_fewer_answers_than_predictions_is_written():
     # Minimal reproduction: one prediction with no answer, confidence=[] (one per answer).
     batch = minimal(
@@ -553,7 +543,7 @@ def test_a_checklist_batch_with_fewer_answers_than_predictions_is_written():
         answer_ids=np.array([], np.int64),
         offsets=np.array([0, 0]),
     )
-    assert hits_the_checklist_panic(batch)
+    assert has_fewer_answers_than_predictions(batch)
     expected = lbfast.dumps(typed_labels(batch))
     assert expected == b'{"name":"q","answer":[],"uuid":"%s","dataRow":{"globalKey":"img"}}\n' % (
         annotation_id(batch, 0).encode()
@@ -1119,12 +1109,8 @@ def test_a_bad_feature_or_data_row_is_reported_on_every_prediction_that_uses_it(
     assert_same_problems(spoiled, places, ("typed", "dicts", "columns"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="disagreement: an xywh column box whose right edge overflows (x=1e308, w=1e308) "
-    "is a box_overflow error, the same numbers as a dict bbox (left=1e308, width=1e308) "
-    "are written as given (rules/geometry.rs check_box skips corners for BoxForm::Tlhw)",
-)
 def test_a_box_whose_corners_overflow_is_refused_by_dicts_as_by_columns():
     batch = minimal("bbox", 1, box_format="xywh", geometry=np.array([[1e308, 0.0, 1e308, 1.0]]))
-    assert problems([columnar(batch)]) == problems(tlhw_dicts(batch))
+    message = "box is too large: its corners, width or height overflow a float"
+    assert problems([columnar(batch)]) == [(0, "box_overflow", "boxes[0]", message)]
+    assert problems(tlhw_dicts(batch)) == [(0, "box_overflow", "bbox", message)]

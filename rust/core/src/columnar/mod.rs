@@ -201,6 +201,17 @@ impl Columns {
         }
     }
 
+    /// The confidence of prediction `i` itself (of the object, the chosen answer, the
+    /// text); a checklist's confidences belong to its chosen answers, not to it.
+    pub fn prediction_confidence(&self, i: usize) -> Option<f64> {
+        match &self.kind {
+            ColumnKind::Classifications(ClassificationColumns {
+                value: AnswerColumn::Checklist(_), ..
+            }) => None,
+            _ => self.confidence.as_ref().map(|c| c[i]),
+        }
+    }
+
     /// Index of the data row of prediction `i`; valid once checked.
     pub fn data_row_of(&self, i: usize) -> usize {
         self.image_index.as_ref().map_or(i, |ix| ix[i] as usize)
@@ -304,7 +315,7 @@ impl Columns {
         let data_row = self.data_row_of(i);
         let feature = self.feature_of(i);
         let uuid = self.uuid(self.hasher().as_ref(), i, data_row, feature);
-        let confidence = self.confidence.as_ref().map(|c| c[i]);
+        let confidence = self.prediction_confidence(i);
         let body = match &self.kind {
             ColumnKind::Objects(o) => {
                 let geometry = match &o.geometry {

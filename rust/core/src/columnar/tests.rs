@@ -290,3 +290,22 @@ fn error_lists_are_capped_with_a_count() {
     assert_eq!(found[MAX_LISTED - 1].row, MAX_LISTED - 1);
     assert!(found[MAX_LISTED].message.starts_with("4000 more problems"), "{}", found[MAX_LISTED].message);
 }
+
+#[test]
+fn checklists_with_fewer_chosen_answers_than_predictions_are_written() {
+    // Confidences are per chosen answer: here one for two predictions, or none at all.
+    for (offsets, values, confidence) in [(vec![0, 0, 1], vec![0], vec![0.5]), (vec![0, 0], vec![], vec![])] {
+        let n = offsets.len() - 1;
+        let mut c = columns(
+            n,
+            ColumnKind::Classifications(ClassificationColumns {
+                question: Feature::named("q"),
+                answers: vec![Feature::named("a")],
+                value: AnswerColumn::Checklist(Ragged { values, offsets }),
+            }),
+        );
+        c.confidence = Some(confidence);
+        let out = assert_same_as_annotations(&c);
+        assert!(out.lines().next().unwrap().starts_with("{\"name\":\"q\",\"answer\":[],"), "{out}");
+    }
+}

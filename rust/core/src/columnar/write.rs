@@ -172,7 +172,7 @@ impl<'a> RowWriter<'a> {
         let data_row = c.data_row_of(i);
         let feature = c.feature_of(i);
         let uuid = c.uuid(self.p.hasher.as_ref(), i, data_row, feature);
-        let confidence = c.confidence.as_ref().map(|c| c[i]);
+        let confidence = c.prediction_confidence(i);
         let rendered_row = self.p.data_rows.get(data_row);
         match &c.kind {
             ColumnKind::Objects(o) => {

@@ -2,7 +2,8 @@
 
 use crate::issues::{Code, Issues};
 use crate::model::{
-    Annotation, Answer, BBox, Body, Classification, ClassificationValue, Feature, Geometry, Object, Scores,
+    Annotation, Answer, BBox, Body, Classification, ClassificationValue, Corners, Feature, Geometry, Object,
+    Pt, Scores,
 };
 use crate::options::Options;
 use crate::rules::geometry::{axis_key, check_box, check_point, check_vertices, BoxForm, Field, Places};
@@ -155,7 +156,13 @@ fn check_geometry(g: &mut Geometry, style: Style, options: &Options, issues: &mu
         Geometry::Bbox(bbox) => {
             let (values, form, corners) = match *bbox {
                 BBox::Corners(c) => ([c.start.x, c.start.y, c.end.x, c.end.y], BoxForm::Corners, Some(c)),
-                BBox::TopLeftHeightWidth(tlhw) => (tlhw, BoxForm::Tlhw, None),
+                BBox::TopLeftHeightWidth(tlhw @ [top, left, height, width]) => {
+                    let corners = Corners {
+                        start: Pt { x: left, y: top },
+                        end: Pt { x: left + width, y: top + height },
+                    };
+                    (tlhw, BoxForm::Tlhw, Some(corners))
+                }
             };
             match style {
                 Style::Typed => check_box(values, form, || corners, &TypedPlaces, issues),

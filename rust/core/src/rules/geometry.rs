@@ -88,9 +88,8 @@ pub fn check_box(
             ok = false;
         }
     }
-    // Finite numbers can still mean corners that overflow (huge values, or scaling);
-    // the NDJSON form is written as given, so it has no corners to overflow.
-    if ok && form != BoxForm::Tlhw {
+    // Finite numbers can still mean corners that overflow (huge values, or scaling).
+    if ok {
         if let Some(problem) = corners().as_ref().and_then(bbox_overflow_problem) {
             places.report(Field::Box, problem, issues);
             ok = false;
