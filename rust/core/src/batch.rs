@@ -287,7 +287,7 @@ impl Checked {
                         let feature = columns.feature(columns.feature_of(i));
                         facts.push(LineFacts {
                             data_row: data_row.text(),
-                            feature: text_of(&feature.name, &feature.schema_id),
+                            feature: text_of(feature.name.as_ref(), feature.schema_id.as_ref()),
                             named: feature.name.is_some(),
                             mask: false,
                         });
@@ -307,14 +307,14 @@ fn item_facts(item: &Located) -> LineFacts<'_> {
     };
     LineFacts {
         data_row: a.data_row.text(),
-        feature: text_of(&feature.name, &feature.schema_id),
+        feature: text_of(feature.name.as_ref(), feature.schema_id.as_ref()),
         named: feature.name.is_some(),
         mask,
     }
 }
 
-fn text_of<'a>(first: &'a Option<crate::model::Text>, second: &'a Option<crate::model::Text>) -> &'a str {
-    first.as_deref().or(second.as_deref()).unwrap_or("")
+fn text_of<'a>(first: Option<&'a crate::model::Text>, second: Option<&'a crate::model::Text>) -> &'a str {
+    first.or(second).map_or("", |t| &**t)
 }
 
 /// Whether checking the annotation decodes or encodes an image.

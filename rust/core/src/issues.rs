@@ -538,9 +538,9 @@ mod tests {
         issues.at("annotations", |i| {
             i.at_index(3, |i| {
                 i.at("value", |i| {
-                    i.at("points", |i| i.at_index(1, |i| i.report_at("x", Code::NotFinite, "not finite")))
-                })
-            })
+                    i.at("points", |i| i.at_index(1, |i| i.report_at("x", Code::NotFinite, "not finite")));
+                });
+            });
         });
         let found = issues.into_vec();
         assert_eq!(found.len(), 1);

@@ -432,7 +432,7 @@ where
                 4 => match_rgb::<T, 4>(data, t, mask),
                 n => {
                     for (px, m) in data.chunks_exact(n).zip(mask.iter_mut()) {
-                        *m = u8::from((px[0] == t[0]) & (px[1] == t[1]) & (px[2] == t[2]));
+                        *m = u8::from((px[0] == t[0]) && (px[1] == t[1]) && (px[2] == t[2]));
                     }
                 }
             }
@@ -445,7 +445,7 @@ where
 /// keeps the body branch-free.
 fn match_rgb<T: Copy + Eq, const C: usize>(data: &[T], t: [T; 3], mask: &mut [u8]) {
     for (px, m) in data.chunks_exact(C).zip(mask.iter_mut()) {
-        *m = u8::from((px[0] == t[0]) & (px[1] == t[1]) & (px[2] == t[2]));
+        *m = u8::from((px[0] == t[0]) && (px[1] == t[1]) && (px[2] == t[2]));
     }
 }
 
@@ -501,10 +501,10 @@ mod tests {
         (b << 16) | a
     }
 
-    fn push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    fn push_chunk(out: &mut Vec<u8>, kind: [u8; 4], data: &[u8]) {
         out.extend_from_slice(&(data.len() as u32).to_be_bytes());
         let start = out.len();
-        out.extend_from_slice(kind);
+        out.extend_from_slice(&kind);
         out.extend_from_slice(data);
         let crc = crc32(&out[start..]);
         out.extend_from_slice(&crc.to_be_bytes());
@@ -537,12 +537,12 @@ mod tests {
     /// A PNG from an IHDR payload and already filtered scanlines.
     fn hand_png(ihdr: &[u8], plte: Option<&[u8]>, scanlines: &[u8]) -> Vec<u8> {
         let mut png = PNG_SIGNATURE.to_vec();
-        push_chunk(&mut png, b"IHDR", ihdr);
+        push_chunk(&mut png, *b"IHDR", ihdr);
         if let Some(plte) = plte {
-            push_chunk(&mut png, b"PLTE", plte);
+            push_chunk(&mut png, *b"PLTE", plte);
         }
-        push_chunk(&mut png, b"IDAT", &zlib_stored(scanlines));
-        push_chunk(&mut png, b"IEND", &[]);
+        push_chunk(&mut png, *b"IDAT", &zlib_stored(scanlines));
+        push_chunk(&mut png, *b"IEND", &[]);
         png
     }
 
@@ -596,7 +596,7 @@ mod tests {
     /// A mask of random filled circles, the shape of a typical instance mask.
     fn blob_mask(width: u32, height: u32, blobs: usize, seed: u64) -> Vec<u8> {
         let mut rng = fastrand::Rng::with_seed(seed);
-        let (w, h) = (width as i64, height as i64);
+        let (w, h) = (i64::from(width), i64::from(height));
         let mut mask = vec![0u8; (w * h) as usize];
         for _ in 0..blobs {
             let (cx, cy) = (rng.i64(0..w), rng.i64(0..h));
@@ -937,9 +937,9 @@ mod tests {
         let n = zlib.len();
         zlib[n - 1] ^= 1;
         let mut png = PNG_SIGNATURE.to_vec();
-        push_chunk(&mut png, b"IHDR", &ihdr(2, 2, 8, 0, 0));
-        push_chunk(&mut png, b"IDAT", &zlib);
-        push_chunk(&mut png, b"IEND", &[]);
+        push_chunk(&mut png, *b"IHDR", &ihdr(2, 2, 8, 0, 0));
+        push_chunk(&mut png, *b"IDAT", &zlib);
+        push_chunk(&mut png, *b"IEND", &[]);
         assert_rejected(&png, "corrupt PNG");
 
         // Bad filter type byte.
@@ -1005,7 +1005,7 @@ mod tests {
 
     /// `cargo test -p lbfast-core --release mask::tests::timing -- --ignored --nocapture`
     #[test]
-    #[ignore]
+    #[ignore = "timing: run with --release --nocapture"]
     fn timing() {
         use std::time::Instant;
         let (w, h) = (1920u32, 1080u32);

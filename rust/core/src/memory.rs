@@ -72,6 +72,8 @@ pub fn try_zeroed<T: Zeroable>(len: usize, what: &str) -> Result<Vec<T>, String>
     prefer_huge_pages(ptr.cast(), layout.size());
     // SAFETY: `ptr` was allocated by the global allocator with the layout of `len` Ts,
     // and zeroed bytes are `len` valid Ts (Zeroable).
+    // Length and capacity are one: the allocation holds exactly `len` Ts.
+    #[allow(clippy::same_length_and_capacity)]
     Ok(unsafe { Vec::from_raw_parts(ptr, len, len) })
 }
 
@@ -104,7 +106,7 @@ mod tests {
     fn hinted_vectors_behave_as_vectors() {
         let mut v: Vec<f64> = vec_with_capacity(3 << 20);
         assert!(v.capacity() >= 3 << 20);
-        v.extend((0..(3 << 20)).map(|i| i as f64));
+        v.extend((0..(3 << 20)).map(f64::from));
         assert_eq!(v[12345], 12345.0);
         prefer_huge_pages(std::ptr::null(), 0); // tiny or empty ranges are ignored
     }

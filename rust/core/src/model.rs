@@ -267,7 +267,7 @@ pub struct Annotation {
 /// The annotation's `uuid`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum AnnotationId {
-    /// A fresh random UUIDv4, made by the writer.
+    /// A fresh random `UUIDv4`, made by the writer.
     #[default]
     Random,
     /// The caller's own id, written as given.

@@ -14,7 +14,7 @@ type Pools = Vec<(usize, Arc<ThreadPool>)>;
 static POOLS: Mutex<Pools> = Mutex::new(Vec::new());
 
 fn pool(threads: usize) -> Option<Arc<ThreadPool>> {
-    let mut pools = POOLS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut pools = POOLS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some((_, pool)) = pools.iter().find(|(n, _)| *n == threads) {
         return Some(pool.clone());
     }
@@ -87,7 +87,7 @@ const POOL_BYTES: usize = 64 << 20;
 static BUFFERS: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
 fn take_buffers(count: usize) -> Vec<Vec<u8>> {
-    let mut pool = BUFFERS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut pool = BUFFERS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut out: Vec<Vec<u8>> = Vec::with_capacity(count);
     while out.len() < count {
         out.push(pool.pop().unwrap_or_default());
@@ -96,7 +96,7 @@ fn take_buffers(count: usize) -> Vec<Vec<u8>> {
 }
 
 fn give_back(buffers: Vec<Vec<u8>>) {
-    let mut pool = BUFFERS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut pool = BUFFERS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut kept: usize = pool.iter().map(Vec::capacity).sum();
     for mut buffer in buffers {
         if kept + buffer.capacity() <= POOL_BYTES {
@@ -132,7 +132,7 @@ pub fn write_ordered(
                 current.par_iter_mut().enumerate().for_each(|(j, buffer)| {
                     buffer.clear();
                     produce(first + j, buffer);
-                })
+                });
             });
         }
         sink(&buffers[..count]);
@@ -173,7 +173,9 @@ mod tests {
             assert_eq!(map_ordered(threads, 100, |i| i * 2), (0..100).map(|i| i * 2).collect::<Vec<_>>());
             let mut items: Vec<usize> = (0..1000).collect();
             let starts = map_chunks_mut(threads, &mut items, 64, |start, c| {
-                c.iter_mut().for_each(|v| *v += 1);
+                for v in c.iter_mut() {
+                    *v += 1;
+                }
                 start
             });
             assert_eq!(starts, (0..1000).step_by(64).collect::<Vec<_>>());
@@ -182,13 +184,21 @@ mod tests {
             write_ordered(
                 threads,
                 50,
-                &mut |pieces| pieces.iter().for_each(|p| out.extend_from_slice(p)),
+                &mut |pieces| {
+                    for p in pieces {
+                        out.extend_from_slice(p);
+                    }
+                },
                 |t, b| {
                     b.extend_from_slice(t.to_string().as_bytes());
                     b.push(b' ');
                 },
             );
-            let expected: String = (0..50).map(|t| format!("{t} ")).collect();
+            let expected: String = (0..50).fold(String::new(), |mut s, t| {
+                use std::fmt::Write as _;
+                let _ = write!(s, "{t} ");
+                s
+            });
             assert_eq!(String::from_utf8(out).unwrap(), expected);
             let pieces: Vec<Vec<u8>> = (0..300u32).map(|i| vec![i as u8; 5000]).collect();
             let mut dest = vec![0u8; 300 * 5000 + 3];

@@ -70,7 +70,7 @@ fn boundaries(mask: &[u8], height: usize, width: usize, limit: usize) -> Option<
     }
     // Counting sort by column; rows stay in order within a column.
     let mut start = 0u32;
-    for count in per_column.iter_mut() {
+    for count in &mut per_column {
         let n = *count;
         *count = start;
         start += n;
@@ -121,7 +121,7 @@ fn encode_dense(mask: &[u8], height: usize, width: usize) -> Vec<u32> {
 /// Checks a mask's size: COCO counts are 32-bit, so it must have fewer than 2^32 pixels.
 fn pixel_count(height: usize, width: usize) -> Result<usize, String> {
     match height.checked_mul(width) {
-        Some(n) if n <= u32::MAX as usize => Ok(n),
+        Some(n) if u32::try_from(n).is_ok() => Ok(n),
         _ => Err(format!("a {height}x{width} mask has too many pixels for COCO RLE (at most 2^32 - 1)")),
     }
 }
@@ -234,7 +234,7 @@ pub fn decode(counts: &[u32], height: usize, width: usize) -> Result<Vec<u8>, St
     }
     // Counting sort of the toggles by row (rows 1..h; row 0 is done).
     let mut start = 0u32;
-    for count in per_row.iter_mut() {
+    for count in &mut per_row {
         let k = *count;
         *count = start;
         start += k;
@@ -471,7 +471,7 @@ mod tests {
 
     /// `cargo test -p lbfast-core --release --lib rle::tests::timing -- --ignored --nocapture`
     #[test]
-    #[ignore]
+    #[ignore = "timing: run with --release --nocapture"]
     fn timing() {
         use std::time::Instant;
         let (h, w) = (1080usize, 1920usize);
@@ -493,18 +493,22 @@ mod tests {
         for _ in 0..runs {
             counts = encode(&mask, h, w).unwrap();
         }
-        println!("encode: {:.3} ms ({} counts)", t.elapsed().as_secs_f64() * 1e3 / runs as f64, counts.len());
+        println!(
+            "encode: {:.3} ms ({} counts)",
+            t.elapsed().as_secs_f64() * 1e3 / f64::from(runs),
+            counts.len()
+        );
         let t = Instant::now();
         for _ in 0..runs {
             assert_eq!(decode(&counts, h, w).unwrap().len(), h * w);
         }
-        println!("decode: {:.3} ms", t.elapsed().as_secs_f64() * 1e3 / runs as f64);
+        println!("decode: {:.3} ms", t.elapsed().as_secs_f64() * 1e3 / f64::from(runs));
         let s = to_string(&counts);
         let t = Instant::now();
         for _ in 0..runs {
             assert_eq!(from_string(s.as_bytes()).unwrap().len(), counts.len());
         }
-        println!("from_string: {:.3} ms", t.elapsed().as_secs_f64() * 1e3 / runs as f64);
+        println!("from_string: {:.3} ms", t.elapsed().as_secs_f64() * 1e3 / f64::from(runs));
     }
 }
 
@@ -512,7 +516,7 @@ mod tests {
 mod noise_timing {
     /// `cargo test -p lbfast-core --release --lib rle::noise_timing -- --ignored --nocapture`
     #[test]
-    #[ignore]
+    #[ignore = "timing: run with --release --nocapture"]
     fn noise() {
         use std::time::Instant;
         let (h, w) = (1080usize, 1920usize);

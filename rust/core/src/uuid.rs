@@ -35,7 +35,7 @@ pub fn v5(namespace: &[u8; 16], name: &[u8]) -> [u8; 16] {
     let mut hasher = sha1_smol::Sha1::new();
     hasher.update(namespace);
     hasher.update(name);
-    v5_from(hasher)
+    v5_from(&hasher)
 }
 
 /// A SHA-1 state that has absorbed a namespace: cloning it is cheaper than hashing
@@ -56,11 +56,11 @@ impl V5Hasher {
         for part in parts {
             hasher.update(part);
         }
-        v5_from(hasher)
+        v5_from(&hasher)
     }
 }
 
-fn v5_from(hasher: sha1_smol::Sha1) -> [u8; 16] {
+fn v5_from(hasher: &sha1_smol::Sha1) -> [u8; 16] {
     let digest = hasher.digest().bytes();
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
@@ -69,7 +69,7 @@ fn v5_from(hasher: sha1_smol::Sha1) -> [u8; 16] {
     bytes
 }
 
-/// Appends a random UUIDv4 in its 36-character hyphenated form.
+/// Appends a random `UUIDv4` in its 36-character hyphenated form.
 pub fn push_v4(out: &mut Vec<u8>) {
     let mut bytes = RNG.with(|rng| {
         let mut rng = rng.borrow_mut();
@@ -98,9 +98,9 @@ static HEX_PAIRS: [[u8; 2]; 256] = {
 
 /// Appends 16 bytes as `8-4-4-4-12` lowercase hex.
 pub fn push_hyphenated(out: &mut Vec<u8>, bytes: &[u8; 16]) {
-    let mut text = [b'-'; 36];
     // Where each byte's two digits go; the hyphens sit at 8, 13, 18 and 23.
     const AT: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+    let mut text = [b'-'; 36];
     for (byte, at) in bytes.iter().zip(AT) {
         let [hi, lo] = HEX_PAIRS[*byte as usize];
         text[at] = hi;

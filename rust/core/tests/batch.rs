@@ -115,13 +115,13 @@ fn a_data_row_needs_exactly_one_non_empty_reference() {
 
 #[test]
 fn mask_pixels_become_a_binary_png_of_the_selected_colour() {
+    use base64::Engine as _;
     // 3x2 RGB: red, red, blue / blue, red, black
     let rgb = vec![255, 0, 0, 255, 0, 0, 0, 0, 255, 0, 0, 255, 255, 0, 0, 0, 0, 0];
     let image = Arc::new(Image::from_u8(3, 2, 3, rgb).unwrap());
     let mask = Mask::Pixels { image, color: MaskColor::Rgb([255, 0, 0]) };
     let out = write(vec![located(0, object(Feature::named("m"), None, Geometry::Mask(mask)))]).unwrap();
     let b64 = out.split("\"png\":\"").nth(1).unwrap().split('"').next().unwrap();
-    use base64::Engine as _;
     let png = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
     let decoded = decode_png(&png, DEFAULT_MAX_PIXELS).unwrap();
     assert_eq!((decoded.width, decoded.height, decoded.channels), (3, 2, 1));

@@ -41,7 +41,9 @@ pub fn c_order<'a, T: numpy::Element, D: numpy::ndarray::Dimension>(
 pub fn show_shape(shape: &[usize]) -> String {
     match shape {
         [n] => format!("({n},)"),
-        _ => format!("({})", shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
+        _ => {
+            format!("({})", shape.iter().map(std::string::ToString::to_string).collect::<Vec<_>>().join(", "))
+        }
     }
 }
 
@@ -57,6 +59,9 @@ pub trait Num: Element + Copy {
 
 macro_rules! num {
     ($($t:ty),*) => {$(
+        // `as`, not `From`: the macro covers dtypes that `From` cannot (f32 -> f64 is
+        // lossless, i64 -> f64 is not, both are what the dtype means).
+        #[allow(clippy::cast_lossless)]
         impl Num for $t {
             #[inline]
             fn to_f64(self) -> f64 {
@@ -115,7 +120,7 @@ pub fn read_groups<T: Num + Sync, S: Copy + Default, const K: usize, O: Send>(
     let readonly = typed.try_readonly()?;
     let contiguous = typed.is_c_contiguous();
     let view = readonly.as_array();
-    let threads = THREADS.with(|t| t.get());
+    let threads = THREADS.with(std::cell::Cell::get);
     let work = move || {
         let mut out = lbfast_core::memory::vec_with_capacity(view.len() / K);
         match view.as_slice() {
@@ -127,7 +132,7 @@ pub fn read_groups<T: Num + Sync, S: Copy + Default, const K: usize, O: Send>(
                         slice
                             .par_chunks_exact(K)
                             .map(|group| make(std::array::from_fn(|j| convert(group[j])))),
-                    )
+                    );
                 });
             }
             Some(slice) if contiguous => {

@@ -30,7 +30,7 @@ pub fn too_deep(py: Python<'_>, issues: &Issues) -> PyErr {
 
 /// A `TypeError` naming the row and field (`lbfast.FieldTypeError`).
 pub fn type_error(issues: &Issues, expected: &str, got: &Bound<'_, PyAny>) -> PyErr {
-    let type_name = got.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".to_string());
+    let type_name = got.get_type().name().map_or_else(|_| "?".to_string(), |n| n.to_string());
     let message = format!("expected {expected}, got {type_name}");
     crate::errors::field_type_error(got.py(), issues.row(), issues.current_path(), message)
 }

@@ -3,6 +3,10 @@
 //! Python objects are read here (with the GIL); validation and writing run in
 //! the core with the GIL released.
 
+// PyO3 hands extracted arguments over by value, and #[pymethods] return PyResult
+// whether or not they can fail: these two pedantic lints only fight its signatures.
+#![allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
+
 mod arrays;
 mod encoded;
 mod errors;

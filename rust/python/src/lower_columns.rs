@@ -41,6 +41,7 @@ impl<'py> ColumnarLowering<'py> {
 
     /// Lowers one batch whose predictions are rows `first_row..`; returns how many
     /// rows it occupies (its number of predictions).
+    #[allow(clippy::unused_self, reason = "one lowering object per call, as for the other entrances")]
     pub fn lower(&self, batch: &mut Batch, first_row: usize, item: &Bound<'py, PyAny>) -> PyResult<usize> {
         let issues = &mut batch.issues;
         issues.set_row(first_row);

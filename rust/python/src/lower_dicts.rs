@@ -71,34 +71,34 @@ fn read_fields<'py>(
             "schemaId" => f.feature.schema_id = issues.at("schemaId", |i| opt_text(&value, i))?,
             "confidence" => f.scores.confidence = issues.at("confidence", |i| opt_f64(&value, i))?,
             "customMetrics" => {
-                f.scores.custom_metrics = issues.at("customMetrics", |i| metrics(&value, i))?
+                f.scores.custom_metrics = issues.at("customMetrics", |i| metrics(&value, i))?;
             }
             "answer" | "answers" => f.answer = Some(value),
             "classifications" => f.classifications = Some(value),
             "messageId" if top_level => {
-                f.marks.message_id = issues.at("messageId", |i| opt_string(&value, i))?
+                f.marks.message_id = issues.at("messageId", |i| opt_string(&value, i))?;
             }
             "isBenchmarkReferenceLabel" if top_level => {
                 f.marks.benchmark_reference =
-                    issues.at("isBenchmarkReferenceLabel", |i| flag_of(&value, i))?
+                    issues.at("isBenchmarkReferenceLabel", |i| flag_of(&value, i))?;
             }
             "uuid" if top_level => f.uuid = issues.at("uuid", |i| opt_string(&value, i))?,
             "dataRow" if top_level => f.data_row = Some(issues.at("dataRow", |i| data_row_of(&value, i))?),
             "bbox" => f.geometry.push(("bbox", issues.at("bbox", |i| bbox_of(&value, i))?)),
             "point" => {
-                f.geometry.push(("point", issues.at("point", |i| pt_of(&value, i).map(Geometry::Point))?))
+                f.geometry.push(("point", issues.at("point", |i| pt_of(&value, i).map(Geometry::Point))?));
             }
             "line" => {
-                f.geometry.push(("line", issues.at("line", |i| points_of(&value, i).map(Geometry::Line))?))
+                f.geometry.push(("line", issues.at("line", |i| points_of(&value, i).map(Geometry::Line))?));
             }
             "polygon" => f
                 .geometry
                 .push(("polygon", issues.at("polygon", |i| points_of(&value, i).map(Geometry::Polygon))?)),
             "mask" => {
-                f.geometry.push(("mask", issues.at("mask", |i| mask_of(&value, i).map(Geometry::Mask))?))
+                f.geometry.push(("mask", issues.at("mask", |i| mask_of(&value, i).map(Geometry::Mask))?));
             }
             other => {
-                report_unknown(issues, other, if top_level { "" } else { " in a nested classification" })
+                report_unknown(issues, other, if top_level { "" } else { " in a nested classification" });
             }
         }
     }
@@ -262,9 +262,10 @@ fn data_row_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<DataRo
 }
 
 fn number_at(dict: &Bound<'_, PyDict>, key: &'static str, issues: &mut Issues) -> PyResult<f64> {
-    issues.at(key, |issues| match dict.get_item(key)? {
-        Some(v) => f64_of(&v, issues),
-        None => {
+    issues.at(key, |issues| {
+        if let Some(v) = dict.get_item(key)? {
+            f64_of(&v, issues)
+        } else {
             issues.report(Code::Missing, format!("missing {key:?}"));
             Ok(0.0)
         }
@@ -314,20 +315,15 @@ fn mask_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Mask> {
             }
         });
     }
-    match (dict.get_item("instanceURI")?, dict.get_item("colorRGB")?) {
-        (Some(uri), Some(color)) => {
-            check_keys(dict, &["instanceURI", "colorRGB"], "a mask", issues)?;
-            let uri = issues.at("instanceURI", |i| string_of(&uri, i))?;
-            let color = issues.at("colorRGB", |i| color_of(&color, i))?;
-            // A refused colour was reported where it was read.
-            Ok(color.map_or(Mask::Refused, |color| Mask::Url { uri, color }))
-        }
-        _ => {
-            issues.report(
-                Code::Missing,
-                "a mask needs {\"png\": base64} or both \"instanceURI\" and \"colorRGB\"",
-            );
-            Ok(Mask::Refused)
-        }
+    if let (Some(uri), Some(color)) = (dict.get_item("instanceURI")?, dict.get_item("colorRGB")?) {
+        check_keys(dict, &["instanceURI", "colorRGB"], "a mask", issues)?;
+        let uri = issues.at("instanceURI", |i| string_of(&uri, i))?;
+        let color = issues.at("colorRGB", |i| color_of(&color, i))?;
+        // A refused colour was reported where it was read.
+        Ok(color.map_or(Mask::Refused, |color| Mask::Url { uri, color }))
+    } else {
+        issues
+            .report(Code::Missing, "a mask needs {\"png\": base64} or both \"instanceURI\" and \"colorRGB\"");
+        Ok(Mask::Refused)
     }
 }

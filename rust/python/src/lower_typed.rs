@@ -77,9 +77,8 @@ impl<'py> TypedLowering<'py> {
     pub fn label(&mut self, row: usize, label: &Bound<'py, PyAny>) -> PyResult<()> {
         let py = self.py;
         self.batch.issues.set_row(row);
-        let annotations = match label.getattr(intern!(py, "annotations")) {
-            Ok(a) => a,
-            Err(_) => return Err(type_error(&self.batch.issues, "a Label", label)),
+        let Ok(annotations) = label.getattr(intern!(py, "annotations")) else {
+            return Err(type_error(&self.batch.issues, "a Label", label));
         };
         let issues = &mut self.batch.issues;
         issues.push_key("data");

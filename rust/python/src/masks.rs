@@ -40,12 +40,11 @@ fn mask_colors<'py>(
         py.detach(|| mask::decode_png(bytes, limit).and_then(|image| colors::try_index_image(&image)))
     } else if let Ok(array) = image.extract::<PyReadonlyArrayDyn<'py, u8>>() {
         let (w, h, c) = image_shape(array.shape())?;
-        match c_order(&array) {
-            Some(data) => py.detach(|| colors::try_index_u8(w, h, c, data)),
-            None => {
-                let data: Vec<u8> = array.as_array().iter().copied().collect();
-                py.detach(|| colors::try_index_u8(w, h, c, &data))
-            }
+        if let Some(data) = c_order(&array) {
+            py.detach(|| colors::try_index_u8(w, h, c, data))
+        } else {
+            let data: Vec<u8> = array.as_array().iter().copied().collect();
+            py.detach(|| colors::try_index_u8(w, h, c, &data))
         }
     } else if let Ok(array) = image.extract::<PyReadonlyArrayDyn<'py, u16>>() {
         let (w, h, c) = image_shape(array.shape())?;
@@ -292,7 +291,7 @@ fn at_index<T>(issues: &mut Issues, key: &'static str, i: usize, f: impl FnOnce(
     out
 }
 
-/// `data_row_kind`: "global_key" (the default) or "id".
+/// `data_row_kind`: "`global_key`" (the default) or "id".
 fn by_id(item: &Bound<'_, PyAny>, issues: &Issues) -> PyResult<bool> {
     let kind = item.getattr(intern!(item.py(), "data_row_kind"))?;
     match kind.extract::<String>().as_deref() {
@@ -361,14 +360,13 @@ fn texts_of(value: &Bound<'_, PyAny>, issues: &mut Issues, what: &str) -> PyResu
         issues.push_index(i);
         let text = opt_text(item, issues);
         issues.pop();
-        match text? {
-            Some(t) => out.push(t),
-            None => {
-                issues.push_index(i);
-                let err = type_error(issues, "a string", item);
-                issues.pop();
-                return Err(err);
-            }
+        if let Some(t) = text? {
+            out.push(t)
+        } else {
+            issues.push_index(i);
+            let err = type_error(issues, "a string", item);
+            issues.pop();
+            return Err(err);
         }
     }
     Ok(out)
@@ -409,12 +407,11 @@ fn lower_instance_masks(
     let image_sizes = image_sizes(&item.getattr("image_size")?, data_rows.len(), issues)?;
     let options = options_of(item, max_pixels, issues)?;
     let copied: Vec<u8>;
-    let planes = match c_order(&masks) {
-        Some(data) => data,
-        None => {
-            copied = masks.as_array().iter().copied().collect();
-            &copied
-        }
+    let planes = if let Some(data) = c_order(&masks) {
+        data
+    } else {
+        copied = masks.as_array().iter().copied().collect();
+        &copied
     };
     let stack = InstanceStack {
         planes,

@@ -6,6 +6,7 @@
 //! goes through [`check_batch`] and [`merge`].
 
 use std::ffi::CString;
+use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 use lbfast_core::batch::Batch;
@@ -79,7 +80,7 @@ impl CheckState {
 
     /// The missing required global classifications, as `check` reports problems.
     fn finish(&self, ontology: PyRef<'_, OntologyIndex>) -> Checked {
-        let data_rows = self.data_rows.lock().unwrap_or_else(|p| p.into_inner());
+        let data_rows = self.data_rows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut checker = Checker::new(&ontology.inner, Options::default());
         checker.finish(&data_rows);
         checked_out(checker.findings.into_report(), 0, 0)
@@ -124,16 +125,13 @@ pub fn check(
             if let Some(onto) = &onto {
                 let mut checker = Checker::new(onto, options);
                 checker.row_offset = first_row;
-                match state {
-                    Some(state) => {
-                        let mut rows = state.data_rows.lock().unwrap_or_else(|p| p.into_inner());
-                        check_all(&mut checker, &mut batch, &mut rows);
-                    }
-                    None => {
-                        let mut rows = DataRows::new();
-                        check_all(&mut checker, &mut batch, &mut rows);
-                        checker.finish(&rows);
-                    }
+                if let Some(state) = state {
+                    let mut rows = state.data_rows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    check_all(&mut checker, &mut batch, &mut rows);
+                } else {
+                    let mut rows = DataRows::new();
+                    check_all(&mut checker, &mut batch, &mut rows);
+                    checker.finish(&rows);
                 }
                 batch.issues.extend(checker.findings);
             }
@@ -181,10 +179,10 @@ pub fn check_batch(
             if total == 1 { " was" } else { "s were" }
         );
         for w in warnings.iter().take(SHOWN) {
-            text.push_str(&format!("\n  {w}"));
+            let _ = write!(text, "\n  {w}");
         }
         if total > SHOWN {
-            text.push_str(&format!("\n  ... and {} more", total - SHOWN));
+            let _ = write!(text, "\n  ... and {} more", total - SHOWN);
         }
         let category = py.import(intern!(py, "lbfast.ontology"))?.getattr(intern!(py, "OntologyWarning"))?;
         let message = CString::new(text.replace('\0', " ")).unwrap_or_default();
@@ -226,7 +224,7 @@ impl SpecNode for PyNode<'_> {
         if !(self.0.is_instance_of::<PyList>() || self.0.is_instance_of::<PyTuple>()) {
             return Ok(None);
         }
-        let items = self.0.try_iter().and_then(|it| it.collect::<PyResult<Vec<_>>>());
+        let items = self.0.try_iter().and_then(std::iter::Iterator::collect::<PyResult<Vec<_>>>);
         items.map(|v| Some(v.into_iter().map(PyNode).collect())).map_err(|e| SpecError::Value(e.to_string()))
     }
 

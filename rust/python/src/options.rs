@@ -1,6 +1,6 @@
 //! The one place where the keywords of the public calls become core [`Options`]:
 //! each is checked, so that a bad one is an error naming it and its range rather
-//! than PyO3's bare `OverflowError`.
+//! than `PyO3`'s bare `OverflowError`.
 
 use lbfast_core::options::Options;
 use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};

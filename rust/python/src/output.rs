@@ -13,7 +13,7 @@ use pyo3::types::PyBytes;
 use crate::errors::guarded;
 
 extern "C" {
-    /// CPython's resize of a `bytes` object that nobody else holds (refcount 1).
+    /// `CPython`'s resize of a `bytes` object that nobody else holds (refcount 1).
     /// On failure it frees the object, sets `*bytes` to NULL and raises.
     fn _PyBytes_Resize(bytes: *mut *mut ffi::PyObject, new_size: ffi::Py_ssize_t) -> c_int;
 }
@@ -30,11 +30,7 @@ struct Destination {
 unsafe impl Send for Destination {}
 
 /// Writes `checked` into a new `bytes` object on `threads` threads.
-pub fn write_bytes<'py>(
-    py: Python<'py>,
-    checked: Checked,
-    threads: Option<usize>,
-) -> PyResult<Bound<'py, PyBytes>> {
+pub fn write_bytes(py: Python<'_>, checked: Checked, threads: Option<usize>) -> PyResult<Bound<'_, PyBytes>> {
     let capacity = checked.size_hint().max(1);
     // SAFETY: a NULL source asks CPython for an uninitialised buffer of `capacity`
     // bytes, which is then only written before it is read.
@@ -59,7 +55,9 @@ pub fn write_bytes<'py>(
                     parallel::copy_into(threads, &mut buffer[at..at + len], pieces);
                     at += len;
                 } else {
-                    pieces.iter().for_each(|p| overflow.extend_from_slice(p));
+                    for p in pieces {
+                        overflow.extend_from_slice(p);
+                    }
                 }
             });
             (at, overflow)
@@ -71,7 +69,7 @@ pub fn write_bytes<'py>(
     }
     let mut raw = owned.into_ptr();
     // SAFETY: `raw` is ours alone (refcount 1); on failure CPython frees it.
-    if unsafe { _PyBytes_Resize(&mut raw, total as ffi::Py_ssize_t) } != 0 {
+    if unsafe { _PyBytes_Resize(&raw mut raw, total as ffi::Py_ssize_t) } != 0 {
         return Err(PyErr::fetch(py));
     }
     // SAFETY: the resize succeeded, so `raw` is an owned `bytes` of `total` bytes.

@@ -49,7 +49,9 @@ impl Point {
             return Ok(py.NotImplemented());
         };
         let other = other.borrow();
-        let equal = self.x == other.x && self.y == other.y && optional_eq(py, &self.extra, &other.extra)?;
+        let equal = self.x == other.x
+            && self.y == other.y
+            && optional_eq(py, self.extra.as_ref(), other.extra.as_ref())?;
         compare_result(py, equal, op)
     }
 
@@ -119,7 +121,7 @@ impl Rectangle {
         let other = other.borrow();
         let equal = self.start.bind(py).eq(other.start.bind(py))?
             && self.end.bind(py).eq(other.end.bind(py))?
-            && optional_eq(py, &self.extra, &other.extra)?;
+            && optional_eq(py, self.extra.as_ref(), other.extra.as_ref())?;
         compare_result(py, equal, op)
     }
 
@@ -153,7 +155,7 @@ pub struct ObjectAnnotation {
 }
 
 impl ObjectAnnotation {
-    /// name, feature_schema_id, confidence, custom_metrics, value, classifications.
+    /// name, `feature_schema_id`, confidence, `custom_metrics`, value, classifications.
     pub fn fields<'py>(&self, py: Python<'py>) -> [Bound<'py, PyAny>; 6] {
         let none = || py.None().into_bound(py);
         let opt = |v: &Option<Py<PyAny>>| v.as_ref().map_or_else(none, |v| v.bind(py).clone());
@@ -267,7 +269,7 @@ impl ObjectAnnotation {
     }
 }
 
-fn optional_eq(py: Python<'_>, a: &Option<Py<PyAny>>, b: &Option<Py<PyAny>>) -> PyResult<bool> {
+fn optional_eq(py: Python<'_>, a: Option<&Py<PyAny>>, b: Option<&Py<PyAny>>) -> PyResult<bool> {
     match (a, b) {
         (None, None) => Ok(true),
         (Some(a), Some(b)) => a.bind(py).eq(b.bind(py)),
@@ -294,11 +296,10 @@ fn coordinate(value: &Bound<'_, PyAny>, name: &str) -> PyResult<f64> {
     let not_text = !value.is_instance_of::<PyString>()
         && !value.is_instance_of::<PyBytes>()
         && !crate::extract::is_complex(value);
-    match not_text.then(|| value.extract::<f64>()) {
-        Some(Ok(v)) => Ok(v),
-        _ => {
-            let got = value.get_type().name().map(|n| n.to_string()).unwrap_or_default();
-            Err(PyTypeError::new_err(format!("coordinate {name} must be a number, got {got}")))
-        }
+    if let Some(Ok(v)) = not_text.then(|| value.extract::<f64>()) {
+        Ok(v)
+    } else {
+        let got = value.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+        Err(PyTypeError::new_err(format!("coordinate {name} must be a number, got {got}")))
     }
 }

@@ -43,9 +43,9 @@ pub enum BoxFormat {
 /// Where annotation ids come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ids {
-    /// A random UUIDv4 per annotation.
+    /// A random `UUIDv4` per annotation.
     Random,
-    /// A UUIDv5 in this namespace (see [`Columns::uuid_name`]).
+    /// A `UUIDv5` in this namespace (see [`Columns::uuid_name`]).
     Derived([u8; 16]),
 }
 
@@ -276,7 +276,7 @@ impl Columns {
         let row = &self.data_rows[data_row];
         let (dr_key, dr) = (row.key(), &**row.text());
         let f = self.feature(feature);
-        let (f_key, f_text) = either(&f.name, "name", &f.schema_id, "schemaId");
+        let (f_key, f_text) = either(f.name.as_ref(), "name", f.schema_id.as_ref(), "schemaId");
         [
             self.kind_word().as_bytes(),
             b"\0",
@@ -401,9 +401,9 @@ const CHECK_ROWS: usize = 65_536;
 /// The first of two optional texts that is set, with its key (a feature's name,
 /// else its schema id; checked features have one).
 pub(super) fn either<'a>(
-    first: &'a Option<Text>,
+    first: Option<&'a Text>,
     first_key: &'static str,
-    second: &'a Option<Text>,
+    second: Option<&'a Text>,
     second_key: &'static str,
 ) -> (&'static str, &'a str) {
     match (first, second) {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::index::*;
+use super::index::{Ontology, QuestionKind, Role, ToolKind, GLOBALS, TOOLS};
 use crate::batch::Located;
 use crate::issues::{Code, Issues, Severity, MAX_LISTED};
 use crate::model::{Answer, Body, Classification, ClassificationValue, DataRow, Feature, Object};
@@ -326,7 +326,7 @@ impl<'o> Checker<'o> {
                      it is written as a one-element list, as the ontology says"
                 );
                 self.at_keys(answer_keys, |this| {
-                    this.report(Code::ChecklistAnswerNormalized, Severity::Warning, message, None)
+                    this.report(Code::ChecklistAnswerNormalized, Severity::Warning, message, None);
                 });
                 let ClassificationValue::Radio(a) =
                     std::mem::replace(&mut c.value, ClassificationValue::Checklist(Vec::new()))

@@ -2,8 +2,8 @@
 //! first prediction that uses them; the paths name the batch's lists (`features[2]`,
 //! `subclass.answers[0]`, `question`, `answers[1]`).
 
-use super::check::*;
-use super::index::*;
+use super::check::{Checker, DataRows, Wanted};
+use super::index::{QuestionKind, Role, ToolKind, GLOBALS, TOOLS};
 use crate::batch::ColumnarItem;
 use crate::columnar::{AnswerColumn, ClassificationColumns, ColumnKind, Columns, ObjectColumns};
 use crate::issues::Code;

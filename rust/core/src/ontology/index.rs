@@ -330,7 +330,7 @@ impl Builder {
             Some(other) if live && !self.onto.nodes[other].archived => {
                 if !f.name.is_empty() {
                     self.problems
-                        .push(format!("{at}: duplicate name '{}' at one place of the ontology", f.name))
+                        .push(format!("{at}: duplicate name '{}' at one place of the ontology", f.name));
                 }
             }
             Some(_) if !live => {}

@@ -41,11 +41,11 @@ pub trait SpecNode: Sized {
 /// Reads the whole description.
 pub fn read_spec<N: SpecNode>(root: &N) -> Result<OntologySpec, SpecError> {
     let mut reader = Reader { open: Vec::new() };
-    let dict = reader.dict(root, "the ontology")?;
+    let dict = Reader::dict(root, "the ontology")?;
     let mut spec = OntologySpec::default();
-    for (i, tool) in reader.list(dict, "tools", "")?.iter().enumerate() {
+    for (i, tool) in Reader::list(dict, "tools", "")?.iter().enumerate() {
         let at = format!("tools[{i}]");
-        let d = reader.dict(tool, &at)?;
+        let d = Reader::dict(tool, &at)?;
         spec.tools.push(ToolSpec {
             kind: text_at(d, &["tool"], &at)?.unwrap_or_default(),
             feature: feature_at(d, &["name"], &at)?,
@@ -62,7 +62,7 @@ struct Reader {
 }
 
 impl Reader {
-    fn dict<'n, N: SpecNode>(&self, value: &'n N, at: &str) -> Result<&'n N, SpecError> {
+    fn dict<'n, N: SpecNode>(value: &'n N, at: &str) -> Result<&'n N, SpecError> {
         if value.is_dict() {
             Ok(value)
         } else {
@@ -71,7 +71,7 @@ impl Reader {
     }
 
     /// The list at `key` (missing or none: empty).
-    fn list<N: SpecNode>(&self, dict: &N, key: &str, at: &str) -> Result<Vec<N>, SpecError> {
+    fn list<N: SpecNode>(dict: &N, key: &str, at: &str) -> Result<Vec<N>, SpecError> {
         let Some(value) = dict.get(key)? else { return Ok(Vec::new()) };
         value.items()?.ok_or_else(|| {
             SpecError::Type(format!(
@@ -92,9 +92,9 @@ impl Reader {
     ) -> Result<Vec<QuestionSpec>, SpecError> {
         let mut out = Vec::new();
         for key in keys {
-            for (i, q) in self.list(dict, key, at)?.iter().enumerate() {
+            for (i, q) in Self::list(dict, key, at)?.iter().enumerate() {
                 let at = join(at, &format!("{key}[{i}]"));
-                let d = self.dict(q, &at)?;
+                let d = Self::dict(q, &at)?;
                 let id = d.identity();
                 if let Some((_, first)) = self.open.iter().find(|(open, _)| *open == id) {
                     return Err(SpecError::Value(format!(
@@ -117,9 +117,9 @@ impl Reader {
 
     fn question<N: SpecNode>(&mut self, d: &N, at: &str) -> Result<QuestionSpec, SpecError> {
         let mut options = Vec::new();
-        for (j, o) in self.list(d, "options", at)?.iter().enumerate() {
+        for (j, o) in Self::list(d, "options", at)?.iter().enumerate() {
             let at = format!("{at}.options[{j}]");
-            let od = self.dict(o, &at)?;
+            let od = Self::dict(o, &at)?;
             options.push(OptionSpec {
                 feature: feature_at(od, &["value", "label"], &at)?,
                 // The SDK nests an option's questions in `options`; accept `classifications` too.
