@@ -361,7 +361,7 @@ fn texts_of(value: &Bound<'_, PyAny>, issues: &mut Issues, what: &str) -> PyResu
         let text = opt_text(item, issues);
         issues.pop();
         if let Some(t) = text? {
-            out.push(t)
+            out.push(t);
         } else {
             issues.push_index(i);
             let err = type_error(issues, "a string", item);
