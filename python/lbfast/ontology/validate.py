@@ -7,14 +7,16 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from lbfast import _core
+from lbfast.columnar import _Columns
 from lbfast.errors import UNREADABLE, Problem, ProblemTuple
 from lbfast.ontology.files import PathLike, SourceLines, chunked
 from lbfast.ontology.ontology import Ontology, ontology_index
 from lbfast.ontology.report import MAX_LISTED, Report
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing_extensions import Literal, Unpack
 
+    from lbfast._core import Encoded
     from lbfast.items import Item
     from lbfast.ontology.loading import OntologyLike
     from lbfast.options import CheckOptions
@@ -56,6 +58,7 @@ class Validator:
             else ontology_index(self.ontology, resolve_schema_ids=resolve_schema_ids)
         )
         self.required = required
+        self.resolve_schema_ids = resolve_schema_ids
         self.max_mask_pixels = max_mask_pixels
         self.threads = threads
         self._state = _core.CheckState()
@@ -86,9 +89,43 @@ class Validator:
             max_mask_pixels=self.max_mask_pixels,
             threads=self.threads,
         )
-        self._rows += len(items)
-        self._report.items += len(items)
+        self._advance(items)
         return self._add_found(found, sources)
+
+    def encode(
+        self,
+        items: Iterable[Item],
+        *,
+        scores: Literal["keep", "refuse", "strip"] = "keep",
+        sources: Optional[Sources] = None,
+    ) -> Optional[Encoded]:
+        """Checks ``items`` as :meth:`check` does and, when they have no error, writes
+        them: their NDJSON lines and per-line facts (what ``ShardWriter`` takes), from
+        the same one lowering and check; ``None`` when an error was found. Amendments
+        (normalised answers, resolved schema ids) are written and listed as warnings.
+        ``scores``: what to do with confidence and custom metrics (``"refuse"`` or
+        ``"strip"`` them for a project import, which does not take them)."""
+        items = items if isinstance(items, list) else list(items)
+        encoded, found = _core.check_and_encode(
+            items,
+            ontology=self.index,
+            state=self._state,
+            first_row=self._rows,
+            scores=scores,
+            required=self.required,
+            resolve_schema_ids=self.resolve_schema_ids,
+            max_mask_pixels=self.max_mask_pixels,
+            threads=self.threads,
+        )
+        self._advance(items)
+        self._add_found(found, sources)
+        return encoded
+
+    def _advance(self, items: list[Item]) -> None:
+        """Moves past ``items``: the next call's rows start after theirs (a columnar
+        batch has one row per prediction)."""
+        self._rows += sum(len(item) if isinstance(item, _Columns) else 1 for item in items)
+        self._report.items += len(items)
 
     def add_problem(self, problem: Problem) -> None:
         """Records a problem found outside the check (an unreadable line)."""
