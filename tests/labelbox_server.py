@@ -87,7 +87,11 @@ class ImportJob:
 # Each import mutation: (kind, the parent's variable, the entity the SDK builds).
 _IMPORTS = {
     "createModelErrorAnalysisPredictionImport": ("mea", "modelRunId", labelbox.MEAPredictionImport),
-    "createModelAssistedLabelingPredictionImport": ("mal", "projectId", labelbox.MALPredictionImport),
+    "createModelAssistedLabelingPredictionImport": (
+        "mal",
+        "projectId",
+        labelbox.MALPredictionImport,
+    ),
     "createLabelImport": ("label", "projectId", labelbox.LabelImport),
 }
 # Each status query: (kind, the parent's variable).
@@ -305,15 +309,15 @@ def _multipart(content_type: str, body: bytes) -> dict[str, tuple[Optional[str],
 
 def _handler(server: LabelboxServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass  # the test reads server.requests
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             server.requests.append(Request("GET", self.path, None, {}, dict(self.headers)))
             data = server._file(self.path)
             self._reply(200, data) if data is not None else self._reply(404, b"not found")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             content_type = self.headers.get("Content-Type", "")
             files: dict[str, tuple[str, bytes]] = {}

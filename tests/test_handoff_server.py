@@ -14,10 +14,9 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import google.api_core.retry.retry_base as retry_base
-import google.api_core.retry.retry_unary as retry_unary
 import labelbox
 import pytest
+from google.api_core.retry import retry_base, retry_unary
 from labelbox_server import LabelboxServer
 from test_seed_snippets import Guide, read_snippets
 
@@ -134,7 +133,9 @@ def predictions(n: int = 3) -> list[dict]:
                 "bbox": {"top": 1, "left": 1, "height": 2, "width": 2},
             }
         )
-        out.append({"uuid": f"wheel-{i}", "dataRow": key, "name": "wheel", "point": {"x": 1, "y": 2}})
+        out.append(
+            {"uuid": f"wheel-{i}", "dataRow": key, "name": "wheel", "point": {"x": 1, "y": 2}}
+        )
     out.append({"dataRow": {"globalKey": "img-0"}, "name": "tags", "answer": {"name": "blurry"}})
     return out
 
@@ -215,7 +216,13 @@ def test_guide_step6_to_a_project_refuses_scores_unless_stripped(
 
 def test_each_shard_is_one_import_in_order(server, model_run, tmp_path):
     upload = upload_to_model_run(
-        model_run, predictions(), ontology=ONTOLOGY, name="big", out_dir=tmp_path, max_rows=3, **FAST
+        model_run,
+        predictions(),
+        ontology=ONTOLOGY,
+        name="big",
+        out_dir=tmp_path,
+        max_rows=3,
+        **FAST,
     )
     assert upload.names == ["big-1-of-3", "big-2-of-3", "big-3-of-3"]
     assert [u.name for u in server.uploads] == upload.names
@@ -234,7 +241,9 @@ def test_each_shard_is_one_import_in_order(server, model_run, tmp_path):
 
 
 def test_temporary_shards_are_removed_after_the_upload(server, model_run):
-    upload = upload_to_model_run(model_run, predictions(), resolve_schema_ids=True, ontology=ONTOLOGY)
+    upload = upload_to_model_run(
+        model_run, predictions(), resolve_schema_ids=True, ontology=ONTOLOGY
+    )
     path = Path(upload.manifest["shards"][0]["path"])
     assert not path.exists() and not path.parent.exists()
     assert upload.manifest["removed"] is True
@@ -256,9 +265,7 @@ def test_nothing_is_sent_when_a_prediction_does_not_fit(server, model_run, tmp_p
     assert "did you mean 'wheel'?" in str(err.value)
 
 
-def test_the_sdks_per_data_row_limit_leaves_no_shard_and_sends_nothing(
-    server, model_run, tmp_path
-):
+def test_the_sdks_per_data_row_limit_leaves_no_shard_and_sends_nothing(server, model_run, tmp_path):
     def wheels(n, key):
         return [
             {"dataRow": {"globalKey": key(i)}, "name": "wheel", "point": {"x": i, "y": 1}}
@@ -307,7 +314,7 @@ def test_an_http_500_names_the_shard(server, model_run, tmp_path, fast_sdk_retri
 
 def test_an_import_that_does_not_finish_in_time_names_the_shard(server, model_run, tmp_path):
     server.running_polls = 10**9  # never finishes
-    with pytest.raises(UploadError, match="still RUNNING after 0.05 s") as err:
+    with pytest.raises(UploadError, match=r"still RUNNING after 0\.05 s") as err:
         upload_to_model_run(
             model_run,
             predictions(),

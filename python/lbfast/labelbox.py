@@ -9,10 +9,13 @@
     upload.imports        # the SDK's MEAPredictionImport objects, one per shard
     upload.manifest       # shards: paths, rows, bytes; counts per feature
 
-    upload = upload_to_project(project, predictions)      # model-assisted labelling
+    upload = upload_to_project(project, predictions, strip_scores=True)  # model-assisted labelling
 
 Nothing is sent when any prediction has a problem: ``lbfast.ValidationError`` lists
-them all (its ``.report`` has kinds and suggestions). lbfast itself does not import
+them all (its ``.report`` has kinds and suggestions). A project import takes no scores
+(confidence, custom metrics): ``upload_to_project`` refuses them (``not_for_project``)
+or, with ``strip_scores=True``, leaves them out. An import that cannot be started,
+fails, or does not finish in time is an :class:`UploadError` naming its shard. lbfast itself does not import
 the SDK: these functions call methods of the objects they are given (the
 ``model_run``, or ``labelbox.MALPredictionImport`` for a project, imported when
 first needed). Install both with ``pip install 'lbfast[labelbox]'``.
@@ -277,7 +280,9 @@ def _wait_for(upload: Upload, waiting: _Waiting) -> None:
         if state != "FINISHED" or line_errors:
             what = f"the import ended {state}" if state != "FINISHED" else "the import finished"
             if line_errors:
-                what += f" with {len(line_errors)} failed line{'s' if len(line_errors) != 1 else ''}"
+                what += (
+                    f" with {len(line_errors)} failed line{'s' if len(line_errors) != 1 else ''}"
+                )
             raise fail(what + _listed(line_errors), line_errors)
 
 
@@ -292,7 +297,9 @@ def _listed(line_errors: list[dict[str, Any]]) -> str:
         messages = "; ".join(
             str(x.get("message", x)) if isinstance(x, dict) else str(x) for x in e.get("errors", [])
         )
-        shown.append(f"\n  {where} (uuid {e.get('uuid')!r}, dataRow {e.get('dataRow')}): {messages}")
+        shown.append(
+            f"\n  {where} (uuid {e.get('uuid')!r}, dataRow {e.get('dataRow')}): {messages}"
+        )
     more = len(line_errors) - _LINES_SHOWN
     return ":" + "".join(shown) + (f"\n  ... and {more} more" if more > 0 else "") if shown else ""
 
@@ -310,13 +317,14 @@ def _line_errors(imp: Any, state: str, path: str) -> list[dict[str, Any]]:
         else:
             with urllib.request.urlopen(url, timeout=_ERROR_FILE_TIMEOUT) as reply:
                 found = [json.loads(line) for line in reply.read().splitlines() if line.strip()]
-    except Exception:  # noqa: BLE001 - the errors only explain a failure reported anyway
+    except Exception:
         return []
     lines = _lines_of_uuids(path, {e.get("uuid") for e in found if isinstance(e, dict)})
     out = []
     for e in found:
-        entry = dict(e) if isinstance(e, dict) else {"errors": [e]}
-        line = lines.get(entry.get("uuid"))
+        entry: dict[str, Any] = dict(e) if isinstance(e, dict) else {"errors": [e]}
+        uid = entry.get("uuid")
+        line = lines.get(uid) if isinstance(uid, str) else None
         if line is not None:
             entry["line"] = line
         out.append(entry)
@@ -336,7 +344,7 @@ def _lines_of_uuids(path: str, uuids: set[Any]) -> dict[str, int]:
             for number, line in enumerate(f, 1):
                 m = _UUID.search(line)
                 key = m.group(1).decode("utf-8", "replace") if m else None
-                if key in uuids:
+                if key is not None and key in uuids:
                     found[key] = number
     except OSError:
         pass

@@ -65,8 +65,8 @@ pub fn scores(value: &str) -> PyResult<Scores> {
         "keep" => Ok(Scores::Keep),
         "refuse" => Ok(Scores::Refuse),
         "strip" => Ok(Scores::Strip),
-        other => Err(PyValueError::new_err(format!(
-            "scores must be 'keep', 'refuse' or 'strip', got {other:?}"
-        ))),
+        other => {
+            Err(PyValueError::new_err(format!("scores must be 'keep', 'refuse' or 'strip', got {other:?}")))
+        }
     }
 }

@@ -172,7 +172,12 @@ fn check_geometry(g: &mut Geometry, style: Style, options: &Options, issues: &mu
     };
 }
 
-fn check_classification_list(list: &mut [Classification], style: Style, options: &Options, issues: &mut Issues) {
+fn check_classification_list(
+    list: &mut [Classification],
+    style: Style,
+    options: &Options,
+    issues: &mut Issues,
+) {
     if list.is_empty() {
         return;
     }

@@ -24,7 +24,12 @@ const SUGGESTION: &str = "upload it to a model run instead, or leave the scores 
 
 /// Applies `policy` to the scores of one place of an annotation (an object, a
 /// question, an answer, a text); the caller has set the row and the path to it.
-pub fn annotation_scores(scores: &mut crate::model::Scores, style: Style, policy: Scores, issues: &mut Issues) {
+pub fn annotation_scores(
+    scores: &mut crate::model::Scores,
+    style: Style,
+    policy: Scores,
+    issues: &mut Issues,
+) {
     if policy == Scores::Keep {
         return;
     }
@@ -35,7 +40,9 @@ pub fn annotation_scores(scores: &mut crate::model::Scores, style: Style, policy
         }
     }
     if scores.custom_metrics.is_some() {
-        issues.at(style.key("custom_metrics", "customMetrics"), |issues| apply(policy, "custom metrics", issues));
+        issues.at(style.key("custom_metrics", "customMetrics"), |issues| {
+            apply(policy, "custom metrics", issues)
+        });
         if policy == Scores::Strip {
             scores.custom_metrics = None;
         }
