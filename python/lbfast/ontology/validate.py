@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Callable, Optional, Union
+from typing import TYPE_CHECKING, Callable, Optional, TypedDict, Union
 
 from lbfast import _core
 from lbfast.columnar import _Columns
@@ -27,6 +27,16 @@ Sources = Callable[[int], Optional[str]]
 #: What ``_core.check`` gives: the problems listed, the count of all of them by
 #: ``(kind, severity)``, and the number of annotations checked.
 Checked = tuple[list[ProblemTuple], list[tuple[str, str, int]], int]
+
+
+class _Job(TypedDict):
+    """What ``_core.check`` and ``_core.check_and_encode`` take from a :class:`Validator`."""
+
+    ontology: Optional[_core.OntologyIndex]
+    state: _core.CheckState
+    required: bool
+    max_mask_pixels: Optional[int]
+    threads: Optional[int]
 
 
 class Validator:
@@ -80,15 +90,7 @@ class Validator:
         problems. ``sources(row)`` may name where a row came from (``file:line``)."""
         items = items if isinstance(items, list) else list(items)
         first = self._rows
-        found = _core.check(
-            items,
-            ontology=self.index,
-            state=self._state,
-            first_row=first,
-            required=self.required,
-            max_mask_pixels=self.max_mask_pixels,
-            threads=self.threads,
-        )
+        found = _core.check(items, first_row=first, **self._job())
         self._advance(items)
         return self._add_found(found, sources)
 
@@ -108,18 +110,24 @@ class Validator:
         items = items if isinstance(items, list) else list(items)
         encoded, found = _core.check_and_encode(
             items,
-            ontology=self.index,
-            state=self._state,
             first_row=self._rows,
             scores=scores,
-            required=self.required,
             resolve_schema_ids=self.resolve_schema_ids,
-            max_mask_pixels=self.max_mask_pixels,
-            threads=self.threads,
+            **self._job(),
         )
         self._advance(items)
         self._add_found(found, sources)
         return encoded
+
+    def _job(self) -> _Job:
+        """The keywords every call of this job passes to the core."""
+        return {
+            "ontology": self.index,
+            "state": self._state,
+            "required": self.required,
+            "max_mask_pixels": self.max_mask_pixels,
+            "threads": self.threads,
+        }
 
     def _advance(self, items: list[Item]) -> None:
         """Moves past ``items``: the next call's rows start after theirs (a columnar

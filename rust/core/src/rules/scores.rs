@@ -33,20 +33,9 @@ pub fn annotation_scores(
     if policy == Scores::Keep {
         return;
     }
-    if scores.confidence.is_some() {
-        issues.at("confidence", |issues| apply(policy, "confidence", issues));
-        if policy == Scores::Strip {
-            scores.confidence = None;
-        }
-    }
-    if scores.custom_metrics.is_some() {
-        issues.at(style.key("custom_metrics", "customMetrics"), |issues| {
-            apply(policy, "custom metrics", issues)
-        });
-        if policy == Scores::Strip {
-            scores.custom_metrics = None;
-        }
-    }
+    score(&mut scores.confidence, &["confidence"], "confidence", policy, issues);
+    let metrics = [style.key("custom_metrics", "customMetrics")];
+    score(&mut scores.custom_metrics, &metrics, "custom metrics", policy, issues);
 }
 
 /// Applies `policy` to the score columns of a columnar batch (one problem per column,
@@ -55,19 +44,23 @@ pub fn column_scores(columns: &mut Columns, policy: Scores, issues: &mut Issues)
     if policy == Scores::Keep {
         return;
     }
-    if columns.confidence.is_some() {
-        issues.at("confidence", |issues| apply(policy, "confidence", issues));
-        if policy == Scores::Strip {
-            columns.confidence = None;
+    score(&mut columns.confidence, &["confidence"], "confidence", policy, issues);
+    if let ColumnKind::Objects(objects) = &mut columns.kind {
+        if let Some(subclass) = objects.subclass.as_mut() {
+            let keys = ["subclass", "confidence"];
+            score(&mut subclass.confidence, &keys, "confidence", policy, issues);
         }
     }
-    if let ColumnKind::Objects(objects) = &mut columns.kind {
-        if let Some(subclass) = objects.subclass.as_mut().filter(|s| s.confidence.is_some()) {
-            issues.at_keys(&["subclass", "confidence"], |issues| apply(policy, "confidence", issues));
-            if policy == Scores::Strip {
-                subclass.confidence = None;
-            }
-        }
+}
+
+/// One score, if given, at `keys`: reported, and with [`Scores::Strip`] taken out.
+fn score<T>(value: &mut Option<T>, keys: &[&'static str], what: &str, policy: Scores, issues: &mut Issues) {
+    if value.is_none() {
+        return;
+    }
+    issues.at_keys(keys, |issues| apply(policy, what, issues));
+    if policy == Scores::Strip {
+        *value = None;
     }
 }
 
