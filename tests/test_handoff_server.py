@@ -18,7 +18,7 @@ import labelbox
 import pytest
 from google.api_core.retry import retry_base, retry_unary
 from labelbox_server import LabelboxServer
-from test_seed_snippets import Guide, read_snippets
+from test_seed_snippets import Guide, fix_ndjson, read_snippets
 
 import lbfast
 from lbfast.labelbox import (
@@ -112,8 +112,6 @@ def guide_ns(seed_path):
     guide = Guide(seed_path, read_snippets(seed_path.read_text(encoding="utf-8")))
     typed = guide.run_typed(lbfast.types, lbfast)
     ns = {"url": typed["url"], "url_2": typed["url_2"], "global_key": guide.global_key()}
-    from test_seed_snippets import fix_ndjson
-
     for s in guide.ndjson_snippets().values():
         exec(compile(fix_ndjson(s.code), f"{seed_path}:{s.line}", "exec"), ns)
     exec(guide.step5(ndjson=True).compile(seed_path), ns)
