@@ -42,6 +42,7 @@ __all__ = [
     "__version__",
     "_format_floats",
     "check",
+    "check_and_encode",
     "dumps",
     "encode",
     "mask_colors",
@@ -202,6 +203,21 @@ def check(
     max_mask_pixels: Optional[int] = None,
     threads: Optional[int] = None,
 ) -> _Checked: ...
+
+# lbfast.labelbox: one lowering and one check per prediction, written when it has no error.
+def check_and_encode(
+    items: Iterable[Item],
+    /,
+    *,
+    ontology: Optional[OntologyIndex] = None,
+    state: Optional[CheckState] = None,
+    first_row: int = 0,
+    scores: str = "keep",
+    max_mask_pixels: Optional[int] = None,
+    resolve_schema_ids: bool = False,
+    required: bool = True,
+    threads: Optional[int] = None,
+) -> tuple[Optional[Encoded], _Checked]: ...
 
 # The `_lbkind` / `_lbcolumnar` tags of lbfast.types and lbfast.columnar.
 TAG_POINT: Final[int]

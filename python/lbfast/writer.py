@@ -167,11 +167,30 @@ class ShardWriter:
         if self._closed:
             raise ValueError("write() on a closed ShardWriter")
         try:
-            for chunk in _chunks(items):
+            for chunk in chunks(items):
                 self._write_encoded(_core.encode(chunk, **self._options))
         except BaseException:
             self._discard()
             raise
+
+    def write_encoded(self, encoded: Encoded) -> None:
+        """Writes lines already converted and checked (``Validator.encode``), as
+        :meth:`write` writes its own; this writer's options are not applied again."""
+        if self._closed:
+            raise ValueError("write_encoded() on a closed ShardWriter")
+        try:
+            self._write_encoded(encoded)
+        except BaseException:
+            self._discard()
+            raise
+
+    def discard(self) -> None:
+        """Gives up: removes the open shard and every finished one, and closes."""
+        self._discard()
+        self._closed = True
+        for path in self.manifest.paths:
+            if not is_special(path):
+                path.unlink(missing_ok=True)
 
     def close(self) -> Manifest:
         """Finishes the last shard and returns the manifest."""
@@ -393,8 +412,9 @@ class _OpenShard:
                 self.path.unlink(missing_ok=True)
 
 
-def _chunks(items: Union[Item, Iterable[Item]]) -> Iterator[list[Item]]:
-    """Groups input into conversion chunks; columnar batches are split by rows."""
+def chunks(items: Union[Item, Iterable[Item]]) -> Iterator[list[Item]]:
+    """Groups input into conversion chunks (what one shard writer call converts at
+    a time, to keep memory bounded); columnar batches are split by rows."""
     single = isinstance(items, (_Columns, dict)) or hasattr(items, "annotations")
     # Anything else is taken as an iterable of items (the Rust core checks each).
     many = [cast("Item", items)] if single else cast("Iterable[Item]", items)

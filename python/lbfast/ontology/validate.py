@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Callable, Optional, Union
+from typing import TYPE_CHECKING, Callable, Optional, TypedDict, Union
 
 from lbfast import _core
+from lbfast.columnar import _Columns
 from lbfast.errors import UNREADABLE, Problem, ProblemTuple
 from lbfast.ontology.files import PathLike, SourceLines, chunked
 from lbfast.ontology.ontology import Ontology, ontology_index
 from lbfast.ontology.report import MAX_LISTED, Report
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing_extensions import Literal, Unpack
 
+    from lbfast._core import Encoded
     from lbfast.items import Item
     from lbfast.ontology.loading import OntologyLike
     from lbfast.options import CheckOptions
@@ -25,6 +27,16 @@ Sources = Callable[[int], Optional[str]]
 #: What ``_core.check`` gives: the problems listed, the count of all of them by
 #: ``(kind, severity)``, and the number of annotations checked.
 Checked = tuple[list[ProblemTuple], list[tuple[str, str, int]], int]
+
+
+class _Job(TypedDict):
+    """What ``_core.check`` and ``_core.check_and_encode`` take from a :class:`Validator`."""
+
+    ontology: Optional[_core.OntologyIndex]
+    state: _core.CheckState
+    required: bool
+    max_mask_pixels: Optional[int]
+    threads: Optional[int]
 
 
 class Validator:
@@ -56,6 +68,7 @@ class Validator:
             else ontology_index(self.ontology, resolve_schema_ids=resolve_schema_ids)
         )
         self.required = required
+        self.resolve_schema_ids = resolve_schema_ids
         self.max_mask_pixels = max_mask_pixels
         self.threads = threads
         self._state = _core.CheckState()
@@ -77,18 +90,50 @@ class Validator:
         problems. ``sources(row)`` may name where a row came from (``file:line``)."""
         items = items if isinstance(items, list) else list(items)
         first = self._rows
-        found = _core.check(
-            items,
-            ontology=self.index,
-            state=self._state,
-            first_row=first,
-            required=self.required,
-            max_mask_pixels=self.max_mask_pixels,
-            threads=self.threads,
-        )
-        self._rows += len(items)
-        self._report.items += len(items)
+        found = _core.check(items, first_row=first, **self._job())
+        self._advance(items)
         return self._add_found(found, sources)
+
+    def encode(
+        self,
+        items: Iterable[Item],
+        *,
+        scores: Literal["keep", "refuse", "strip"] = "keep",
+        sources: Optional[Sources] = None,
+    ) -> Optional[Encoded]:
+        """Checks ``items`` as :meth:`check` does and, when they have no error, writes
+        them: their NDJSON lines and per-line facts (what ``ShardWriter`` takes), from
+        the same one lowering and check; ``None`` when an error was found. Amendments
+        (normalised answers, resolved schema ids) are written and listed as warnings.
+        ``scores``: what to do with confidence and custom metrics (``"refuse"`` or
+        ``"strip"`` them for a project import, which does not take them)."""
+        items = items if isinstance(items, list) else list(items)
+        encoded, found = _core.check_and_encode(
+            items,
+            first_row=self._rows,
+            scores=scores,
+            resolve_schema_ids=self.resolve_schema_ids,
+            **self._job(),
+        )
+        self._advance(items)
+        self._add_found(found, sources)
+        return encoded
+
+    def _job(self) -> _Job:
+        """The keywords every call of this job passes to the core."""
+        return {
+            "ontology": self.index,
+            "state": self._state,
+            "required": self.required,
+            "max_mask_pixels": self.max_mask_pixels,
+            "threads": self.threads,
+        }
+
+    def _advance(self, items: list[Item]) -> None:
+        """Moves past ``items``: the next call's rows start after theirs (a columnar
+        batch has one row per prediction)."""
+        self._rows += sum(len(item) if isinstance(item, _Columns) else 1 for item in items)
+        self._report.items += len(items)
 
     def add_problem(self, problem: Problem) -> None:
         """Records a problem found outside the check (an unreadable line)."""

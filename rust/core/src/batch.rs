@@ -8,6 +8,7 @@ use crate::model::{Annotation, Body, Geometry, Mask};
 use crate::ndjson;
 use crate::options::Options;
 use crate::parallel;
+use crate::rules::scores::column_scores;
 use crate::rules::{check_annotation, Style};
 
 /// An annotation and its place in the caller's input.
@@ -79,14 +80,24 @@ impl Batch {
     /// be written, or every problem in row order (at most [`MAX_LISTED`] of them and a
     /// count of the rest). Checking turns mask pixels into PNG. Warnings (recorded in
     /// `issues` by an ontology check) do not stop the writing.
-    pub fn check(mut self, options: &Options) -> Result<Checked, Report> {
+    pub fn check(self, options: &Options) -> Result<Checked, Report> {
+        match self.check_and_report(options) {
+            (Some(checked), _) => Ok(checked),
+            (None, report) => Err(report),
+        }
+    }
+
+    /// As [`Batch::check`], and every problem either way, warnings included: the
+    /// batch ready to be written (`None` when an error was found) and the report.
+    pub fn check_and_report(mut self, options: &Options) -> (Option<Checked>, Report) {
         let threads = self.run_rules(options);
         let Batch { items, columns, issues } = self;
-        if issues.has_errors() {
-            return Err(issues.into_report());
+        let report = issues.into_report();
+        if report.has_errors() {
+            return (None, report);
         }
         let prepared = columns.iter().map(|part| part.columns.prepare()).collect();
-        Ok(Checked { items, columns, prepared, threads })
+        (Some(Checked { items, columns, prepared, threads }), report)
     }
 
     /// Checks everything without writing: every problem (errors and warnings).
@@ -112,8 +123,13 @@ impl Batch {
         for issues in results {
             self.issues.extend(issues);
         }
-        for part in &self.columns {
+        for part in &mut self.columns {
             self.issues.extend(part.columns.check(part.first_row, threads));
+            // After the checks, which read the scores; before the writer is prepared.
+            let mut scores = Issues::with_limit(MAX_LISTED);
+            scores.set_row(part.first_row);
+            column_scores(&mut part.columns, options.scores, &mut scores);
+            self.issues.extend(scores);
         }
         threads
     }

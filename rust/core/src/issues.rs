@@ -79,12 +79,17 @@ pub enum Code {
     MissingRequired,
     /// (Warning) a single answer object given to a checklist question, written as a list.
     ChecklistAnswerNormalized,
+    // Against the destination.
+    /// A score (confidence, custom metrics) that a project import does not take.
+    NotForProject,
+    /// (Warning) a score left out because a project import does not take it.
+    ScoreStripped,
     /// Problems past the listing limit, counted in one closing entry.
     MoreProblems,
 }
 
 impl Code {
-    pub const ALL: [Code; 35] = [
+    pub const ALL: [Code; 37] = [
         Code::DataRow,
         Code::MissingFeature,
         Code::SchemaId,
@@ -119,6 +124,8 @@ impl Code {
         Code::AnswerShapeMismatch,
         Code::MissingRequired,
         Code::ChecklistAnswerNormalized,
+        Code::NotForProject,
+        Code::ScoreStripped,
         Code::MoreProblems,
     ];
 
@@ -158,6 +165,8 @@ impl Code {
             Code::AnswerShapeMismatch => "answer_shape_mismatch",
             Code::MissingRequired => "missing_required",
             Code::ChecklistAnswerNormalized => "checklist_answer_normalized",
+            Code::NotForProject => "not_for_project",
+            Code::ScoreStripped => "score_stripped",
             Code::MoreProblems => "more_problems",
         }
     }

@@ -228,3 +228,30 @@ fn any_thread_count_checks_and_writes_the_same_bytes_and_problems_in_order() {
     assert_eq!(run(true, Some(4)).unwrap_err(), problems);
     assert!(problems.windows(2).all(|w| w[0].row < w[1].row));
 }
+
+#[test]
+fn a_project_import_refuses_or_strips_scores_and_a_model_run_keeps_them() {
+    use lbfast_core::issues::Code;
+    use lbfast_core::options::Scores as Policy;
+    let items = || vec![located(0, object(Feature::named("car"), Some(0.5), Geometry::Point(pt(1.0, 2.0))))];
+    let run = |scores| {
+        Batch { items: items(), ..Batch::new() }.check_and_report(&Options { scores, ..Options::default() })
+    };
+
+    let (checked, report) = run(Policy::Refuse);
+    assert!(checked.is_none());
+    let found: Vec<_> = report.issues.iter().map(|i| (i.code, i.path.as_str())).collect();
+    assert_eq!(found, [(Code::NotForProject, "confidence")]);
+
+    let (checked, report) = run(Policy::Strip);
+    assert!(checked.is_some());
+    assert_eq!(report.issues.iter().map(|i| i.code).collect::<Vec<_>>(), [Code::ScoreStripped]);
+    let data = Batch { items: items(), ..Batch::new() }
+        .into_ndjson(&Options { scores: Policy::Strip, ..Options::default() })
+        .unwrap();
+    assert!(!String::from_utf8(data).unwrap().contains("confidence"));
+
+    let (checked, report) = run(Policy::Keep);
+    assert!(checked.is_some() && report.issues.is_empty());
+    assert!(write(items()).unwrap().contains("\"confidence\":0.5"));
+}

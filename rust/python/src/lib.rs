@@ -142,6 +142,52 @@ fn encode<'py>(
     encoded::Encoded::new(py, data, facts)
 }
 
+/// Lowers and checks `items` once, as one call of a job (see `check`: `state`,
+/// `first_row`, a value of the wrong type is a problem), and writes them when they
+/// have no error: `(encoded, (problems, counts, annotations))`, `encoded` being what
+/// `encode` returns, or `None` when an error was found. The problems, warnings
+/// included, are `check`'s. `scores`: `"keep"`, `"refuse"` or `"strip"` (what a
+/// project import does not take; see `lbfast_core::rules::scores`).
+#[pyfunction]
+#[pyo3(signature = (items, /, *, ontology = None, state = None, first_row = 0, scores = "keep", max_mask_pixels = None, resolve_schema_ids = false, required = true, threads = None))]
+#[allow(clippy::too_many_arguments)]
+fn check_and_encode<'py>(
+    py: Python<'py>,
+    items: &Bound<'py, PyAny>,
+    ontology: Option<PyRef<'py, ontology::OntologyIndex>>,
+    state: Option<PyRef<'py, ontology::CheckState>>,
+    first_row: usize,
+    scores: &str,
+    max_mask_pixels: Option<&Bound<'py, PyAny>>,
+    resolve_schema_ids: bool,
+    required: bool,
+    threads: Option<&Bound<'py, PyAny>>,
+) -> PyResult<(Option<encoded::Encoded>, ontology::Checked)> {
+    let mut options = options::read(max_mask_pixels, resolve_schema_ids, required, threads)?;
+    options.scores = options::scores(scores)?;
+    let batch = lower(py, items, &options, true);
+    extract::forget_texts();
+    let mut batch = batch?;
+    let count = batch.lines();
+    let onto = ontology.as_ref().map(|o| o.inner.clone());
+    let state = state.as_deref();
+    let (checked, report) = py.detach(|| {
+        guarded(|| {
+            ontology::check_job(onto.as_deref(), state, first_row, &options, &mut batch);
+            batch.check_and_report(&options)
+        })
+    })?;
+    let encoded = match checked {
+        Some(checked) => {
+            let facts = encoded::Facts::of(&checked);
+            let data = output::write_bytes(py, checked, options.threads)?;
+            Some(encoded::Encoded::new(py, data, facts)?)
+        }
+        None => None,
+    };
+    Ok((encoded, ontology::checked_out(report, first_row, count)))
+}
+
 /// For benchmarks (`benches/columnar.py` times it): formats every value of `values`
 /// (float64) as the writer does, with the GIL released, into a buffer kept from
 /// call to call (so its pages are mapped after the first), and returns the number
@@ -169,6 +215,7 @@ fn _format_floats(py: Python<'_>, values: numpy::PyReadonlyArray1<'_, f64>) -> P
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dumps, m)?)?;
     m.add_function(wrap_pyfunction!(encode, m)?)?;
+    m.add_function(wrap_pyfunction!(check_and_encode, m)?)?;
     m.add_class::<encoded::Encoded>()?;
     m.add_class::<types::Point>()?;
     m.add_class::<types::Rectangle>()?;

@@ -24,7 +24,7 @@ use crate::errors::{guarded, problem, Problem};
 /// and feature schema id, at every level. Immutable; share it between calls and threads.
 #[pyclass(frozen, module = "lbfast._core")]
 pub struct OntologyIndex {
-    inner: Arc<Ontology>,
+    pub inner: Arc<Ontology>,
 }
 
 #[pymethods]
@@ -89,9 +89,9 @@ impl CheckState {
 
 /// `(problems, counts, checked)`: every problem as `errors::Problem`, the count of all
 /// of them by `(kind, severity)`, and the number of annotations checked.
-type Checked = (Vec<Problem>, Vec<(&'static str, &'static str, usize)>, usize);
+pub type Checked = (Vec<Problem>, Vec<(&'static str, &'static str, usize)>, usize);
 
-fn checked_out(report: Report, first_row: usize, count: usize) -> Checked {
+pub fn checked_out(report: Report, first_row: usize, count: usize) -> Checked {
     let counts =
         report.counts.iter().map(|&(code, severity, n)| (code.as_str(), severity.as_str(), n)).collect();
     (report.issues.into_iter().map(|i| problem(i, first_row)).collect(), counts, count)
@@ -122,23 +122,36 @@ pub fn check(
     let state = state.as_deref();
     let report = py.detach(|| {
         guarded(|| {
-            if let Some(onto) = &onto {
-                let mut checker = Checker::new(onto, options);
-                checker.row_offset = first_row;
-                if let Some(state) = state {
-                    let mut rows = state.data_rows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    check_all(&mut checker, &mut batch, &mut rows);
-                } else {
-                    let mut rows = DataRows::new();
-                    check_all(&mut checker, &mut batch, &mut rows);
-                    checker.finish(&rows);
-                }
-                batch.issues.extend(checker.findings);
-            }
+            check_job(onto.as_deref(), state, first_row, &options, &mut batch);
             batch.validate(&options)
         })
     })?;
     Ok(checked_out(report, first_row, count))
+}
+
+/// Checks a lowered batch against `ontology` (when given) as one call of a job: with
+/// `state`, required global classifications are left for `state.finish()`; rows are
+/// counted from `first_row`. Amends the batch (normalised answers, resolved schema
+/// ids) and adds the ontology's problems to its issues.
+pub fn check_job(
+    ontology: Option<&Ontology>,
+    state: Option<&CheckState>,
+    first_row: usize,
+    options: &Options,
+    batch: &mut Batch,
+) {
+    let Some(onto) = ontology else { return };
+    let mut checker = Checker::new(onto, *options);
+    checker.row_offset = first_row;
+    if let Some(state) = state {
+        let mut rows = state.data_rows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        check_all(&mut checker, batch, &mut rows);
+    } else {
+        let mut rows = DataRows::new();
+        check_all(&mut checker, batch, &mut rows);
+        checker.finish(&rows);
+    }
+    batch.issues.extend(checker.findings);
 }
 
 /// Checks the items and the columnar batches of `batch`.

@@ -2,7 +2,7 @@
 //! each is checked, so that a bad one is an error naming it and its range rather
 //! than `PyO3`'s bare `OverflowError`.
 
-use lbfast_core::options::Options;
+use lbfast_core::options::{Options, Scores};
 use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBool;
@@ -56,4 +56,17 @@ pub fn read(
         options.max_mask_pixels = limit;
     }
     Ok(options)
+}
+
+/// `scores=`: `"keep"` (write them), `"refuse"` (each one is a `not_for_project`
+/// error) or `"strip"` (leave them out, with a `score_stripped` warning).
+pub fn scores(value: &str) -> PyResult<Scores> {
+    match value {
+        "keep" => Ok(Scores::Keep),
+        "refuse" => Ok(Scores::Refuse),
+        "strip" => Ok(Scores::Strip),
+        other => {
+            Err(PyValueError::new_err(format!("scores must be 'keep', 'refuse' or 'strip', got {other:?}")))
+        }
+    }
 }

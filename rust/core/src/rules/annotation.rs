@@ -8,6 +8,7 @@ use crate::model::{
 use crate::options::Options;
 use crate::rules::geometry::{axis_key, check_box, check_point, check_vertices, BoxForm, Field, Places};
 use crate::rules::mask::check_mask;
+use crate::rules::scores::annotation_scores;
 use crate::rules::values::{confidence_problem, metric_problem, schema_id_problem};
 
 /// Which input form the paths in error messages should speak of.
@@ -44,15 +45,15 @@ impl Style {
 pub fn check_annotation(annotation: &mut Annotation, style: Style, options: &Options, issues: &mut Issues) {
     match &mut annotation.body {
         Body::Object(object) => check_object(object, style, options, issues),
-        Body::Classification(c) => check_classification(c, style, issues),
+        Body::Classification(c) => check_classification(c, style, options, issues),
     }
 }
 
 fn check_object(o: &mut Object, style: Style, options: &Options, issues: &mut Issues) {
     check_feature(&o.feature, style, issues);
-    check_scores(&o.scores, style, issues);
+    check_scores(&mut o.scores, style, options, issues);
     check_geometry(&mut o.geometry, style, options, issues);
-    check_classification_list(&o.classifications, style, issues);
+    check_classification_list(&mut o.classifications, style, options, issues);
 }
 
 fn check_feature(f: &Feature, style: Style, issues: &mut Issues) {
@@ -65,7 +66,7 @@ fn check_feature(f: &Feature, style: Style, issues: &mut Issues) {
     }
 }
 
-fn check_scores(s: &Scores, style: Style, issues: &mut Issues) {
+fn check_scores(s: &mut Scores, style: Style, options: &Options, issues: &mut Issues) {
     if let Some(problem) = s.confidence.and_then(confidence_problem) {
         issues.report_problem_at("confidence", problem);
     }
@@ -78,6 +79,8 @@ fn check_scores(s: &Scores, style: Style, issues: &mut Issues) {
             }
         });
     }
+    // Checked first: a bad score is a mistake even where it is not sent.
+    annotation_scores(s, style, options.scores, issues);
 }
 
 /// The places of a typed geometry (`value`, `value.start.x`, `value.points[1].y`).
@@ -176,18 +179,23 @@ fn check_geometry(g: &mut Geometry, style: Style, options: &Options, issues: &mu
     };
 }
 
-fn check_classification_list(list: &[Classification], style: Style, issues: &mut Issues) {
+fn check_classification_list(
+    list: &mut [Classification],
+    style: Style,
+    options: &Options,
+    issues: &mut Issues,
+) {
     if list.is_empty() {
         return;
     }
     issues.at("classifications", |issues| {
-        for (i, c) in list.iter().enumerate() {
-            issues.at_index(i, |issues| check_classification(c, style, issues));
+        for (i, c) in list.iter_mut().enumerate() {
+            issues.at_index(i, |issues| check_classification(c, style, options, issues));
         }
     });
 }
 
-fn check_classification(c: &Classification, style: Style, issues: &mut Issues) {
+fn check_classification(c: &mut Classification, style: Style, options: &Options, issues: &mut Issues) {
     check_feature(&c.feature, style, issues);
     let is_text = matches!(c.value, ClassificationValue::Text(_));
     if !is_text && c.scores.custom_metrics.as_ref().is_some_and(|m| !m.is_empty()) {
@@ -197,25 +205,25 @@ fn check_classification(c: &Classification, style: Style, issues: &mut Issues) {
             "a radio or checklist question has no place for custom metrics; set them on its answers",
         );
     }
-    check_scores(&c.scores, style, issues);
+    check_scores(&mut c.scores, style, options, issues);
     // Typed objects hold the answer at `value.answer`, dicts at `answer`.
     let answer_keys = style.keys(&["value", "answer"], &["answer"]);
-    match &c.value {
+    match &mut c.value {
         ClassificationValue::Radio(answer) => {
-            issues.at_keys(answer_keys, |issues| check_answer(answer, style, issues));
+            issues.at_keys(answer_keys, |issues| check_answer(answer, style, options, issues));
         }
         ClassificationValue::Checklist(answers) => issues.at_keys(answer_keys, |issues| {
-            for (i, answer) in answers.iter().enumerate() {
-                issues.at_index(i, |issues| check_answer(answer, style, issues));
+            for (i, answer) in answers.iter_mut().enumerate() {
+                issues.at_index(i, |issues| check_answer(answer, style, options, issues));
             }
         }),
         ClassificationValue::Text(_) => {}
     }
-    check_classification_list(&c.classifications, style, issues);
+    check_classification_list(&mut c.classifications, style, options, issues);
 }
 
-fn check_answer(a: &Answer, style: Style, issues: &mut Issues) {
+fn check_answer(a: &mut Answer, style: Style, options: &Options, issues: &mut Issues) {
     check_feature(&a.feature, style, issues);
-    check_scores(&a.scores, style, issues);
-    check_classification_list(&a.classifications, style, issues);
+    check_scores(&mut a.scores, style, options, issues);
+    check_classification_list(&mut a.classifications, style, options, issues);
 }
