@@ -15,6 +15,7 @@ partial file under the final name. Every working file of lbfast is named
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import secrets
@@ -22,7 +23,7 @@ import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Union
+from typing import IO, Callable, Union
 
 TEMPORARY_PREFIX = ".lbfast-"
 TEMPORARY_SUFFIX = ".tmp"
@@ -50,18 +51,26 @@ def named(err: OSError, target: PathLike) -> OSError:
     return type(err)(err.errno, os.strerror(err.errno), os.fspath(target))
 
 
-def temporary_beside(path: Path) -> tuple[Path, IO[bytes]]:
+def temporary_beside(path: Path, claim: Callable[[Path], None]) -> tuple[Path, IO[bytes]]:
     """A new file under a short, unique, hidden name in ``path``'s directory.
 
-    Short, so that a target of any legal name length (255 bytes) still has one."""
+    Short, so that a target of any legal name length (255 bytes) still has one.
+    ``claim(name)`` is told each name *before* the file is created, so that whoever
+    cleans up after an error or a Ctrl-C knows it even when the interrupt lands
+    between the creation and the return."""
     for _ in range(100):
         tmp = path.with_name(f"{TEMPORARY_PREFIX}{secrets.token_hex(6)}{TEMPORARY_SUFFIX}")
+        claim(tmp)
         try:
             # Mode 0o666 lets the umask decide the permissions, as a plain open() would.
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             continue
-        return tmp, os.fdopen(fd, "wb")
+        try:
+            return tmp, os.fdopen(fd, "wb")
+        except BaseException:
+            os.close(fd)
+            raise
     raise FileExistsError(errno.EEXIST, "no free temporary name", str(path.parent))
 
 
@@ -80,25 +89,34 @@ def replacing(target: PathLike) -> Iterator[IO[bytes]]:
     written when the block ends, and is untouched when it raises."""
     shown = os.fspath(target)
     path = final_path(target)
-    try:
-        if is_special(path):
-            with open(path, "wb") as special:
-                yield special
-            return
-        tmp, f = temporary_beside(path)
-    except OSError as err:
-        raise named(err, shown) from None
+    claimed: list[Path] = []
     try:
         try:
-            yield f
-            finish(f)
+            if is_special(path):
+                with open(path, "wb") as special:
+                    yield special
+                return
+            tmp, f = temporary_beside(path, claimed.append)
+            try:
+                yield f
+                finish(f)
+            finally:
+                f.close()
             os.replace(tmp, path)
         except OSError as err:
             raise named(err, shown) from None
     except BaseException:
-        f.close()
-        tmp.unlink(missing_ok=True)
+        remove_claimed(claimed)
         raise
+
+
+def remove_claimed(claimed: list[Path]) -> None:
+    """Removes the temporary files named in ``claimed`` (some may not exist), keeping
+    the error being handled: a cleanup that fails (a read-only disk) must not hide it."""
+    for name in claimed:
+        with contextlib.suppress(OSError):
+            name.unlink(missing_ok=True)
+    claimed.clear()
 
 
 def write_atomically(target: PathLike, data: bytes) -> None:

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, Optional, Union, cast
+from typing import IO, TYPE_CHECKING, Any, Callable, Optional, Union, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -42,6 +42,7 @@ from lbfast.files import (
     is_special,
     move_into_place,
     named,
+    remove_claimed,
     remove_temporaries,
     temporary_beside,
 )
@@ -158,6 +159,8 @@ class ShardWriter:
         self._options = core_options(options)
         self.manifest = Manifest()
         self._open: Optional[_OpenShard] = None
+        # Temporary names given to shards not yet committed (see files.temporary_beside).
+        self._claimed: list[Path] = []
         self._closed = False
 
     # --- public -----------------------------------------------------------------
@@ -264,7 +267,7 @@ class ShardWriter:
         index = len(self.manifest.shards)
         suffix = ".ndjson.gz" if self.gzip else ".ndjson"
         path = self.directory / f"{self.prefix}-{index:05d}{suffix}"
-        self._open = _OpenShard(path, self.gzip)
+        self._open = _OpenShard(path, self.gzip, self._claimed.append)
         return self._open
 
     def _finish(self) -> None:
@@ -295,6 +298,7 @@ class ShardWriter:
             shard.commit()
             shards.append(listed)
             self.manifest.features.update(shard.features)
+            self._claimed.clear()
         except BaseException:
             # Back to "not written", whichever step was hit.
             if shards and shards[-1] is listed:
@@ -308,6 +312,8 @@ class ShardWriter:
         if self._open is not None:
             self._open.discard()
             self._open = None
+        # A Ctrl-C can land while a shard is being opened, before it is `_open`.
+        remove_claimed(self._claimed)
 
 
 def _check_prefix(prefix: Any) -> None:
@@ -329,9 +335,9 @@ def _check_prefix(prefix: Any) -> None:
 class _OpenShard:
     """A shard being written under a temporary name."""
 
-    def __init__(self, path: Path, compress: bool) -> None:
+    def __init__(self, path: Path, compress: bool, claim: Callable[[Path], None]) -> None:
         self.path = path
-        self.tmp, self.raw = temporary_beside(final_path(path))
+        self.tmp, self.raw = temporary_beside(final_path(path), claim)
         self.file: Union[gzip_module.GzipFile, IO[bytes]] = (
             gzip_module.GzipFile(fileobj=self.raw, mode="wb", compresslevel=6, mtime=0)
             if compress

@@ -102,21 +102,18 @@ fn check_items<'py>(
 }
 
 /// Validates and writes `items` (Labels, NDJSON-shaped dicts, columnar batches) as
-/// NDJSON bytes, one line per annotation, each ending in `\n`. `threads`: how many
-/// threads check and write (default: all cores, or `RAYON_NUM_THREADS`).
+/// NDJSON bytes, one line per annotation, each ending in `\n`. `**options`: see
+/// `options::read` (`threads`: how many threads check and write; default all cores,
+/// or `RAYON_NUM_THREADS`).
 #[pyfunction]
-#[pyo3(signature = (items, /, *, max_mask_pixels = None, ontology = None, resolve_schema_ids = false, required = true, threads = None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (items, /, *, ontology = None, **options))]
 fn dumps<'py>(
     py: Python<'py>,
     items: &Bound<'py, PyAny>,
-    max_mask_pixels: Option<&Bound<'py, PyAny>>,
     ontology: Option<PyRef<'py, ontology::OntologyIndex>>,
-    resolve_schema_ids: bool,
-    required: bool,
-    threads: Option<&Bound<'py, PyAny>>,
+    options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let options = options::read(max_mask_pixels, resolve_schema_ids, required, threads)?;
+    let options = options::read(options)?;
     let checked = check_items(py, items, ontology.as_deref(), &options)?;
     output::write_bytes(py, checked, options.threads)
 }
@@ -124,19 +121,19 @@ fn dumps<'py>(
 /// Like `dumps`, and also what a shard writer needs to know of each line: where it
 /// ends, whether it is a mask, its feature and its data row.
 #[pyfunction]
-#[pyo3(signature = (items, /, *, max_mask_pixels = None, ontology = None, resolve_schema_ids = false, required = true, threads = None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (items, /, *, ontology = None, **options))]
 fn encode<'py>(
     py: Python<'py>,
     items: &Bound<'py, PyAny>,
-    max_mask_pixels: Option<&Bound<'py, PyAny>>,
     ontology: Option<PyRef<'py, ontology::OntologyIndex>>,
-    resolve_schema_ids: bool,
-    required: bool,
-    threads: Option<&Bound<'py, PyAny>>,
+    options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<encoded::Encoded> {
-    let options = options::read(max_mask_pixels, resolve_schema_ids, required, threads)?;
+    let options = options::read(options)?;
     let checked = check_items(py, items, ontology.as_deref(), &options)?;
+    encode_checked(py, checked, &options)
+}
+
+fn encode_checked(py: Python<'_>, checked: Checked, options: &Options) -> PyResult<encoded::Encoded> {
     let facts = encoded::Facts::of(&checked);
     let data = output::write_bytes(py, checked, options.threads)?;
     encoded::Encoded::new(py, data, facts)
@@ -146,46 +143,23 @@ fn encode<'py>(
 /// `first_row`, a value of the wrong type is a problem), and writes them when they
 /// have no error: `(encoded, (problems, counts, annotations))`, `encoded` being what
 /// `encode` returns, or `None` when an error was found. The problems, warnings
-/// included, are `check`'s. `scores`: `"keep"`, `"refuse"` or `"strip"` (what a
-/// project import does not take; see `lbfast_core::rules::scores`).
+/// included, are `check`'s. `scores` (in `**options`): `"keep"`, `"refuse"` or
+/// `"strip"` (what a project import does not take; see `lbfast_core::rules::scores`).
 #[pyfunction]
-#[pyo3(signature = (items, /, *, ontology = None, state = None, first_row = 0, scores = "keep", max_mask_pixels = None, resolve_schema_ids = false, required = true, threads = None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (items, /, *, ontology = None, state = None, first_row = 0, **options))]
 fn check_and_encode<'py>(
     py: Python<'py>,
     items: &Bound<'py, PyAny>,
     ontology: Option<PyRef<'py, ontology::OntologyIndex>>,
     state: Option<PyRef<'py, ontology::CheckState>>,
     first_row: usize,
-    scores: &str,
-    max_mask_pixels: Option<&Bound<'py, PyAny>>,
-    resolve_schema_ids: bool,
-    required: bool,
-    threads: Option<&Bound<'py, PyAny>>,
+    options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<(Option<encoded::Encoded>, ontology::Checked)> {
-    let mut options = options::read(max_mask_pixels, resolve_schema_ids, required, threads)?;
-    options.scores = options::scores(scores)?;
-    let batch = lower(py, items, &options, true);
-    extract::forget_texts();
-    let mut batch = batch?;
-    let count = batch.lines();
-    let onto = ontology.as_ref().map(|o| o.inner.clone());
-    let state = state.as_deref();
-    let (checked, report) = py.detach(|| {
-        guarded(|| {
-            ontology::check_job(onto.as_deref(), state, first_row, &options, &mut batch);
-            batch.check_and_report(&options)
-        })
-    })?;
-    let encoded = match checked {
-        Some(checked) => {
-            let facts = encoded::Facts::of(&checked);
-            let data = output::write_bytes(py, checked, options.threads)?;
-            Some(encoded::Encoded::new(py, data, facts)?)
-        }
-        None => None,
-    };
-    Ok((encoded, ontology::checked_out(report, first_row, count)))
+    let options = options::read(options)?;
+    let (checked, report) =
+        ontology::run_job(py, items, ontology.as_deref(), state.as_deref(), first_row, &options)?;
+    let encoded = checked.map(|checked| encode_checked(py, checked, &options)).transpose()?;
+    Ok((encoded, report))
 }
 
 /// For benchmarks (`benches/columnar.py` times it): formats every value of `values`

@@ -101,32 +101,42 @@ pub fn checked_out(report: Report, first_row: usize, count: usize) -> Checked {
 /// writing; rows are counted from `first_row`. With `state`, required global
 /// classifications are checked at `state.finish()`, across calls.
 #[pyfunction]
-#[pyo3(signature = (items, /, *, ontology = None, state = None, first_row = 0, required = true, max_mask_pixels = None, threads = None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (items, /, *, ontology = None, state = None, first_row = 0, **options))]
 pub fn check(
     py: Python<'_>,
     items: &Bound<'_, PyAny>,
     ontology: Option<PyRef<'_, OntologyIndex>>,
     state: Option<PyRef<'_, CheckState>>,
     first_row: usize,
-    required: bool,
-    max_mask_pixels: Option<&Bound<'_, PyAny>>,
-    threads: Option<&Bound<'_, PyAny>>,
+    options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Checked> {
-    let options = crate::options::read(max_mask_pixels, false, required, threads)?;
-    let batch = crate::lower(py, items, &options, true);
+    let options = crate::options::read(options)?;
+    Ok(run_job(py, items, ontology.as_deref(), state.as_deref(), first_row, &options)?.1)
+}
+
+/// One call of a job: lowers `items` (a value of the wrong type is a problem),
+/// checks them against `ontology` and the rules, and returns the batch ready to write
+/// when it has no error, with every problem (rows from `first_row`).
+pub fn run_job(
+    py: Python<'_>,
+    items: &Bound<'_, PyAny>,
+    ontology: Option<&OntologyIndex>,
+    state: Option<&CheckState>,
+    first_row: usize,
+    options: &Options,
+) -> PyResult<(Option<lbfast_core::batch::Checked>, Checked)> {
+    let batch = crate::lower(py, items, options, true);
     crate::extract::forget_texts();
     let mut batch = batch?;
     let count = batch.lines();
-    let onto = ontology.as_ref().map(|o| o.inner.clone());
-    let state = state.as_deref();
-    let report = py.detach(|| {
+    let onto = ontology.map(|o| o.inner.clone());
+    let (checked, report) = py.detach(|| {
         guarded(|| {
-            check_job(onto.as_deref(), state, first_row, &options, &mut batch);
-            batch.validate(&options)
+            check_job(onto.as_deref(), state, first_row, options, &mut batch);
+            batch.check_and_report(options)
         })
     })?;
-    Ok(checked_out(report, first_row, count))
+    Ok((checked, checked_out(report, first_row, count)))
 }
 
 /// Checks a lowered batch against `ontology` (when given) as one call of a job: with

@@ -5,7 +5,7 @@
 use lbfast_core::options::{Options, Scores};
 use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyBool;
+use pyo3::types::{PyBool, PyDict};
 
 /// The most threads a call may ask for: far more than any machine has cores.
 pub const MAX_THREADS: u64 = 1024;
@@ -42,20 +42,52 @@ pub fn pixel_cap(name: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<Optio
     int_in(name, value, 1, i64::MAX as u64)
 }
 
-/// The core options from the keywords every validating or writing call takes,
-/// each checked and named when bad.
-pub fn read(
-    max_mask_pixels: Option<&Bound<'_, PyAny>>,
-    resolve_schema_ids: bool,
-    required: bool,
-    threads: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Options> {
-    let mut options =
-        Options { resolve_schema_ids, required, threads: self::threads(threads)?, ..Options::default() };
-    if let Some(limit) = pixel_cap("max_mask_pixels", max_mask_pixels)? {
-        options.max_mask_pixels = limit;
+/// The keywords every validating or writing call of `_core` takes (`**options`),
+/// besides its own: the one place their names and defaults are read.
+const KEYWORDS: [&str; 5] = ["max_mask_pixels", "resolve_schema_ids", "required", "threads", "scores"];
+
+/// The core options from a call's `**options`, each checked and named when bad; an
+/// unknown keyword is a `TypeError`, as for any Python function.
+pub fn read(keywords: Option<&Bound<'_, PyDict>>) -> PyResult<Options> {
+    let mut options = Options::default();
+    let Some(keywords) = keywords else { return Ok(options) };
+    for (key, value) in keywords.iter() {
+        let key: String = key.extract()?;
+        let value = Some(&value).filter(|v| !v.is_none());
+        match key.as_str() {
+            "max_mask_pixels" => {
+                if let Some(limit) = pixel_cap("max_mask_pixels", value)? {
+                    options.max_mask_pixels = limit;
+                }
+            }
+            "threads" => options.threads = threads(value)?,
+            "resolve_schema_ids" => options.resolve_schema_ids = flag("resolve_schema_ids", value, false)?,
+            "required" => options.required = flag("required", value, true)?,
+            "scores" => {
+                if let Some(value) = value {
+                    options.scores = scores(&value.extract::<String>()?)?;
+                }
+            }
+            other => {
+                return Err(PyTypeError::new_err(format!(
+                    "unexpected keyword argument {other:?} (options are {})",
+                    KEYWORDS.join(", ")
+                )))
+            }
+        }
     }
     Ok(options)
+}
+
+/// A `True`/`False` option; `None` is its default.
+fn flag(name: &str, value: Option<&Bound<'_, PyAny>>, default: bool) -> PyResult<bool> {
+    match value {
+        None => Ok(default),
+        Some(v) => v
+            .cast::<PyBool>()
+            .map(pyo3::types::PyBoolMethods::is_true)
+            .map_err(|_| PyTypeError::new_err(format!("{name} must be True or False"))),
+    }
 }
 
 /// `scores=`: `"keep"` (write them), `"refuse"` (each one is a `not_for_project`
