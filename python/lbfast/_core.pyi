@@ -42,6 +42,7 @@ __all__ = [
     "__version__",
     "_format_floats",
     "check",
+    "check_encode",
     "dumps",
     "encode",
     "mask_colors",
@@ -202,6 +203,19 @@ def check(
     max_mask_pixels: Optional[int] = None,
     threads: Optional[int] = None,
 ) -> _Checked: ...
+
+def check_encode(
+    items: Iterable[Item],
+    /,
+    *,
+    ontology: Optional[OntologyIndex] = None,
+    state: Optional[CheckState] = None,
+    first_row: int = 0,
+    required: bool = True,
+    resolve_schema_ids: bool = False,
+    max_mask_pixels: Optional[int] = None,
+    threads: Optional[int] = None,
+) -> tuple[_Checked, Optional[Encoded]]: ...
 
 # The `_lbkind` / `_lbcolumnar` tags of lbfast.types and lbfast.columnar.
 TAG_POINT: Final[int]

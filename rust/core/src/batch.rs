@@ -79,14 +79,25 @@ impl Batch {
     /// be written, or every problem in row order (at most [`MAX_LISTED`] of them and a
     /// count of the rest). Checking turns mask pixels into PNG. Warnings (recorded in
     /// `issues` by an ontology check) do not stop the writing.
-    pub fn check(mut self, options: &Options) -> Result<Checked, Report> {
+    pub fn check(self, options: &Options) -> Result<Checked, Report> {
+        match self.check_reporting(options) {
+            (_, Some(checked)) => Ok(checked),
+            (report, None) => Err(report),
+        }
+    }
+
+    /// Checks everything, as [`Batch::check`] does, and returns every problem (the
+    /// warnings too) with the batch ready to be written when none is an error: one
+    /// pass for callers that both report and write.
+    pub fn check_reporting(mut self, options: &Options) -> (Report, Option<Checked>) {
         let threads = self.run_rules(options);
         let Batch { items, columns, issues } = self;
-        if issues.has_errors() {
-            return Err(issues.into_report());
+        let report = issues.into_report();
+        if report.has_errors() {
+            return (report, None);
         }
         let prepared = columns.iter().map(|part| part.columns.prepare()).collect();
-        Ok(Checked { items, columns, prepared, threads })
+        (report, Some(Checked { items, columns, prepared, threads }))
     }
 
     /// Checks everything without writing: every problem (errors and warnings).

@@ -132,9 +132,7 @@ fn encode<'py>(
 ) -> PyResult<encoded::Encoded> {
     let options = options::read(max_mask_pixels, resolve_schema_ids, required, threads)?;
     let checked = check_items(py, items, ontology.as_deref(), &options)?;
-    let facts = encoded::Facts::of(&checked);
-    let data = output::write_bytes(py, checked, options.threads)?;
-    encoded::Encoded::new(py, data, facts)
+    encoded::Encoded::write(py, checked, options.threads)
 }
 
 /// For benchmarks (`benches/columnar.py` times it): formats every value of `values`

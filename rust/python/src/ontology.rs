@@ -17,6 +17,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple};
 
+use crate::encoded::Encoded;
 use crate::errors::{guarded, problem, Problem};
 
 /// An ontology indexed for checking: every tool, classification and option by name
@@ -113,34 +114,71 @@ pub fn check(
     threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Checked> {
     let options = crate::options::read(max_mask_pixels, false, required, threads)?;
+    let (batch, count) = lower_and_match(py, items, ontology.as_deref(), state.as_deref(), first_row, options)?;
+    let report = py.detach(|| guarded(|| batch.validate(&options)))?;
+    Ok(checked_out(report, first_row, count))
+}
+
+/// Validates `items` as `check` does and, when none of them has an error, writes them
+/// as `encode` does, from the one lowering: what `check` returns, and the `Encoded`
+/// lines (`None` when there is an error). Amendments are reported as warnings.
+#[pyfunction]
+#[pyo3(signature = (items, /, *, ontology = None, state = None, first_row = 0, required = true, resolve_schema_ids = false, max_mask_pixels = None, threads = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn check_encode(
+    py: Python<'_>,
+    items: &Bound<'_, PyAny>,
+    ontology: Option<PyRef<'_, OntologyIndex>>,
+    state: Option<PyRef<'_, CheckState>>,
+    first_row: usize,
+    required: bool,
+    resolve_schema_ids: bool,
+    max_mask_pixels: Option<&Bound<'_, PyAny>>,
+    threads: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(Checked, Option<Encoded>)> {
+    let options = crate::options::read(max_mask_pixels, resolve_schema_ids, required, threads)?;
+    let (batch, count) = lower_and_match(py, items, ontology.as_deref(), state.as_deref(), first_row, options)?;
+    let (report, checked) = py.detach(|| guarded(|| batch.check_reporting(&options)))?;
+    let encoded = checked.map(|checked| Encoded::write(py, checked, options.threads)).transpose()?;
+    Ok((checked_out(report, first_row, count), encoded))
+}
+
+/// Lowers `items` (a wrong Python type is a problem, not an exception) and checks them
+/// against `ontology`, if any, adding its findings to the batch's problems; returns
+/// the batch and its number of annotations.
+fn lower_and_match(
+    py: Python<'_>,
+    items: &Bound<'_, PyAny>,
+    ontology: Option<&OntologyIndex>,
+    state: Option<&CheckState>,
+    first_row: usize,
+    options: Options,
+) -> PyResult<(Batch, usize)> {
     let batch = crate::lower(py, items, &options, true);
     crate::extract::forget_texts();
     let mut batch = batch?;
     let count = batch.lines();
-    let onto = ontology.as_ref().map(|o| o.inner.clone());
-    let state = state.as_deref();
-    let report = py.detach(|| {
+    let Some(onto) = ontology.map(|o| o.inner.clone()) else { return Ok((batch, count)) };
+    let batch = py.detach(|| {
         guarded(|| {
-            if let Some(onto) = &onto {
-                let mut checker = Checker::new(onto, options);
-                checker.row_offset = first_row;
-                match state {
-                    Some(state) => {
-                        let mut rows = state.data_rows.lock().unwrap_or_else(|p| p.into_inner());
-                        check_all(&mut checker, &mut batch, &mut rows);
-                    }
-                    None => {
-                        let mut rows = DataRows::new();
-                        check_all(&mut checker, &mut batch, &mut rows);
-                        checker.finish(&rows);
-                    }
+            let mut checker = Checker::new(&onto, options);
+            checker.row_offset = first_row;
+            match state {
+                Some(state) => {
+                    let mut rows = state.data_rows.lock().unwrap_or_else(|p| p.into_inner());
+                    check_all(&mut checker, &mut batch, &mut rows);
                 }
-                batch.issues.extend(checker.findings);
+                None => {
+                    let mut rows = DataRows::new();
+                    check_all(&mut checker, &mut batch, &mut rows);
+                    checker.finish(&rows);
+                }
             }
-            batch.validate(&options)
+            batch.issues.extend(checker.findings);
+            batch
         })
     })?;
-    Ok(checked_out(report, first_row, count))
+    Ok((batch, count))
 }
 
 /// Checks the items and the columnar batches of `batch`.
@@ -276,5 +314,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<OntologyIndex>()?;
     m.add_class::<CheckState>()?;
     m.add_function(wrap_pyfunction!(check, m)?)?;
+    m.add_function(wrap_pyfunction!(check_encode, m)?)?;
     Ok(())
 }
