@@ -203,7 +203,6 @@ def check(
     max_mask_pixels: Optional[int] = None,
     threads: Optional[int] = None,
 ) -> _Checked: ...
-
 def check_encode(
     items: Iterable[Item],
     /,

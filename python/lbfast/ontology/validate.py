@@ -7,20 +7,25 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from lbfast import _core
+from lbfast.columnar import _Columns
 from lbfast.errors import UNREADABLE, Problem, ProblemTuple
-from lbfast.ontology.files import PathLike, SourceLines, chunked
+from lbfast.ontology.files import PathLike, SourceLines, chunked, empty_file, read_predictions
 from lbfast.ontology.ontology import Ontology, ontology_index
 from lbfast.ontology.report import MAX_LISTED, Report
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    from lbfast._core import Encoded
     from lbfast.items import Item
     from lbfast.ontology.loading import OntologyLike
     from lbfast.options import CheckOptions
 
 #: Names the ``file:line`` a row came from, if known.
 Sources = Callable[[int], Optional[str]]
+#: The problems to report for one the core found (with their ``source``): the caller's
+#: terms for it, such as one problem per input entry for a problem of a batch's feature.
+Locate = Callable[[Problem], list[Problem]]
 
 #: What ``_core.check`` gives: the problems listed, the count of all of them by
 #: ``(kind, severity)``, and the number of annotations checked.
@@ -56,6 +61,7 @@ class Validator:
             else ontology_index(self.ontology, resolve_schema_ids=resolve_schema_ids)
         )
         self.required = required
+        self.resolve_schema_ids = resolve_schema_ids
         self.max_mask_pixels = max_mask_pixels
         self.threads = threads
         self._state = _core.CheckState()
@@ -72,23 +78,60 @@ class Validator:
         """No error so far."""
         return not self._report.counts
 
-    def check(self, items: Iterable[Item], *, sources: Optional[Sources] = None) -> list[Problem]:
+    def check(
+        self,
+        items: Iterable[Item],
+        *,
+        sources: Optional[Sources] = None,
+        locate: Optional[Locate] = None,
+    ) -> list[Problem]:
         """Checks ``items`` (rows continue from the previous call) and returns their
-        problems. ``sources(row)`` may name where a row came from (``file:line``)."""
+        problems. ``sources(row)`` may name where a row came from (``file:line``);
+        ``locate`` may restate each problem in the caller's terms."""
         items = items if isinstance(items, list) else list(items)
-        first = self._rows
         found = _core.check(
             items,
             ontology=self.index,
             state=self._state,
-            first_row=first,
+            first_row=self._rows,
             required=self.required,
             max_mask_pixels=self.max_mask_pixels,
             threads=self.threads,
         )
-        self._rows += len(items)
+        self._count_rows(items)
+        return self._add_found(found, sources, locate)
+
+    def encode(
+        self,
+        items: Iterable[Item],
+        *,
+        sources: Optional[Sources] = None,
+        locate: Optional[Locate] = None,
+    ) -> Optional[Encoded]:
+        """Checks ``items`` as :meth:`check` does and, when neither they nor an earlier
+        call had an error, returns them written (with ``resolve_schema_ids``, as
+        ``lbfast.dumps`` would), for ``ShardWriter.write_encoded``: each item is lowered
+        and checked once. Amendments are reported as warnings, not warned of."""
+        items = items if isinstance(items, list) else list(items)
+        found, encoded = _core.check_encode(
+            items,
+            ontology=self.index,
+            state=self._state,
+            first_row=self._rows,
+            required=self.required,
+            resolve_schema_ids=self.resolve_schema_ids,
+            max_mask_pixels=self.max_mask_pixels,
+            threads=self.threads,
+        )
+        self._count_rows(items)
+        self._add_found(found, sources, locate)
+        return encoded if self.ok else None
+
+    def _count_rows(self, items: list[Item]) -> None:
+        """Moves on by the rows of ``items``: one per item, one per prediction of a
+        columnar batch (as the core numbers them)."""
+        self._rows += sum(len(item) if isinstance(item, _Columns) else 1 for item in items)
         self._report.items += len(items)
-        return self._add_found(found, sources)
 
     def add_problem(self, problem: Problem) -> None:
         """Records a problem found outside the check (an unreadable line)."""
@@ -99,16 +142,30 @@ class Validator:
         self._rows += count
         self._report.items += count
 
-    def _add_found(self, found: Checked, sources: Optional[Sources]) -> list[Problem]:
+    def _add_found(
+        self, found: Checked, sources: Optional[Sources], locate: Optional[Locate] = None
+    ) -> list[Problem]:
         """Adds what ``_core.check`` found: the problems listed and the counts of all."""
         listed, counts, annotations = found
         problems = [Problem.of(p, (sources(p[1]) if sources else None) or None) for p in listed]
+        if locate is not None:
+            located = [locate(p) for p in problems]
+            # A problem restated as several is counted as several.
+            for one, restated in zip(problems, located):
+                extra = len(restated) - 1
+                totals = self._totals(one)
+                totals[one.kind] = totals.get(one.kind, 0) + extra
+            problems = [p for restated in located for p in restated]
         self._add(problems, counted=True)
         for kind, severity, n in counts:
             totals = self._report.counts if severity == "error" else self._report.warning_counts
             totals[kind] = totals.get(kind, 0) + n
         self._report.annotations += annotations
         return problems
+
+    def _totals(self, problem: Problem) -> dict[str, int]:
+        report = self._report
+        return report.counts if problem.severity == "error" else report.warning_counts
 
     def _add(self, problems: list[Problem], *, counted: bool = False) -> None:
         """Lists ``problems`` (up to ``MAX_LISTED`` of each severity) and, unless the
@@ -164,13 +221,16 @@ def validate_files(
 ) -> Report:
     """Checks NDJSON files of predictions (or JSON arrays of them) as one job.
 
-    Problems carry ``source`` = ``file:line``. ``progress(n)`` is told of every ``n``
+    Problems carry ``source`` = ``file:line``; a file without predictions is a
+    warning (kind ``empty_input``). ``progress(n)`` is told of every ``n``
     bytes read. The other keywords are ``lbfast.dumps``'s.
     """
     v = Validator(ontology, **options)
     sources = SourceLines()
     for path in paths:
-        for chunk, lines, bad in chunked(path, progress):
+        empty = True
+        for chunk, lines, bad in chunked(read_predictions(path, on_bytes=progress)):
+            empty = False
             if chunk:
                 sources.add(v.rows, os.fspath(path), lines)
                 v.check(chunk, sources=sources)
@@ -179,4 +239,6 @@ def validate_files(
                 sources.add(v.rows, os.fspath(path), [line])
                 v.add_problem(Problem(v.rows, "", str(err), UNREADABLE, source=f"{path}:{line}"))
                 v.skip()
+        if empty:
+            v.add_problem(empty_file(path, v.rows))
     return v.finish(sources=sources)
