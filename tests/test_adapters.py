@@ -146,11 +146,12 @@ def test_coco_results_file_boxes_rle_and_polygons(tmp_path):
     expected = [
         lb.Label(data={"global_key": "a.jpg"}, annotations=[typed_box("car", 1.5, 2, 4.5, 6, 0.9)]),
         lb.Label(data={"global_key": "b.jpg"}, annotations=[typed_box("person", 0, 0, 1, 1, 0.1)]),
+        # The segmentations in the order of the results, whatever their kind.
+        lb.Label(data={"global_key": "a.jpg"}, annotations=[typed_mask("car", mask, 0.9)]),
         lb.Label(
             data={"global_key": "b.jpg"},
             annotations=[lb.ObjectAnnotation(name="person", confidence=0.1, value=polygon)],
         ),
-        lb.Label(data={"global_key": "a.jpg"}, annotations=[typed_mask("car", mask, 0.9)]),
     ]
     assert lines(items) == lines(expected)
 

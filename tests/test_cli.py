@@ -344,7 +344,7 @@ def test_convert_coco_segmentations_and_box_problems_by_entry(files):
         "convert", files / "seg.json", "--coco-dataset", files / "instances.json", "-o", out
     )
     assert code == 1
-    assert f"{files / 'seg.json'}:3: boxes[2][2]: width must not be negative, got -4" in stdout
+    assert f"{files / 'seg.json'}:3: bbox[2]: width must not be negative, got -4" in stdout
 
 
 def test_convert_to_shards(files):
