@@ -45,7 +45,7 @@ def test_supervision_detections_with_masks_equal_the_typed_path():
         confidence=np.array([0.25, 0.75]),
         class_id=np.array([1, 0]),
     )
-    items = supervision.from_detections(det, data_rows="img-1", features=["person", "car"])
+    items = supervision.from_detections(det, data_rows=["img-1"], features=["person", "car"])
     expected = lb.Label(
         data={"global_key": "img-1"},
         annotations=[

@@ -136,7 +136,7 @@ def test_an_rle_of_four_gigapixels_is_refused_not_an_abort(tmp_path):
         from lbfast.adapters import coco
         rle = {BIG_RLE!r}
         raised(lambda: lbfast.masks.rle_decode(rle))
-        raised(lambda: lbfast.masks.InstanceMasks.from_rle([rle], data_rows="k", features="x"))
+        raised(lambda: lbfast.masks.InstanceMasks.from_rle([rle], data_rows=["k"], features=["x"]))
         raised(lambda: coco.from_results({str(results)!r}, categories={{1: "x"}}, images={{1: "k"}},
                                          geometry="segmentation"))
         """

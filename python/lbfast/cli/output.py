@@ -7,12 +7,9 @@ import time
 from typing import IO, Optional
 
 from lbfast.ontology import Report
+from lbfast.ontology.report import counted
 
-
-def counted(n: int, noun: str) -> str:
-    """``n`` and ``noun`` in the one style of the command's output: ``1 file``,
-    ``12,345 rows``."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+__all__ = ["Progress", "counted", "print_report", "silence"]
 
 
 class Progress:
