@@ -669,7 +669,7 @@ def test_segmentations_are_written_in_input_order_and_their_problems_at_their_li
 
 
 def test_each_input_file_is_read_once(files, monkeypatch):
-    import lbfast.cli.inputs as inputs
+    from lbfast.cli import inputs
 
     opened = []
     real = inputs.read_predictions
@@ -692,3 +692,44 @@ def test_help_states_the_numbering_and_the_exit_codes(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "Rows count from 0" in text and "file:line" in text
     assert "Exit codes: 0 done" in text and "without predictions" in text
+
+
+def test_convert_lowers_and_checks_each_chunk_once(files, monkeypatch):
+    import lbfast._core as core
+
+    calls = []
+    for name in ("check", "encode", "check_encode", "dumps"):
+        real = getattr(core, name)
+        monkeypatch.setattr(
+            core,
+            name,
+            lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k),
+        )
+    code, stdout, _ = run(
+        "convert", files / "good.jsonl", "--ontology", files / "ontology.json",
+        "-o", files / "o.ndjson",
+    )  # fmt: skip
+    assert code == 0, stdout
+    assert calls == ["check_encode"]
+    # After the first error nothing is written any more: the rest is only checked.
+    calls.clear()
+    code, _, _ = run(
+        "convert", files / "bad.jsonl", files / "good.jsonl", "--ontology",
+        files / "ontology.json", "-o", files / "o.ndjson",
+    )  # fmt: skip
+    assert code == 1
+    assert calls == ["check_encode", "check"]
+
+
+def test_a_json_array_is_read_an_element_at_a_time(tmp_path):
+    from lbfast.ontology import read_predictions
+
+    row = {"dataRow": {"globalKey": "a"}, "name": "p", "point": {"x": 1, "y": 2}}
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps([row] * 100_000))  # one line, about 7 MB
+    read = []
+    values = read_predictions(path, on_bytes=read.append)
+    assert next(values) == (1, row)
+    assert sum(read) < path.stat().st_size / 2
+    assert sum(1 for _ in values) == 100_000 - 1
+    assert sum(read) == path.stat().st_size
