@@ -114,7 +114,8 @@ pub fn check(
     threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Checked> {
     let options = crate::options::read(max_mask_pixels, false, required, threads)?;
-    let (batch, count) = lower_and_match(py, items, ontology.as_deref(), state.as_deref(), first_row, options)?;
+    let (batch, count) =
+        lower_and_match(py, items, ontology.as_deref(), state.as_deref(), first_row, options)?;
     let report = py.detach(|| guarded(|| batch.validate(&options)))?;
     Ok(checked_out(report, first_row, count))
 }
@@ -137,7 +138,8 @@ pub fn check_encode(
     threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(Checked, Option<Encoded>)> {
     let options = crate::options::read(max_mask_pixels, resolve_schema_ids, required, threads)?;
-    let (batch, count) = lower_and_match(py, items, ontology.as_deref(), state.as_deref(), first_row, options)?;
+    let (batch, count) =
+        lower_and_match(py, items, ontology.as_deref(), state.as_deref(), first_row, options)?;
     let (report, checked) = py.detach(|| guarded(|| batch.check_reporting(&options)))?;
     let encoded = checked.map(|checked| Encoded::write(py, checked, options.threads)).transpose()?;
     Ok((checked_out(report, first_row, count), encoded))
