@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Callable, Optional, Union
+from typing import TYPE_CHECKING, Callable, Optional, TypedDict, Union
 
 from lbfast import _core
 from lbfast.columnar import _Columns
@@ -16,7 +16,7 @@ from lbfast.ontology.report import MAX_LISTED, Report
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from lbfast._core import Encoded
+    from lbfast._core import Encoded, OntologyIndex
     from lbfast.items import Item
     from lbfast.ontology.loading import OntologyLike
     from lbfast.options import CheckOptions
@@ -30,6 +30,15 @@ Locate = Callable[[Problem], list[Problem]]
 #: What ``_core.check`` gives: the problems listed, the count of all of them by
 #: ``(kind, severity)``, and the number of annotations checked.
 Checked = tuple[list[ProblemTuple], list[tuple[str, str, int]], int]
+
+
+class _CheckKeywords(TypedDict):
+    ontology: Optional[OntologyIndex]
+    state: _core.CheckState
+    first_row: int
+    required: bool
+    max_mask_pixels: Optional[int]
+    threads: Optional[int]
 
 
 class Validator:
@@ -89,15 +98,7 @@ class Validator:
         problems. ``sources(row)`` may name where a row came from (``file:line``);
         ``locate`` may restate each problem in the caller's terms."""
         items = items if isinstance(items, list) else list(items)
-        found = _core.check(
-            items,
-            ontology=self.index,
-            state=self._state,
-            first_row=self._rows,
-            required=self.required,
-            max_mask_pixels=self.max_mask_pixels,
-            threads=self.threads,
-        )
+        found = _core.check(items, **self._keywords())
         self._count_rows(items)
         return self._add_found(found, sources, locate)
 
@@ -113,19 +114,24 @@ class Validator:
         ``lbfast.dumps`` would), for ``ShardWriter.write_encoded``: each item is lowered
         and checked once. Amendments are reported as warnings, not warned of."""
         items = items if isinstance(items, list) else list(items)
+        keywords = self._keywords()
         found, encoded = _core.check_encode(
-            items,
-            ontology=self.index,
-            state=self._state,
-            first_row=self._rows,
-            required=self.required,
-            resolve_schema_ids=self.resolve_schema_ids,
-            max_mask_pixels=self.max_mask_pixels,
-            threads=self.threads,
+            items, resolve_schema_ids=self.resolve_schema_ids, **keywords
         )
         self._count_rows(items)
         self._add_found(found, sources, locate)
         return encoded if self.ok else None
+
+    def _keywords(self) -> _CheckKeywords:
+        """What ``_core.check`` and ``_core.check_encode`` are told of the job."""
+        return {
+            "ontology": self.index,
+            "state": self._state,
+            "first_row": self._rows,
+            "required": self.required,
+            "max_mask_pixels": self.max_mask_pixels,
+            "threads": self.threads,
+        }
 
     def _count_rows(self, items: list[Item]) -> None:
         """Moves on by the rows of ``items``: one per item, one per prediction of a
