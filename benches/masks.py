@@ -123,7 +123,7 @@ def main() -> None:
         return lbfast.dumps([lb.Label(data=GK, annotations=[ann])])
 
     def fast_instances() -> bytes:
-        return lbfast.dumps([InstanceMasks(mask, data_rows=GK["global_key"], features="seg")])
+        return lbfast.dumps([InstanceMasks(mask, data_rows=[GK["global_key"]], features=["seg"])])
 
     expected = png_of(lines(sdk_binary())[0])
     assert (png_of(lines(fast_binary())[0]) == expected).all()

@@ -45,7 +45,7 @@ def test_supervision_detections_with_masks_equal_the_typed_path():
         confidence=np.array([0.25, 0.75]),
         class_id=np.array([1, 0]),
     )
-    items = supervision.from_detections(det, data_rows="img-1", features=["person", "car"])
+    items = supervision.from_detections(det, data_rows=["img-1"], features=["person", "car"])
     expected = lb.Label(
         data={"global_key": "img-1"},
         annotations=[
@@ -146,11 +146,12 @@ def test_coco_results_file_boxes_rle_and_polygons(tmp_path):
     expected = [
         lb.Label(data={"global_key": "a.jpg"}, annotations=[typed_box("car", 1.5, 2, 4.5, 6, 0.9)]),
         lb.Label(data={"global_key": "b.jpg"}, annotations=[typed_box("person", 0, 0, 1, 1, 0.1)]),
+        # The segmentations in the order of the results, whatever their kind.
+        lb.Label(data={"global_key": "a.jpg"}, annotations=[typed_mask("car", mask, 0.9)]),
         lb.Label(
             data={"global_key": "b.jpg"},
             annotations=[lb.ObjectAnnotation(name="person", confidence=0.1, value=polygon)],
         ),
-        lb.Label(data={"global_key": "a.jpg"}, annotations=[typed_mask("car", mask, 0.9)]),
     ]
     assert lines(items) == lines(expected)
 
@@ -195,3 +196,24 @@ def test_coco_segmentations_of_the_wrong_shape_are_refused(segmentation, field):
     entry = {**COCO_OK, "segmentation": segmentation}
     with pytest.raises(ValueError, match=rf"COCO result 0: {field}"):
         coco.from_results([entry], categories={1: "x"}, images={1: "a"}, geometry="segmentation")
+
+
+def test_a_single_string_for_data_rows_or_features_is_refused_everywhere():
+    from lbfast.columnar import Boxes
+    from lbfast.masks import InstanceMasks
+
+    mask = np.zeros((4, 6), dtype=np.uint8)
+    mask[1:3, 2:5] = 1
+    rle = rle_encode(mask)
+    det = sv.Detections(xyxy=np.array([[1.0, 2, 3, 4]]), class_id=np.array([0]))
+    attempts = {
+        "Boxes": lambda **k: Boxes(np.zeros((1, 4)), **k),
+        "InstanceMasks": lambda **k: InstanceMasks(mask, **k),
+        "InstanceMasks.from_rle": lambda **k: InstanceMasks.from_rle([rle], **k),
+        "from_detections": lambda **k: supervision.from_detections(det, **k),
+    }
+    for make in attempts.values():
+        for argument in ("data_rows", "features"):
+            given = {"data_rows": ["img"], "features": ["car"], argument: "img"}
+            with pytest.raises(TypeError, match=f"{argument} must be a list of strings"):
+                make(**given)

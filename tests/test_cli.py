@@ -344,7 +344,7 @@ def test_convert_coco_segmentations_and_box_problems_by_entry(files):
         "convert", files / "seg.json", "--coco-dataset", files / "instances.json", "-o", out
     )
     assert code == 1
-    assert f"{files / 'seg.json'}:3: boxes[2][2]: width must not be negative, got -4" in stdout
+    assert f"{files / 'seg.json'}:3: bbox[2]: width must not be negative, got -4" in stdout
 
 
 def test_convert_to_shards(files):
@@ -555,3 +555,181 @@ def test_a_json_array_reports_the_real_line_and_json_errors_one_location(files):
     (oops,) = [line for line in stdout.splitlines() if "not valid JSON" in line]
     assert oops.startswith(f"error: {files / 'bad.jsonl'}:3: ")
     assert "line 1" not in oops and "char" not in oops and "column 2" in oops
+
+
+# --- issue 11, "CLI friction" ------------------------------------------------------------
+
+
+def test_an_empty_input_file_is_a_warning_and_exit_0(files):
+    (files / "empty.jsonl").write_text("")
+    (files / "blank.json").write_text("\n  \n")
+    for name in ("empty.jsonl", "blank.json"):
+        code, stdout, _ = run("validate", files / name)
+        assert code == 0
+        assert f"warning: {files / name}: the file holds no predictions" in stdout
+        out = files / "out.ndjson"
+        code, stdout, _ = run("convert", files / name, "-o", out)
+        assert code == 0
+        assert f"warning: {files / name}: the file holds no predictions" in stdout
+        assert out.read_bytes() == b""
+    code, stdout, _ = run("validate", files / "empty.jsonl", "--json")
+    assert json.loads(stdout)["warning_counts"] == {"empty_input": 1}
+
+
+def test_the_format_is_decided_per_file(files):
+    out = files / "mixed.ndjson"
+    code, stdout, _ = run(
+        "convert", files / "good.jsonl", files / "results.json",
+        "--coco-dataset", files / "instances.json", "-o", out,
+    )  # fmt: skip
+    assert code == 0, stdout
+    got = lines(out)
+    assert [r["name"] for r in got] == ["person", "tags", "person", "car", "car"]
+    assert "converted 5 predictions from 2 files" in stdout
+    # And the other way round; a COCO file needs the dataset even when it comes second.
+    code, _, stderr = run("convert", files / "good.jsonl", files / "results.json", "-o", out)
+    assert code == 2
+    assert f"{files / 'results.json'} holds COCO results: they need --coco-dataset" in stderr
+
+
+def test_coco_against_an_ontology_reports_every_offending_entry_at_its_line(files):
+    onto = {"normalized": {"tools": [ONTOLOGY["tools"][0]], "classifications": []}}
+    (files / "person-only.json").write_text(json.dumps(onto))
+    entries = [
+        {"image_id": 1, "category_id": 3, "bbox": [1, 2, 3, 4], "score": 0.9},
+        {"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.9},
+        {"image_id": 2, "category_id": 3, "bbox": [1, 2, 3, 4], "score": 0.8},
+        {"image_id": 2, "category_id": 3, "bbox": [1, 2, 3, 4], "score": 0.7},
+    ]
+    (files / "cars.json").write_text(one_per_line(entries))
+    code, stdout, _ = run(
+        "convert", files / "cars.json", "--coco-dataset", files / "instances.json",
+        "--ontology", files / "person-only.json", "-o", files / "o.ndjson",
+    )  # fmt: skip
+    assert code == 1
+    errors = [line for line in stdout.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        f"error: {files / 'cars.json'}:{n}: category_id: the ontology has no tool 'car'"
+        for n in (1, 3, 4)
+    ], stdout
+    assert "3 errors (unknown_tool: 3)" in stdout
+    assert "features[" not in stdout
+
+
+def test_gzip_reports_the_bytes_written(files):
+    code, stdout, _ = run("convert", files / "good.jsonl", "--out-dir", files / "z", "--gzip")
+    assert code == 0, stdout
+    (shard,) = (files / "z").iterdir()
+    size = shard.stat().st_size
+    assert f"wrote {shard}: 2 rows, {size:,} bytes (" in stdout, stdout
+    assert " uncompressed)" in stdout
+
+
+def test_counts_are_printed_with_thousands_separators(files):
+    row = {"dataRow": {"globalKey": "a"}, "name": "person", "point": {"x": 1, "y": 2}}
+    (files / "many.jsonl").write_text((json.dumps(row) + "\n") * 1200)
+    code, stdout, _ = run("validate", files / "many.jsonl")
+    assert code == 0
+    assert "1,200 items, 1,200 annotations: 0 errors, 0 warnings" in stdout
+    code, stdout, _ = run("convert", files / "many.jsonl", "-o", files / "many.ndjson")
+    assert code == 0
+    assert "1,200 rows" in stdout and "converted 1,200 predictions from 1 file" in stdout
+
+
+def test_segmentations_are_written_in_input_order_and_their_problems_at_their_line(files):
+    from lbfast.masks import rle_encode
+
+    mask = np.zeros((8, 10), np.uint8)
+    mask[2:5, 3:7] = 1
+    entry = {"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.9}
+    poly = [[1, 1, 5, 1, 5, 4, 1, 4]]
+    entries = [
+        {**entry, "segmentation": rle_encode(mask)},
+        {**entry, "segmentation": poly},
+        {**entry, "category_id": 3, "segmentation": rle_encode(mask)},
+    ]
+    (files / "seg.json").write_text(one_per_line(entries))
+    out = files / "seg.ndjson"
+    args = ["--coco-dataset", files / "instances.json", "--geometry", "segmentation", "-o", out]
+    code, stdout, _ = run("convert", files / "seg.json", *args)
+    assert code == 0, stdout
+    got = lines(out)
+    assert [("mask" in r, r["name"]) for r in got] == [
+        (True, "person"),
+        (False, "person"),
+        (True, "car"),
+    ]
+    # An empty mask: at the entry's line, with the entry's field.
+    entries[2]["segmentation"] = rle_encode(np.zeros((8, 10), np.uint8))
+    (files / "seg.json").write_text(one_per_line(entries))
+    code, stdout, _ = run("convert", files / "seg.json", *args)
+    assert code == 1
+    assert f"error: {files / 'seg.json'}:3: segmentation: " in stdout, stdout
+    assert "masks[" not in stdout and "row " not in stdout
+
+
+def test_each_input_file_is_read_once(files, monkeypatch):
+    from lbfast.cli import inputs
+
+    opened = []
+    real = inputs.read_predictions
+
+    def counting(path, **kwargs):
+        opened.append(Path(path).name)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(inputs, "read_predictions", counting)
+    code, _, _ = run(
+        "convert", files / "results.json", files / "good.jsonl",
+        "--coco-dataset", files / "instances.json", "-o", files / "o.ndjson",
+    )  # fmt: skip
+    assert code == 0
+    assert opened == ["results.json", "good.jsonl"]
+
+
+def test_help_states_the_numbering_and_the_exit_codes(capsys):
+    assert main(["--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Rows count from 0" in text and "file:line" in text
+    assert "Exit codes: 0 done" in text and "without predictions" in text
+
+
+def test_convert_lowers_and_checks_each_chunk_once(files, monkeypatch):
+    import lbfast._core as core
+
+    calls = []
+    for name in ("check", "encode", "check_and_encode", "dumps"):
+        real = getattr(core, name)
+        monkeypatch.setattr(
+            core,
+            name,
+            lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k),
+        )
+    code, stdout, _ = run(
+        "convert", files / "good.jsonl", "--ontology", files / "ontology.json",
+        "-o", files / "o.ndjson",
+    )  # fmt: skip
+    assert code == 0, stdout
+    assert calls == ["check_and_encode"]
+    # After the first error nothing is written any more: the rest is only checked.
+    calls.clear()
+    code, _, _ = run(
+        "convert", files / "bad.jsonl", files / "good.jsonl", "--ontology",
+        files / "ontology.json", "-o", files / "o.ndjson",
+    )  # fmt: skip
+    assert code == 1
+    assert calls == ["check_and_encode", "check"]
+
+
+def test_a_json_array_is_read_an_element_at_a_time(tmp_path):
+    from lbfast.ontology import read_predictions
+
+    row = {"dataRow": {"globalKey": "a"}, "name": "p", "point": {"x": 1, "y": 2}}
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps([row] * 100_000))  # one line, about 7 MB
+    read = []
+    values = read_predictions(path, on_bytes=read.append)
+    assert next(values) == (1, row)
+    assert sum(read) < path.stat().st_size / 2
+    assert sum(1 for _ in values) == 100_000 - 1
+    assert sum(read) == path.stat().st_size

@@ -223,7 +223,7 @@ def test_instance_masks_equal_the_typed_path() -> None:
 
 def test_instance_masks_match_the_sdk_pixels() -> None:
     stack = random_stack(3, 20, 30, seed=2)
-    fast = lbfast_lines([InstanceMasks(stack, data_rows="img-1", features="thing")])
+    fast = lbfast_lines([InstanceMasks(stack, data_rows=["img-1"], features=["thing"])])
     sdk = sdk_lines(
         [
             sdk_types.Label(
@@ -273,7 +273,9 @@ def test_instance_masks_by_data_row_id_and_mixed_with_labels_and_dicts() -> None
     m[1, 1] = 7  # nonzero is set
     items = [
         lb.Label(data=GK, annotations=[]),
-        InstanceMasks(m, data_rows=["ckrazctum0z8a0ybc0b0o0g0v"], features="f", data_row_kind="id"),
+        InstanceMasks(
+            m, data_rows=["ckrazctum0z8a0ybc0b0o0g0v"], features=["f"], data_row_kind="id"
+        ),
         {"name": "p", "dataRow": {"globalKey": "g"}, "point": {"x": 1, "y": 2}},
     ]
     lines = lbfast_lines(items)
@@ -327,20 +329,20 @@ def test_instance_masks_size_check_and_skip_empty() -> None:
         lbfast.dumps(
             [
                 InstanceMasks(
-                    stack, data_rows="a", features="x", image_size=(12, 11), skip_empty=True
+                    stack, data_rows=["a"], features=["x"], image_size=(12, 11), skip_empty=True
                 )
             ]
         )
-    lines = lbfast_lines([InstanceMasks(stack, data_rows="a", features="x", skip_empty=True)])
+    lines = lbfast_lines([InstanceMasks(stack, data_rows=["a"], features=["x"], skip_empty=True)])
     assert len(lines) == 1
     np.testing.assert_array_equal(png_pixels(lines[0]), stack[1])
 
 
 def test_instance_masks_type_errors() -> None:
     with pytest.raises(TypeError, match="bool or uint8"):
-        InstanceMasks(np.zeros((1, 2, 2), np.float64), data_rows="a", features="x")
+        InstanceMasks(np.zeros((1, 2, 2), np.float64), data_rows=["a"], features=["x"])
     with pytest.raises(TypeError, match=r"row 0: data_rows\[0\]: expected a string, got int"):
-        lbfast.dumps([InstanceMasks(np.ones((1, 2, 2), bool), data_rows=[5], features="x")])
+        lbfast.dumps([InstanceMasks(np.ones((1, 2, 2), bool), data_rows=[5], features=["x"])])
 
 
 # --- instance-id maps ---------------------------------------------------------------
@@ -361,7 +363,7 @@ def test_instance_map_equals_instance_masks(dtype) -> None:
         [
             InstanceMasks(
                 stack,
-                data_rows="m",
+                data_rows=["m"],
                 class_ids=[0, 1, 2],
                 features=list(features.values()),
                 with_boxes=True,
@@ -549,7 +551,7 @@ def test_hostile_pngs_are_clear_errors_naming_the_row(name: str) -> None:
     )
 )
 def test_decoding_our_png_gives_back_the_mask(stack: np.ndarray) -> None:
-    lines = lbfast_lines([InstanceMasks(stack, data_rows="a", features="x", skip_empty=True)])
+    lines = lbfast_lines([InstanceMasks(stack, data_rows=["a"], features=["x"], skip_empty=True)])
     kept = [m for m in stack if m.any()]
     assert len(lines) == len(kept)
     for line, mask in zip(lines, kept):
@@ -560,26 +562,26 @@ def test_decoding_our_png_gives_back_the_mask(stack: np.ndarray) -> None:
 def test_instance_masks_from_coco_rle() -> None:
     stack = random_stack(3, 16, 24, seed=11)
     rles = rle_encode(stack)
-    item = InstanceMasks.from_rle(rles, data_rows="a", class_ids=[0, 1, 0], features=["x", "y"])
+    item = InstanceMasks.from_rle(rles, data_rows=["a"], class_ids=[0, 1, 0], features=["x", "y"])
     lines = lbfast_lines([item])
     assert [line["name"] for line in lines] == ["x", "y", "x"]
     for line, mask in zip(lines, stack):
         np.testing.assert_array_equal(png_pixels(line), mask)
     with pytest.raises(ValueError, match="one size"):
         InstanceMasks.from_rle(
-            [rles[0], rle_encode(np.ones((2, 2), bool))], data_rows="a", features="x"
+            [rles[0], rle_encode(np.ones((2, 2), bool))], data_rows=["a"], features=["x"]
         )
 
 
 def test_instance_mask_indices_must_be_integers_not_rounded_floats():
     masks = np.ones((2, 2, 2), dtype=bool)
     with pytest.raises(TypeError, match="class_ids must be integers"):
-        InstanceMasks(masks, data_rows="img", features=["a", "b"], class_ids=np.array([0.9, 1.2]))
+        InstanceMasks(masks, data_rows=["img"], features=["a", "b"], class_ids=np.array([0.9, 1.2]))
 
 
 def test_instance_masks_and_maps_above_the_pixel_cap_are_refused() -> None:
     stack = np.ones((2, 10, 10), np.uint8)
-    item = InstanceMasks(stack, data_rows="g", features="x")
+    item = InstanceMasks(stack, data_rows=["g"], features=["x"])
     assert lbfast.dumps([item], max_mask_pixels=100)
     with pytest.raises(lbfast.ValidationError) as caught:
         lbfast.dumps([item], max_mask_pixels=99)

@@ -336,7 +336,9 @@ def test_complex_confidences_of_mask_items_are_refused():
         with pytest.raises(
             TypeError, match="confidence must be real numbers, got an array of dtype complex128"
         ):
-            lbfast.masks.InstanceMasks(stack, data_rows="g", features="x", confidence=confidence)
+            lbfast.masks.InstanceMasks(
+                stack, data_rows=["g"], features=["x"], confidence=confidence
+            )
     ids = np.ones((2, 2), np.int64)
     item = lbfast.masks.InstanceMap(ids, data_row="g", features={1: "x"}, confidence={1: 0.5 + 1j})
     with pytest.raises(TypeError, match=r"row 0: confidence: expected a real number"):
@@ -454,7 +456,7 @@ def test_mask_item_flags_must_be_bools(flag):
 
     stack = np.zeros((1, 2, 2), np.uint8)
     for option in ("with_boxes", "skip_empty"):
-        item = InstanceMasks(stack, data_rows="g", features="x", **{option: flag})
+        item = InstanceMasks(stack, data_rows=["g"], features=["x"], **{option: flag})
         with pytest.raises(TypeError, match=rf"row 0: {option}: expected True or False"):
             lbfast.dumps([item])
         item = InstanceMap(

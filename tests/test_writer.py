@@ -70,7 +70,7 @@ def test_mask_cap_follows_labelbox_advice_by_default(tmp_path):
     masks = np.zeros((5, 4, 4), dtype=bool)
     for i in range(5):
         masks[i, i % 4, i % 4] = True
-    item = InstanceMasks(masks, data_rows="img", features="blob")
+    item = InstanceMasks(masks, data_rows=["img"], features=["blob"])
     assert lbfast.ShardWriter(tmp_path / "a").max_masks == 1000
     with lbfast.ShardWriter(tmp_path / "b", max_masks=2) as w:
         w.write([item, boxes(3)])

@@ -28,6 +28,8 @@ ProblemTuple: TypeAlias = tuple[str, int, str, str, Optional[str], str]
 INVALID = "invalid"
 #: The kind of an input line that could not be read.
 UNREADABLE = "unreadable"
+#: The kind of the warning about an input file that holds no predictions.
+EMPTY_INPUT = "empty_input"
 #: The kind of a shard over the SDK's per-data-row limit (see ``lbfast.ShardWriter``).
 PER_DATA_ROW_LIMIT = "per_data_row_limit"
 

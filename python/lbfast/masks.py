@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lbfast import _core
-from lbfast.columnar import DataRowKind
+from lbfast.columnar import DataRowKind, _strings
 
 __all__ = [
     "InstanceMap",
@@ -119,8 +119,8 @@ class InstanceMasks:
         self,
         masks: npt.ArrayLike,
         *,
-        data_rows: Union[str, Sequence[str]],
-        features: Union[str, Sequence[str]],
+        data_rows: Sequence[str],
+        features: Sequence[str],
         image_index: Optional[npt.ArrayLike] = None,
         class_ids: Optional[npt.ArrayLike] = None,
         confidence: Optional[npt.ArrayLike] = None,
@@ -133,8 +133,8 @@ class InstanceMasks:
         if arr.ndim == 2:
             arr = arr[np.newaxis]
         self.masks = arr
-        self.data_rows = [data_rows] if isinstance(data_rows, str) else list(data_rows)
-        self.features = [features] if isinstance(features, str) else list(features)
+        self.data_rows = _strings(data_rows, "data_rows")
+        self.features = _strings(features, "features")
         self.image_index = _optional(image_index, np.int64, "image_index")
         self.class_ids = _optional(class_ids, np.int64, "class_ids")
         self.confidence = _optional(confidence, np.float64, "confidence")

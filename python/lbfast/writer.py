@@ -167,22 +167,20 @@ class ShardWriter:
 
     def write(self, items: Union[Item, Iterable[Item]]) -> None:
         """Converts and writes ``items``: Labels, dicts and columnar batches, mixed."""
+        self._write_all(_core.encode(chunk, **self._options) for chunk in chunks(items))
+
+    def write_encoded(self, encoded: Encoded) -> None:
+        """Writes lines checked and written already (``lbfast.ontology.Validator.encode``),
+        so that a caller who reports every problem and writes does both in one pass. The
+        writer's own options do not apply to them; its caps and limits do."""
+        self._write_all([encoded])
+
+    def _write_all(self, encoded: Iterable[Encoded]) -> None:
         if self._closed:
             raise ValueError("write() on a closed ShardWriter")
         try:
-            for chunk in chunks(items):
-                self._write_encoded(_core.encode(chunk, **self._options))
-        except BaseException:
-            self._discard()
-            raise
-
-    def write_encoded(self, encoded: Encoded) -> None:
-        """Writes lines already converted and checked (``Validator.encode``), as
-        :meth:`write` writes its own; this writer's options are not applied again."""
-        if self._closed:
-            raise ValueError("write_encoded() on a closed ShardWriter")
-        try:
-            self._write_encoded(encoded)
+            for lines in encoded:
+                self._write_lines(lines)
         except BaseException:
             self._discard()
             raise
@@ -220,7 +218,7 @@ class ShardWriter:
 
     # --- shards -----------------------------------------------------------------
 
-    def _write_encoded(self, encoded: Encoded) -> None:
+    def _write_lines(self, encoded: Encoded) -> None:
         ends = np.asarray(encoded.line_ends, dtype=np.int64)
         # Masks up to and including each line: one pass, searched at every cut.
         masks_through = np.cumsum(np.asarray(encoded.is_mask, dtype=np.int64))

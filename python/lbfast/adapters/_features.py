@@ -7,6 +7,8 @@ from typing import Union
 
 import numpy as np
 
+from lbfast.columnar import _strings
+
 Features = Union[Sequence[str], Mapping[int, str]]
 
 
@@ -21,7 +23,7 @@ def class_ids_and_features(
     """
     class_ids = np.asarray(class_ids).reshape(-1)
     if not isinstance(features, Mapping):
-        return class_ids, list(features)
+        return class_ids, _strings(features, "features")
     keys = list(features)
     names = [features[k] for k in keys]
     lookup = {int(k): i for i, k in enumerate(keys)}

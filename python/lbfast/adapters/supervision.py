@@ -9,39 +9,40 @@ import numpy as np
 import numpy.typing as npt
 
 from lbfast.adapters._features import Features, class_ids_and_features
-from lbfast.columnar import Boxes, DataRowKind, Ids
+from lbfast.columnar import Boxes, DataRowKind, Ids, _strings
 from lbfast.masks import InstanceMasks
 
 
 def from_detections(
     detections: Union[Any, Sequence[Any]],
     *,
-    data_rows: Union[str, Sequence[str]],
+    data_rows: Sequence[str],
     features: Optional[Features] = None,
     boxes: bool = True,
     masks: bool = True,
     data_row_kind: DataRowKind = "global_key",
     ids: Ids = "random",
 ) -> list[Any]:
-    """Batches for one ``Detections`` per data row (or one ``Detections`` and one data row).
+    """Batches for one ``Detections`` per data row: ``detections`` is a list of them (or
+    one ``Detections``), ``data_rows`` a list of as many global keys (or ids); a single
+    string is refused, as by every columnar batch.
 
     - ``features``: feature names indexed by ``class_id`` (or an id-to-name mapping).
       Default: the detections' ``data["class_name"]``.
     - ``boxes``: write each detection's ``xyxy`` box.
     - ``masks``: also write each detection's mask, when the detections have masks.
     """
-    if isinstance(data_rows, str):
-        detections, data_rows = [detections], [data_rows]
-    detections = list(detections)
-    if len(detections) != len(data_rows):
-        raise ValueError(f"{len(detections)} Detections for {len(data_rows)} data rows")
+    rows = _strings(data_rows, "data_rows")
+    # One Detections (it has boxes) stands for a list of one.
+    detections = [detections] if hasattr(detections, "xyxy") else list(detections)
+    if len(detections) != len(rows):
+        raise ValueError(f"{len(detections)} Detections for {len(rows)} data rows")
     counts = [len(d) for d in detections]
     image_index: npt.NDArray[np.int64] = np.repeat(np.arange(len(detections)), counts)
     xyxy = _concat([d.xyxy for d in detections], (0, 4), np.float64)
     confidence = _optional_concat([d.confidence for d in detections if len(d)])
     class_ids, names = _classes(detections, features)
     out: list[Any] = []
-    rows = list(data_rows)
     if boxes:
         out.append(
             Boxes(

@@ -26,7 +26,7 @@ from lbfast.ontology.builder import (
     Option,
     Tool,
 )
-from lbfast.ontology.files import CHUNK_LINES, SourceLines, _Sources, read_predictions
+from lbfast.ontology.files import CHUNK_LINES, SourceLines, empty_file, read_predictions
 from lbfast.ontology.loading import OntologyLike
 from lbfast.ontology.ontology import Ontology, ontology_index
 from lbfast.ontology.report import MAX_LISTED, Report
@@ -51,7 +51,7 @@ __all__ = [
     "SourceLines",
     "Tool",
     "Validator",
-    "_Sources",
+    "empty_file",
     "ontology_index",
     "read_predictions",
     "validate",

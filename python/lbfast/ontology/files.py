@@ -4,12 +4,15 @@ and remembering which ``file:line`` each row came from."""
 from __future__ import annotations
 
 import bisect
+import codecs
 import json
 import os
 from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import IO, Any, Callable, Optional, Union
+
+from lbfast.errors import EMPTY_INPUT, Problem
 
 #: Values checked at a time when validating files.
 CHUNK_LINES = 20_000
@@ -26,37 +29,42 @@ def read_predictions(
     """``(line, value)`` of a predictions file: NDJSON (one JSON value a line), or one
     JSON array of them; ``line`` is where the value starts in the file, from 1. A
     value that is not JSON gives a ``ValueError`` as its value, with the column in the
-    message. A UTF-8 byte-order mark is skipped. ``on_bytes(n)`` is told of bytes read."""
+    message; nothing is read after a broken array. A UTF-8 byte-order mark is skipped.
+    The file is read once, a block at a time: an array is parsed element by element,
+    so that only the element being read is held, not the whole file. ``on_bytes(n)``
+    is told of bytes read."""
     with open(Path(os.fspath(path)), "rb") as f:
         head = f.read(64)
         bom = len(_BOM) if head.startswith(_BOM) else 0
         f.seek(bom)
+        if on_bytes and bom:
+            on_bytes(bom)
         if head[bom:].lstrip().startswith(b"["):
-            data = f.read()
-            if on_bytes:
-                on_bytes(len(data) + bom)
-            array = _array_elements(data)
-            if array is not None:
-                yield from array
-                return
-            f.seek(bom)  # not one array: a list on the first line of NDJSON
-        pending = bom
-        for number, line in enumerate(f, 1):
-            pending += len(line)
-            if on_bytes and pending >= 1 << 20:
-                on_bytes(pending)
-                pending = 0
-            if not line.strip():
-                continue
-            yield number, _loads(line, number)
-        if on_bytes and pending:
-            on_bytes(pending)
+            yield from _ArrayReader(f, on_bytes).values()
+        else:
+            yield from _ndjson(f, on_bytes)
 
 
 _BOM = b"\xef\xbb\xbf"
+# Bytes read at a time from an array file (more while one element is longer).
+_BLOCK = 1 << 20
 
 
-def _loads(text: Union[str, bytes], line: int) -> Any:
+def _ndjson(f: IO[bytes], on_bytes: Optional[OnBytes]) -> Iterator[tuple[int, Any]]:
+    pending = 0
+    for number, line in enumerate(f, 1):
+        pending += len(line)
+        if on_bytes and pending >= _BLOCK:
+            on_bytes(pending)
+            pending = 0
+        if not line.strip():
+            continue
+        yield number, _loads(line)
+    if on_bytes and pending:
+        on_bytes(pending)
+
+
+def _loads(text: Union[str, bytes]) -> Any:
     """One JSON value; a ``ValueError`` (returned, not raised) says what is wrong, in the
     file's terms (the line is the caller's, so the message gives the column only)."""
     try:
@@ -69,38 +77,135 @@ def _loads(text: Union[str, bytes], line: int) -> Any:
         return ValueError(f"not valid JSON: {err}")
 
 
-def _array_elements(data: bytes) -> Optional[list[tuple[int, Any]]]:
-    """``(line, value)`` of each element of the one JSON array ``data`` holds, or None
-    when ``data`` is not one array (NDJSON whose first line is a list). An array that
-    cannot be parsed gives one ``ValueError`` at the line where it breaks."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        return [(1, ValueError(f"not valid JSON: not UTF-8 ({err.reason})"))]
-    try:
-        whole = json.loads(text)
-    except RecursionError:
-        return [(1, ValueError("not valid JSON: nested too deeply"))]
-    except json.JSONDecodeError as err:
-        if err.msg == "Extra data":
-            return None
-        line = err.lineno
-        return [(line, ValueError(f"not valid JSON: {err.msg} (column {err.colno})"))]
-    if not isinstance(whole, list):
-        return None
-    # Where each element starts: walk the array once with the decoder.
-    decoder = json.JSONDecoder()
-    out: list[tuple[int, Any]] = []
-    pos = text.index("[") + 1
-    line, counted = 1, 0
-    for value in whole:
-        while text[pos] in " \t\r\n,":
-            pos += 1
-        line += text.count("\n", counted, pos)
-        counted = pos
-        out.append((line, value))
-        pos = decoder.raw_decode(text, pos)[1]
-    return out
+class _ArrayReader:
+    """The elements of the one JSON array of a file, each with the line it starts on,
+    parsed as the file is read: the text is decoded a block at a time and each element
+    is decoded from the buffer once it is complete. Text after the array's end, or an
+    element that is not JSON, ends the reading with one ``ValueError`` at its line."""
+
+    def __init__(self, f: IO[bytes], on_bytes: Optional[OnBytes]) -> None:
+        self.file = f
+        self.on_bytes = on_bytes
+        self.utf8 = codecs.getincrementaldecoder("utf-8")()
+        self.decoder = json.JSONDecoder()
+        self.text = ""  # the buffer
+        self.base = 0  # offset in the file's text of text[0]
+        self.pos = 0  # the next character to look at
+        self.line = 1  # the line of text[pos]
+        self.line_start = 0  # offset in the file's text of that line's start
+        self.eof = False
+
+    def values(self) -> Iterator[tuple[int, Any]]:
+        try:
+            yield from self._values()
+        except UnicodeDecodeError as err:
+            yield self.line, ValueError(f"not valid JSON: not UTF-8 ({err.reason})")
+
+    def _values(self) -> Iterator[tuple[int, Any]]:
+        self._next_char()
+        self._advance(self.pos + 1)  # the `[`
+        if self._next_char() == "]":
+            self._advance(self.pos + 1)
+            yield from self._after_end()
+            return
+        while True:
+            line, value, ok = self._element()
+            yield line, value
+            if not ok:
+                return
+            c = self._next_char()
+            self._advance(self.pos + 1)
+            if c == "]":
+                yield from self._after_end()
+                return
+            if c != ",":
+                what = "expected ',' or ']'" if c else "the array is not closed"
+                yield self._problem(self.pos - 1, what)
+                return
+
+    def _element(self) -> tuple[int, Any, bool]:
+        """``(line, value, True)`` of the element at ``pos``, or ``(line, error, False)``."""
+        self._next_char()
+        while True:
+            try:
+                value, end = self.decoder.raw_decode(self.text, self.pos)
+            except RecursionError:
+                return self.line, ValueError("not valid JSON: nested too deeply"), False
+            except json.JSONDecodeError as err:
+                if self._more():
+                    continue  # the element may go on in the next block
+                return (*self._problem(err.pos, err.msg), False)
+            # A number at the end of the buffer may go on in the next block.
+            if end == len(self.text) and self._more():
+                continue
+            line = self.line
+            self._advance(end)
+            return line, value, True
+
+    def _after_end(self) -> Iterator[tuple[int, ValueError]]:
+        if self._next_char():
+            yield (
+                self.line,
+                ValueError(
+                    "not valid JSON: more text after the end of the array (a file holds one "
+                    "array, or one JSON value a line)"
+                ),
+            )
+
+    def _more(self) -> bool:
+        """Reads another block (at least as long as what is buffered, so that a long
+        element is retried a few times only); False at the end of the file."""
+        if self.eof:
+            return False
+        data = self.file.read(max(_BLOCK, len(self.text) - self.pos))
+        if not data:
+            self.eof = True
+            self.text += self.utf8.decode(b"", final=True)
+            return False
+        if self.on_bytes:
+            self.on_bytes(len(data))
+        if self.pos > _BLOCK:  # drop what has been parsed
+            self.text = self.text[self.pos :]
+            self.base += self.pos
+            self.pos = 0
+        self.text += self.utf8.decode(data)
+        return True
+
+    def _advance(self, to: int) -> None:
+        newlines = self.text.count("\n", self.pos, to)
+        if newlines:
+            self.line += newlines
+            self.line_start = self.base + self.text.rindex("\n", self.pos, to) + 1
+        self.pos = to
+
+    def _next_char(self) -> str:
+        """The next character that is not blank space (``""`` at the end of the file)."""
+        while True:
+            text, pos = self.text, self.pos
+            while pos < len(text) and text[pos] in " \t\r\n":
+                pos += 1
+            self._advance(pos)
+            if pos < len(text) or not self._more():
+                return self.text[self.pos : self.pos + 1]
+
+    def _problem(self, at: int, what: str) -> tuple[int, ValueError]:
+        """The problem at ``text[at]``, by the line and column of the file."""
+        line, start = self.line, self.line_start
+        newlines = self.text.count("\n", self.pos, at)
+        if newlines:
+            line += newlines
+            start = self.base + self.text.rindex("\n", self.pos, at) + 1
+        column = self.base + at - start + 1
+        return line, ValueError(f"not valid JSON: {what} (column {column})")
+
+
+def empty_file(path: PathLike, row: int) -> Problem:
+    """The warning about a file that holds no predictions (it is no error: an empty
+    result is a possible outcome of a model run)."""
+    return Problem(
+        row, "", "the file holds no predictions", EMPTY_INPUT, severity="warning",
+        source=os.fspath(path),
+    )  # fmt: skip
 
 
 class SourceLines:
@@ -128,18 +233,15 @@ class SourceLines:
         return f"{path}:{lines[offset]}" if offset < len(lines) else None
 
 
-# The name the command line imports.
-_Sources = SourceLines
-
-
 def chunked(
-    path: PathLike, progress: Optional[OnBytes]
+    values: Iterable[tuple[int, Any]],
 ) -> Iterator[tuple[list[Any], list[int], Optional[tuple[int, ValueError]]]]:
-    """Chunks of ``(values, their lines, None)`` of a file; an unreadable line ends a
-    chunk and comes as the third element."""
+    """Chunks of ``(values, their lines, None)`` of a file's ``(line, value)``
+    (:func:`read_predictions`); an unreadable line ends a chunk and comes as the third
+    element."""
     chunk: list[Any] = []
     lines: list[int] = []
-    for line, value in read_predictions(path, on_bytes=progress):
+    for line, value in values:
         if isinstance(value, ValueError):
             yield chunk, lines, (line, value)
             chunk, lines = [], []

@@ -50,17 +50,20 @@ class Report:
             raise ValidationError([p.as_tuple() for p in self.errors], report=self)
 
     def summary(self) -> str:
+        """``1,200 items, 1,200 annotations: 2 errors (confidence: 2), 0 warnings``:
+        every count with thousands separators."""
+
         def kinds(counts: dict[str, int]) -> str:
-            return ", ".join(f"{k}: {n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+            ordered = sorted(counts.items(), key=lambda kv: -kv[1])
+            return ", ".join(f"{k}: {n:,}" for k, n in ordered)
 
         text = (
-            f"{self.items} item{'s' if self.items != 1 else ''}, "
-            f"{self.annotations} annotation{'s' if self.annotations != 1 else ''}: "
-            f"{self.error_count} error{'s' if self.error_count != 1 else ''}"
+            f"{counted(self.items, 'item')}, {counted(self.annotations, 'annotation')}: "
+            f"{counted(self.error_count, 'error')}"
         )
         if self.counts:
             text += f" ({kinds(self.counts)})"
-        text += f", {self.warning_count} warning{'s' if self.warning_count != 1 else ''}"
+        text += f", {counted(self.warning_count, 'warning')}"
         if self.warning_counts:
             text += f" ({kinds(self.warning_counts)})"
         return text
@@ -82,3 +85,8 @@ class Report:
             "errors": [p.to_dict() for p in self.errors],
             "warnings": [p.to_dict() for p in self.warnings],
         }
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun`` as every count is printed: ``1 file``, ``12,345 rows``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"

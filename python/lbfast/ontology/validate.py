@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Callable, Optional, TypedDict, Union
 from lbfast import _core
 from lbfast.columnar import _Columns
 from lbfast.errors import UNREADABLE, Problem, ProblemTuple
-from lbfast.ontology.files import PathLike, SourceLines, chunked
+from lbfast.ontology.files import PathLike, SourceLines, chunked, empty_file, read_predictions
 from lbfast.ontology.ontology import Ontology, ontology_index
 from lbfast.ontology.report import MAX_LISTED, Report
 
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 #: Names the ``file:line`` a row came from, if known.
 Sources = Callable[[int], Optional[str]]
+#: The problems to report for one the core found (with their ``source``): the caller's
+#: terms for it, such as one problem per input entry for a problem of a batch's feature.
+Locate = Callable[[Problem], list[Problem]]
 
 #: What ``_core.check`` gives: the problems listed, the count of all of them by
 #: ``(kind, severity)``, and the number of annotations checked.
@@ -85,14 +88,21 @@ class Validator:
         """No error so far."""
         return not self._report.counts
 
-    def check(self, items: Iterable[Item], *, sources: Optional[Sources] = None) -> list[Problem]:
+    def check(
+        self,
+        items: Iterable[Item],
+        *,
+        sources: Optional[Sources] = None,
+        locate: Optional[Locate] = None,
+    ) -> list[Problem]:
         """Checks ``items`` (rows continue from the previous call) and returns their
-        problems. ``sources(row)`` may name where a row came from (``file:line``)."""
+        problems. ``sources(row)`` may name where a row came from (``file:line``);
+        ``locate`` may restate each problem in the caller's terms."""
         items = items if isinstance(items, list) else list(items)
         first = self._rows
         found = _core.check(items, first_row=first, **self._job())
         self._advance(items)
-        return self._add_found(found, sources)
+        return self._add_found(found, sources, locate)
 
     def encode(
         self,
@@ -100,13 +110,15 @@ class Validator:
         *,
         scores: Literal["keep", "refuse", "strip"] = "keep",
         sources: Optional[Sources] = None,
+        locate: Optional[Locate] = None,
     ) -> Optional[Encoded]:
         """Checks ``items`` as :meth:`check` does and, when they have no error, writes
         them: their NDJSON lines and per-line facts (what ``ShardWriter`` takes), from
         the same one lowering and check; ``None`` when an error was found. Amendments
         (normalised answers, resolved schema ids) are written and listed as warnings.
         ``scores``: what to do with confidence and custom metrics (``"refuse"`` or
-        ``"strip"`` them for a project import, which does not take them)."""
+        ``"strip"`` them for a project import, which does not take them). Once the job
+        has an error, nothing more is written (``None``)."""
         items = items if isinstance(items, list) else list(items)
         encoded, found = _core.check_and_encode(
             items,
@@ -116,8 +128,8 @@ class Validator:
             **self._job(),
         )
         self._advance(items)
-        self._add_found(found, sources)
-        return encoded
+        self._add_found(found, sources, locate)
+        return encoded if self.ok else None
 
     def _job(self) -> _Job:
         """The keywords every call of this job passes to the core."""
@@ -144,16 +156,30 @@ class Validator:
         self._rows += count
         self._report.items += count
 
-    def _add_found(self, found: Checked, sources: Optional[Sources]) -> list[Problem]:
+    def _add_found(
+        self, found: Checked, sources: Optional[Sources], locate: Optional[Locate] = None
+    ) -> list[Problem]:
         """Adds what ``_core.check`` found: the problems listed and the counts of all."""
         listed, counts, annotations = found
         problems = [Problem.of(p, (sources(p[1]) if sources else None) or None) for p in listed]
+        if locate is not None:
+            located = [locate(p) for p in problems]
+            # A problem restated as several is counted as several.
+            for one, restated in zip(problems, located):
+                extra = len(restated) - 1
+                totals = self._totals(one)
+                totals[one.kind] = totals.get(one.kind, 0) + extra
+            problems = [p for restated in located for p in restated]
         self._add(problems, counted=True)
         for kind, severity, n in counts:
             totals = self._report.counts if severity == "error" else self._report.warning_counts
             totals[kind] = totals.get(kind, 0) + n
         self._report.annotations += annotations
         return problems
+
+    def _totals(self, problem: Problem) -> dict[str, int]:
+        report = self._report
+        return report.counts if problem.severity == "error" else report.warning_counts
 
     def _add(self, problems: list[Problem], *, counted: bool = False) -> None:
         """Lists ``problems`` (up to ``MAX_LISTED`` of each severity) and, unless the
@@ -209,13 +235,16 @@ def validate_files(
 ) -> Report:
     """Checks NDJSON files of predictions (or JSON arrays of them) as one job.
 
-    Problems carry ``source`` = ``file:line``. ``progress(n)`` is told of every ``n``
+    Problems carry ``source`` = ``file:line``; a file without predictions is a
+    warning (kind ``empty_input``). ``progress(n)`` is told of every ``n``
     bytes read. The other keywords are ``lbfast.dumps``'s.
     """
     v = Validator(ontology, **options)
     sources = SourceLines()
     for path in paths:
-        for chunk, lines, bad in chunked(path, progress):
+        empty = True
+        for chunk, lines, bad in chunked(read_predictions(path, on_bytes=progress)):
+            empty = False
             if chunk:
                 sources.add(v.rows, os.fspath(path), lines)
                 v.check(chunk, sources=sources)
@@ -224,4 +253,6 @@ def validate_files(
                 sources.add(v.rows, os.fspath(path), [line])
                 v.add_problem(Problem(v.rows, "", str(err), UNREADABLE, source=f"{path}:{line}"))
                 v.skip()
+        if empty:
+            v.add_problem(empty_file(path, v.rows))
     return v.finish(sources=sources)

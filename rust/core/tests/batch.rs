@@ -255,3 +255,22 @@ fn a_project_import_refuses_or_strips_scores_and_a_model_run_keeps_them() {
     assert!(checked.is_some() && report.issues.is_empty());
     assert!(write(items()).unwrap().contains("\"confidence\":0.5"));
 }
+
+#[test]
+fn checking_for_a_report_and_the_writer_is_one_pass_that_keeps_the_warnings() {
+    use lbfast_core::issues::{Code, Issue, Severity};
+    let good = || located(0, object(Feature::named("p"), Some(0.5), Geometry::Point(pt(1.0, 2.0))));
+    let mut batch = Batch { items: vec![good()], ..Batch::new() };
+    let mut warning = Issue::error(Code::ChecklistAnswerNormalized, 0, "answer", "amended");
+    warning.severity = Severity::Warning;
+    batch.issues.extend_issues([warning]);
+    let (checked, report) = batch.check_and_report(&Options::default());
+    assert_eq!(report.issues.len(), 1, "the warning is reported");
+    assert_eq!(checked.expect("a warning does not stop the writing").lines(), 1);
+
+    let bad = located(1, object(Feature::named("p"), Some(1.5), Geometry::Point(pt(1.0, 2.0))));
+    let batch = Batch { items: vec![good(), bad], ..Batch::new() };
+    let (checked, report) = batch.check_and_report(&Options::default());
+    assert!(checked.is_none() && report.has_errors());
+    assert_eq!(report.issues[0].row, 1);
+}

@@ -38,7 +38,7 @@ impl<'a> Interner<'a> {
 }
 
 impl Facts {
-    pub fn of(checked: &Checked) -> Facts {
+    fn of(checked: &Checked) -> Facts {
         let lines = checked.line_facts();
         let mut features = Interner::default();
         let mut data_rows = Interner::default();
@@ -78,7 +78,14 @@ pub struct Encoded {
 }
 
 impl Encoded {
-    pub fn new(py: Python<'_>, data: Bound<'_, PyBytes>, facts: Facts) -> PyResult<Encoded> {
+    /// Writes a checked batch on `threads` threads, with the facts of its lines.
+    pub fn write(py: Python<'_>, checked: Checked, threads: Option<usize>) -> PyResult<Encoded> {
+        let facts = Facts::of(&checked);
+        let data = crate::output::write_bytes(py, checked, threads)?;
+        Encoded::new(py, data, facts)
+    }
+
+    fn new(py: Python<'_>, data: Bound<'_, PyBytes>, facts: Facts) -> PyResult<Encoded> {
         let bytes = data.as_bytes();
         // Escaped JSON has no raw newline but the one that ends each line.
         let line_ends: Vec<u64> = py.detach(|| {

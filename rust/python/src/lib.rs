@@ -130,13 +130,7 @@ fn encode<'py>(
 ) -> PyResult<encoded::Encoded> {
     let options = options::read(options)?;
     let checked = check_items(py, items, ontology.as_deref(), &options)?;
-    encode_checked(py, checked, &options)
-}
-
-fn encode_checked(py: Python<'_>, checked: Checked, options: &Options) -> PyResult<encoded::Encoded> {
-    let facts = encoded::Facts::of(&checked);
-    let data = output::write_bytes(py, checked, options.threads)?;
-    encoded::Encoded::new(py, data, facts)
+    encoded::Encoded::write(py, checked, options.threads)
 }
 
 /// Lowers and checks `items` once, as one call of a job (see `check`: `state`,
@@ -158,7 +152,7 @@ fn check_and_encode<'py>(
     let options = options::read(options)?;
     let (checked, report) =
         ontology::run_job(py, items, ontology.as_deref(), state.as_deref(), first_row, &options)?;
-    let encoded = checked.map(|checked| encode_checked(py, checked, &options)).transpose()?;
+    let encoded = checked.map(|checked| encoded::Encoded::write(py, checked, options.threads)).transpose()?;
     Ok((encoded, report))
 }
 
