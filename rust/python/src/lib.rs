@@ -194,8 +194,9 @@ fn check_and_encode<'py>(
 #[pyfunction]
 fn _png_of_array<'py>(py: Python<'py>, array: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
     let image = arrays::image_of_array(array)?.map_err(pyo3::exceptions::PyValueError::new_err)?;
-    let png =
-        py.detach(|| lbfast_core::mask::encode_png(&image)).map_err(pyo3::exceptions::PyValueError::new_err)?;
+    let png = py
+        .detach(|| lbfast_core::mask::encode_png(&image))
+        .map_err(pyo3::exceptions::PyValueError::new_err)?;
     Ok(PyBytes::new(py, &png))
 }
 

@@ -213,3 +213,77 @@ fn at_end(item: &Located, side: Side, issues: &mut Issues, f: impl FnOnce(&mut I
     issues.push_key(side.key());
     f(issues);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Annotation, DataRow, Feature, Geometry, Marks, Object, Pt, Scores};
+
+    fn object(row: usize, slot: usize, uuid: AnnotationId) -> Located {
+        let body = Body::Object(Object {
+            feature: Feature::named("car"),
+            scores: Scores::default(),
+            geometry: Geometry::Point(Pt { x: 1.0, y: 1.0 }),
+            classifications: Vec::new(),
+        });
+        let annotation =
+            Annotation { uuid, data_row: DataRow::global_key("a"), body, marks: Marks::default() };
+        Located { row, slot: Some(slot), annotation }
+    }
+
+    fn relationship(row: usize, slot: usize, source: End, target: End) -> Located {
+        let body = Body::Relationship(Relationship {
+            feature: Feature::named("has"),
+            source: Some(source),
+            target,
+            kind: "unidirectional".into(),
+            readonly: None,
+            source_ontology_name: None,
+        });
+        let annotation = Annotation {
+            uuid: AnnotationId::Random,
+            data_row: DataRow::global_key("a"),
+            body,
+            marks: Marks::default(),
+        };
+        Located { row, slot: Some(slot), annotation }
+    }
+
+    fn ends(item: &Located) -> (Option<End>, End) {
+        let Body::Relationship(r) = &item.annotation.body else { panic!("a relationship") };
+        (r.source.clone(), r.target.clone())
+    }
+
+    #[test]
+    fn ends_become_the_uuids_of_their_lines_a_random_one_fixed_first() {
+        let mut items = vec![
+            relationship(0, 2, End::Item(1), End::Item(2)),
+            object(0, 0, AnnotationId::Given("car".into())),
+            object(0, 1, AnnotationId::Random),
+        ];
+        assert!(link_relationships(&mut items).is_empty());
+        let AnnotationId::Given(fixed) = items[2].annotation.uuid.clone() else { panic!("fixed") };
+        assert_eq!(fixed.len(), 36);
+        assert_eq!(ends(&items[0]), (Some(End::Uuid("car".into())), End::Uuid(fixed)));
+    }
+
+    #[test]
+    fn an_end_in_another_label_unknown_or_not_an_object_is_a_problem_at_its_path() {
+        let mut items = vec![
+            object(0, 0, AnnotationId::Random),
+            relationship(1, 0, End::Item(0), End::Uuid("nope".into())),
+            relationship(1, 1, End::Item(1), End::Unlisted("ObjectAnnotation 'x'".into())),
+        ];
+        let found: Vec<(usize, String)> =
+            link_relationships(&mut items).into_vec().into_iter().map(|i| (i.row, i.path)).collect();
+        assert_eq!(
+            found,
+            [
+                (1, "annotations[0].value.source".to_string()),
+                (1, "annotations[0].value.target".to_string()),
+                (1, "annotations[1].value.source".to_string()),
+                (1, "annotations[1].value.target".to_string()),
+            ]
+        );
+    }
+}
