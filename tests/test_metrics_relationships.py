@@ -543,3 +543,71 @@ def test_the_ontology_knows_relationship_tools_and_metric_features():
     assert [(e["row"], e["path"], e["kind"]) for e in err.value.errors()] == [
         (0, "featureName", "unknown_feature")
     ]
+
+
+# --- deliberate deviations (docs/compatibility.md), both sides explicit ----------------
+
+
+def test_deviation_a_scalar_outside_its_range_is_refused():
+    # The SDK declares [0, 1e8] but does not apply it to a single value, and writes NaN.
+    for value in (-1.0, 1e9):
+        (line,) = sdk_lines(label(sdk_types, sdk_types.ScalarMetric(value=value)))
+        assert line["metricValue"] == value
+        assert problems(label(lbfast_types, lb.ScalarMetric(value=value))) == [
+            (0, "annotations[0].value", "metric_value")
+        ]
+    (line,) = sdk_lines(label(sdk_types, sdk_types.ScalarMetric(value={0.1: -1, 0.2: 1})))
+    assert line["metricValue"] == {"0.1": -1.0, "0.2": 1.0}
+    assert problems(label(lbfast_types, lb.ScalarMetric(value={0.1: -1, 0.2: 1}))) == [
+        (0, "annotations[0].value[0]", "metric_value")
+    ]
+
+
+def test_deviation_a_relationships_schema_id_is_written():
+    def build(t, **feature):
+        car = t.ObjectAnnotation(name="car", value=t.Point(x=1, y=1))
+        rel = t.RelationshipAnnotation(value=t.Relationship(source=car, target=car), **feature)
+        return label(t, car, rel)
+
+    sid = "r" * 25
+    with pytest.raises(ValueError, match="Schema id or name are not set"):
+        sdk_lines(build(sdk_types, feature_schema_id=sid))
+    (sdk_line, _) = sdk_lines(build(sdk_types, name="has", feature_schema_id=sid))
+    assert "schemaId" not in sdk_line
+    (line, _) = lbfast_lines(build(lbfast_types, name="has", feature_schema_id=sid))
+    assert (line["name"], line["schemaId"]) == ("has", sid)
+    (line, _) = lbfast_lines(build(lbfast_types, feature_schema_id=sid))
+    assert "name" not in line and line["schemaId"] == sid
+
+
+def test_deviation_a_relationship_to_an_annotation_not_written_is_refused():
+    def build(t):
+        car = t.ObjectAnnotation(name="car", value=t.Point(x=1, y=1))
+        ghost = t.ObjectAnnotation(name="ghost", value=t.Point(x=2, y=2))
+        return label(t, car, t.RelationshipAnnotation(name="has", value=t.Relationship(source=car, target=ghost)))
+
+    rel, car = sdk_lines(build(sdk_types))
+    assert rel["relationship"]["target"] not in {rel["uuid"], car["uuid"]}  # dangling
+    assert problems(build(lbfast_types)) == [(0, "annotations[1].value.target", "relationship_end")]
+
+
+def test_deviation_scalar_aggregation_none_is_the_default():
+    with pytest.raises(AttributeError):
+        sdk_lines(label(sdk_types, sdk_types.ScalarMetric(value=0.5, aggregation=None)))
+    (line,) = lbfast_lines(label(lbfast_types, lb.ScalarMetric(value=0.5, aggregation=None)))
+    assert line["aggregation"] == "ARITHMETIC_MEAN"
+
+
+def test_deviation_a_failing_signer_is_called_once_and_its_error_raised():
+    # The SDK retries create_url for up to 30 s on any exception; lbfast does not retry.
+    calls = []
+
+    def signer(data: bytes) -> str:
+        calls.append(data)
+        raise ConnectionError("storage is down")
+
+    data = lb.MaskData(im_bytes=make_png(np.zeros((2, 2), np.uint8)))
+    item = lb.Label(data=GK, annotations=[lb.ObjectAnnotation(name="m", value=lb.Mask(mask=data, color=0))])
+    with pytest.raises(ConnectionError, match="storage is down"):
+        item.add_url_to_masks(signer)
+    assert len(calls) == 1 and data.url is None

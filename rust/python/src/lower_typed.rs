@@ -210,8 +210,8 @@ impl<'py> TypedLowering<'py> {
                 | CONFUSION_MATRIX_METRIC
                 | RELATIONSHIP_ANNOTATION
         ) {
-            let expected =
-                "an ObjectAnnotation, ClassificationAnnotation, RelationshipAnnotation, ScalarMetric or ConfusionMatrixMetric";
+            let expected = "an ObjectAnnotation or ClassificationAnnotation (or a RelationshipAnnotation, \
+                            ScalarMetric or ConfusionMatrixMetric)";
             return Err(type_error(&self.batch.issues, expected, ann));
         }
         let uuid = uuid_of(&ann.getattr(intern!(py, "extra"))?, &mut self.batch.issues)?;
