@@ -138,14 +138,14 @@ def link_ends(lines: list[Line]) -> list[Line]:
     for line in lines:
         rel = line.get("relationship")
         if isinstance(rel, dict):
-            rel = {
-                k: (f"line {index[v]}" if v in index else "no line")
-                if k in ("source", "target")
-                else v
+            ends = {
+                k: f"line {index[v]}" if v in index else "no line"
                 for k, v in rel.items()
+                if k in ("source", "target")
             }
-            line = {**line, "relationship": rel}
-        out.append(line)
+            out.append({**line, "relationship": {**rel, **ends}})
+        else:
+            out.append(line)
     return out
 
 

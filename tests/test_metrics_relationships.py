@@ -4,11 +4,14 @@ with the same validation for both (issue 10, item 1)."""
 
 from __future__ import annotations
 
+import io
 import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from sdk_oracle import (
     assert_lines_match,
     compare,
@@ -79,7 +82,9 @@ def confusion_metrics(t):
     return label(
         t,
         t.ConfusionMatrixMetric(value=(1, 2, 3, 4), metric_name="cm"),
-        t.ConfusionMatrixMetric(value=[0, 0, 0, 10_000_000_000], metric_name="cm", feature_name="car"),
+        t.ConfusionMatrixMetric(
+            value=[0, 0, 0, 10_000_000_000], metric_name="cm", feature_name="car"
+        ),
         t.ConfusionMatrixMetric(
             value={0.1: (1, 2, 3, 4.0), 0.5: (0, 0, 0, 0)},
             metric_name="precision",
@@ -114,7 +119,11 @@ BAD_METRICS = [
     # (typed metric, dict line, problems as (path after the prefix, kind))
     (lambda: lb.ScalarMetric(value=-1), {"metricValue": -1.0}, [("", "metric_value")]),
     (lambda: lb.ScalarMetric(value=1e9), {"metricValue": 1e9}, [("", "metric_value")]),
-    (lambda: lb.ScalarMetric(value=float("nan")), {"metricValue": float("nan")}, [("", "not_finite")]),
+    (
+        lambda: lb.ScalarMetric(value=float("nan")),
+        {"metricValue": float("nan")},
+        [("", "not_finite")],
+    ),
     (
         lambda: lb.ScalarMetric(value={0.5: 1}),
         {"metricValue": {"0.5": 1}},
@@ -149,7 +158,9 @@ BAD_METRICS = [
 
 
 @pytest.mark.parametrize(("typed", "dict_line", "expected"), BAD_METRICS)
-def test_the_sdks_metric_rules_are_problems_with_codes_typed_and_as_dicts(typed, dict_line, expected):
+def test_the_sdks_metric_rules_are_problems_with_codes_typed_and_as_dicts(
+    typed, dict_line, expected
+):
     typed_problems = problems([lb.Label(data=GK, annotations=[typed()])])
     assert typed_problems == [(0, f"annotations[0].value{p}", kind) for p, kind in expected]
     line = {"dataRow": {"globalKey": "g"}, **dict_line}
@@ -187,7 +198,11 @@ def test_metric_names_and_aggregations_are_checked():
     ]
     dicts = [
         {"dataRow": {"globalKey": "g"}, "metricValue": 0.5, "metricName": "iou"},
-        {"dataRow": {"globalKey": "g"}, "metricValue": [1, 2, 3, 4], "aggregation": "CONFUSION_MATRIX"},
+        {
+            "dataRow": {"globalKey": "g"},
+            "metricValue": [1, 2, 3, 4],
+            "aggregation": "CONFUSION_MATRIX",
+        },
         {"dataRow": {"globalKey": "g"}, "metricValue": 0.5, "aggregation": "MEDIAN"},
     ]
     assert problems(dicts) == [
@@ -200,7 +215,12 @@ def test_metric_names_and_aggregations_are_checked():
 def test_a_metric_dict_with_annotation_keys_is_a_structure_problem():
     line = {"dataRow": {"globalKey": "g"}, "metricValue": 0.5, "name": "car"}
     assert problems([line]) == [(0, "name", "structure")]
-    line = {"dataRow": {"globalKey": "g"}, "name": "car", "metricName": "m", "point": {"x": 1, "y": 1}}
+    line = {
+        "dataRow": {"globalKey": "g"},
+        "name": "car",
+        "metricName": "m",
+        "point": {"x": 1, "y": 1},
+    }
     assert problems([line]) == [(0, "metricName", "structure")]
 
 
@@ -219,7 +239,9 @@ def relationships(t):
         name="car", value=t.Rectangle(start=t.Point(x=0, y=0), end=t.Point(x=4, y=3))
     )
     wheel = t.ObjectAnnotation(name="wheel", value=t.Point(x=1, y=3))
-    road = t.ObjectAnnotation(name="road", value=t.Line(points=[t.Point(x=0, y=5), t.Point(x=9, y=5)]))
+    road = t.ObjectAnnotation(
+        name="road", value=t.Line(points=[t.Point(x=0, y=5), t.Point(x=9, y=5)])
+    )
     kinds = t.Relationship.Type
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the SDK warns that readonly is in beta
@@ -230,7 +252,9 @@ def relationships(t):
             wheel,
             t.RelationshipAnnotation(
                 name="on",
-                value=t.Relationship(source=car, target=road, type=kinds.BIDIRECTIONAL, readonly=True),
+                value=t.Relationship(
+                    source=car, target=road, type=kinds.BIDIRECTIONAL, readonly=True
+                ),
             ),
             road,
             t.RelationshipAnnotation(
@@ -245,10 +269,14 @@ def relationships(t):
 
 
 def test_relationship_lines_match_the_sdk_typed_and_as_dicts():
-    fast, sdk = compare(relationships)
+    fast, _ = compare(relationships)
     # The SDK writes a Label's relationships first; both sides name the same lines.
     assert [line.get("name") for line in fast][:4] == ["has", "on", "self", "fixed"]
-    assert fast[0]["relationship"] == {"source": "line 4", "target": "line 5", "type": "unidirectional"}
+    assert fast[0]["relationship"] == {
+        "source": "line 4",
+        "target": "line 5",
+        "type": "unidirectional",
+    }
     assert_dicts_match_sdk(relationships)
 
 
@@ -278,9 +306,13 @@ def test_a_relationship_to_an_annotation_of_another_label_names_both():
     wheel = lb.ObjectAnnotation(name="wheel", value=lb.Point(x=2, y=2))
     rel = lb.RelationshipAnnotation(name="has", value=lb.Relationship(source=car, target=wheel))
     for order in ([[car, rel], [wheel]], [[wheel], [car, rel]]):
-        items = [lb.Label(data={"global_key": f"img-{i}"}, annotations=a) for i, a in enumerate(order)]
+        items = [
+            lb.Label(data={"global_key": f"img-{i}"}, annotations=a) for i, a in enumerate(order)
+        ]
         row = 0 if order[0][0] is car else 1
-        assert problems(items) == [(row, f"annotations[{order[row].index(rel)}].value.target", "relationship_end")]
+        assert problems(items) == [
+            (row, f"annotations[{order[row].index(rel)}].value.target", "relationship_end")
+        ]
         (message,) = messages(items)
         assert "relationship 'has'" in message and "object 'wheel' (row" in message
         assert "another Label" in message
@@ -310,7 +342,9 @@ def test_relationship_type_source_and_feature_are_checked():
             data=GK,
             annotations=[
                 car,
-                lb.RelationshipAnnotation(name="a", value=lb.Relationship(source=car, target=car, type="bi")),
+                lb.RelationshipAnnotation(
+                    name="a", value=lb.Relationship(source=car, target=car, type="bi")
+                ),
                 lb.RelationshipAnnotation(value=lb.Relationship(source=car, target=car)),
                 lb.RelationshipAnnotation(
                     name="b", value=lb.Relationship(target=car, source_ontology_name="doc")
@@ -330,21 +364,37 @@ def test_relationship_type_source_and_feature_are_checked():
 
 def test_relationship_dicts_name_lines_by_uuid_in_the_same_data_row():
     def obj(uuid, gk="a"):
-        return {"uuid": uuid, "dataRow": {"globalKey": gk}, "name": "car", "point": {"x": 1, "y": 1}}
+        return {
+            "uuid": uuid,
+            "dataRow": {"globalKey": gk},
+            "name": "car",
+            "point": {"x": 1, "y": 1},
+        }
 
     def rel(source, target, gk="a", **more):
         relationship = {"source": source, "target": target, "type": "unidirectional", **more}
-        return {"uuid": "r", "dataRow": {"globalKey": gk}, "name": "has", "relationship": relationship}
+        return {
+            "uuid": "r",
+            "dataRow": {"globalKey": gk},
+            "name": "has",
+            "relationship": relationship,
+        }
 
     good = [obj("u1"), obj("u2"), rel("u1", "u2")]
     assert json.loads(lbfast.dumps(good).splitlines()[2])["relationship"]["target"] == "u2"
-    assert problems([obj("u1"), rel("u1", "nope")]) == [(1, "relationship.target", "relationship_end")]
+    assert problems([obj("u1"), rel("u1", "nope")]) == [
+        (1, "relationship.target", "relationship_end")
+    ]
     assert problems([obj("u1"), obj("u2", gk="b"), rel("u1", "u2")]) == [
         (2, "relationship.target", "relationship_end")
     ]
     assert "another data row" in messages([obj("u1"), obj("u2", gk="b"), rel("u1", "u2")])[0]
-    assert problems([obj("u1"), rel("u1", "u1", type="both")]) == [(1, "relationship.type", "relationship_type")]
-    assert problems([obj("u1"), rel("u1", "u1", colour="red")]) == [(1, "relationship.colour", "unknown_key")]
+    assert problems([obj("u1"), rel("u1", "u1", type="both")]) == [
+        (1, "relationship.type", "relationship_type")
+    ]
+    assert problems([obj("u1"), rel("u1", "u1", colour="red")]) == [
+        (1, "relationship.colour", "unknown_key")
+    ]
     line = {**rel("u1", "u1"), "confidence": 0.5}
     assert problems([obj("u1"), line]) == [(1, "confidence", "structure")]
 
@@ -396,12 +446,12 @@ def test_add_url_to_masks_uploads_each_mask_once_and_writes_its_url_with_the_col
     for line in sdk:
         line["mask"]["instanceURI"] = line["mask"]["instanceURI"].replace("/sdk/", "/lbfast/")
     assert_lines_match(fast, sdk)
-    assert fast[0]["mask"] == {"instanceURI": "https://storage.example.com/lbfast/1.png", "colorRGB": [255, 255, 255]}
+    assert fast[0]["mask"] == {
+        "instanceURI": "https://storage.example.com/lbfast/1.png",
+        "colorRGB": [255, 255, 255],
+    }
     assert fast[1]["mask"]["instanceURI"] == fast[0]["mask"]["instanceURI"]
     # What was uploaded for the array decodes to its pixels.
-    from PIL import Image
-    import io
-
     with Image.open(io.BytesIO(uploads["lbfast"][1])) as im:
         assert np.array_equal(np.asarray(im.convert("RGB")), arr)
     # Uploading again uploads nothing.
@@ -422,16 +472,16 @@ def test_create_url_keeps_a_url_and_checks_the_signers_answer():
     gray = lb.MaskData.from_2D_arr(np.array([[0, 7], [7, 0]], np.uint8))
     uploaded = []
     gray.create_url(lambda b: uploaded.append(b) or "https://x/gray.png")
-    from PIL import Image
-    import io
-
     with Image.open(io.BytesIO(uploaded[0])) as im:
         assert im.mode == "RGB" and np.asarray(im)[0, 1].tolist() == [7, 7, 7]
 
 
 def test_a_colour_absent_from_an_uploaded_mask_is_still_found_locally():
     data = lb.MaskData(im_bytes=make_png(np.zeros((2, 2, 3), np.uint8)))
-    item = lb.Label(data=GK, annotations=[lb.ObjectAnnotation(name="m", value=lb.Mask(mask=data, color=(9, 9, 9)))])
+    item = lb.Label(
+        data=GK,
+        annotations=[lb.ObjectAnnotation(name="m", value=lb.Mask(mask=data, color=(9, 9, 9)))],
+    )
     item.add_url_to_masks(lambda b: "https://x/m.png")
     assert problems([item]) == [(0, "annotations[0].value.mask", "mask_color")]
 
@@ -462,13 +512,19 @@ def test_a_project_import_refuses_or_strips_metric_lines_and_a_model_run_keeps_t
     items = [lb.Label(data=GK, annotations=[car, lb.ScalarMetric(value=0.5, feature_name="car")])]
     with pytest.raises(lbfast.ValidationError) as err:
         write_for_upload(items, tmp_path / "refuse", scores="refuse")
-    assert [(e["path"], e["kind"]) for e in err.value.errors()] == [("annotations[1]", "not_for_project")]
+    assert [(e["path"], e["kind"]) for e in err.value.errors()] == [
+        ("annotations[1]", "not_for_project")
+    ]
     manifest, report = write_for_upload(items, tmp_path / "strip", scores="strip")
     assert [(i.path, i.kind) for i in report.warnings] == [("annotations[1]", "score_stripped")]
-    written = [json.loads(line) for p in manifest["shards"] for line in open(p["path"])]
+    written = [
+        json.loads(x) for p in manifest["shards"] for x in Path(p["path"]).read_text().splitlines()
+    ]
     assert [line.get("name") for line in written] == ["car"]
     manifest, _ = write_for_upload(items, tmp_path / "keep", scores="keep")
-    written = [json.loads(line) for p in manifest["shards"] for line in open(p["path"])]
+    written = [
+        json.loads(x) for p in manifest["shards"] for x in Path(p["path"]).read_text().splitlines()
+    ]
     assert [("metricValue" in line) for line in written] == [False, True]
 
 
@@ -479,9 +535,13 @@ def ontology() -> Ontology:
     return Ontology.from_dict(
         {
             "tools": [
-                {"tool": "rectangle", "name": "car", "classifications": [
-                    {"type": "radio", "name": "color", "options": [{"value": "red"}]}
-                ]},
+                {
+                    "tool": "rectangle",
+                    "name": "car",
+                    "classifications": [
+                        {"type": "radio", "name": "color", "options": [{"value": "red"}]}
+                    ],
+                },
                 {"tool": "point", "name": "wheel"},
                 {"tool": "edge", "name": "has"},
             ],
@@ -502,7 +562,9 @@ def test_the_ontology_knows_relationship_tools_and_metric_features():
             annotations=[
                 car,
                 wheel,
-                lb.RelationshipAnnotation(name="has", value=lb.Relationship(source=car, target=wheel)),
+                lb.RelationshipAnnotation(
+                    name="has", value=lb.Relationship(source=car, target=wheel)
+                ),
                 lb.ScalarMetric(value=0.5, feature_name="car", subclass_name="red"),
                 lb.ScalarMetric(value=0.5, feature_name="weather"),
                 lb.ScalarMetric(value=0.5),
@@ -516,8 +578,12 @@ def test_the_ontology_knows_relationship_tools_and_metric_features():
             annotations=[
                 car,
                 wheel,
-                lb.RelationshipAnnotation(name="wheel", value=lb.Relationship(source=car, target=wheel)),
-                lb.RelationshipAnnotation(name="hass", value=lb.Relationship(source=car, target=wheel)),
+                lb.RelationshipAnnotation(
+                    name="wheel", value=lb.Relationship(source=car, target=wheel)
+                ),
+                lb.RelationshipAnnotation(
+                    name="hass", value=lb.Relationship(source=car, target=wheel)
+                ),
                 lb.ScalarMetric(value=0.5, feature_name="cars"),
                 lb.ScalarMetric(value=0.5, feature_name="car", subclass_name="blue"),
                 lb.ObjectAnnotation(name="has", value=lb.Point(x=1, y=1)),
@@ -536,7 +602,12 @@ def test_the_ontology_knows_relationship_tools_and_metric_features():
     ]
     dicts = [
         {"dataRow": {"globalKey": "g"}, "metricValue": 0.5, "featureName": "nope"},
-        {"dataRow": {"globalKey": "g"}, "metricValue": [1, 2, 3, 4], "metricName": "m", "featureName": "car"},
+        {
+            "dataRow": {"globalKey": "g"},
+            "metricValue": [1, 2, 3, 4],
+            "metricName": "m",
+            "featureName": "car",
+        },
     ]
     with pytest.raises(lbfast.ValidationError) as err:
         lbfast.dumps(dicts, ontology=onto)
@@ -584,7 +655,11 @@ def test_deviation_a_relationship_to_an_annotation_not_written_is_refused():
     def build(t):
         car = t.ObjectAnnotation(name="car", value=t.Point(x=1, y=1))
         ghost = t.ObjectAnnotation(name="ghost", value=t.Point(x=2, y=2))
-        return label(t, car, t.RelationshipAnnotation(name="has", value=t.Relationship(source=car, target=ghost)))
+        return label(
+            t,
+            car,
+            t.RelationshipAnnotation(name="has", value=t.Relationship(source=car, target=ghost)),
+        )
 
     rel, car = sdk_lines(build(sdk_types))
     assert rel["relationship"]["target"] not in {rel["uuid"], car["uuid"]}  # dangling
@@ -607,7 +682,9 @@ def test_deviation_a_failing_signer_is_called_once_and_its_error_raised():
         raise ConnectionError("storage is down")
 
     data = lb.MaskData(im_bytes=make_png(np.zeros((2, 2), np.uint8)))
-    item = lb.Label(data=GK, annotations=[lb.ObjectAnnotation(name="m", value=lb.Mask(mask=data, color=0))])
+    item = lb.Label(
+        data=GK, annotations=[lb.ObjectAnnotation(name="m", value=lb.Mask(mask=data, color=0))]
+    )
     with pytest.raises(ConnectionError, match="storage is down"):
         item.add_url_to_masks(signer)
     assert len(calls) == 1 and data.url is None

@@ -103,17 +103,9 @@ fn read_fields<'py>(
                 f.geometry.push(("mask", issues.at("mask", |i| mask_of(&value, i).map(Geometry::Mask))?));
             }
             "metricValue" if top_level => f.metric_value = Some(value),
-            "metricName" if top_level => {
-                f.metric_names[0] = issues.at("metricName", |i| opt_text(&value, i))?
-            }
-            "featureName" if top_level => {
-                f.metric_names[1] = issues.at("featureName", |i| opt_text(&value, i))?
-            }
-            "subclassName" if top_level => {
-                f.metric_names[2] = issues.at("subclassName", |i| opt_text(&value, i))?;
-            }
-            "aggregation" if top_level => {
-                f.metric_names[3] = issues.at("aggregation", |i| opt_text(&value, i))?
+            "metricName" | "featureName" | "subclassName" | "aggregation" if top_level => {
+                let k = METRIC_KEYS.iter().position(|k| *k == key_text).unwrap_or_default();
+                f.metric_names[k] = issues.at(METRIC_KEYS[k], |i| opt_text(&value, i))?;
             }
             "relationship" if top_level => f.relationship = Some(value),
             other => {
@@ -171,10 +163,12 @@ fn body_of(mut f: Fields<'_>, issues: &mut Issues, depth: usize) -> PyResult<Opt
     }
 }
 
+/// The names of a metric line, in the order of [`Fields::metric_names`].
+const METRIC_KEYS: [&str; 4] = ["metricName", "featureName", "subclassName", "aggregation"];
+
 /// The first metric key of a dict, if it has one.
 fn metric_key(f: &Fields<'_>) -> Option<&'static str> {
-    let keys = ["metricName", "featureName", "subclassName", "aggregation"];
-    keys.into_iter().zip(&f.metric_names).find_map(|(key, v)| v.is_some().then_some(key))
+    METRIC_KEYS.into_iter().zip(&f.metric_names).find_map(|(key, v)| v.is_some().then_some(key))
 }
 
 /// The keys of an object or classification, which a metric or relationship line lacks.
