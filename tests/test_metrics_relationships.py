@@ -556,40 +556,27 @@ def test_the_ontology_knows_relationship_tools_and_metric_features():
         name="car", value=lb.Rectangle(start=lb.Point(x=0, y=0), end=lb.Point(x=1, y=1))
     )
     wheel = lb.ObjectAnnotation(name="wheel", value=lb.Point(x=1, y=1))
-    good = [
-        lb.Label(
-            data=GK,
-            annotations=[
-                car,
-                wheel,
-                lb.RelationshipAnnotation(
-                    name="has", value=lb.Relationship(source=car, target=wheel)
-                ),
-                lb.ScalarMetric(value=0.5, feature_name="car", subclass_name="red"),
-                lb.ScalarMetric(value=0.5, feature_name="weather"),
-                lb.ScalarMetric(value=0.5),
-            ],
-        )
-    ]
+
+    def with_car_and_wheel(*more):
+        return [lb.Label(data=GK, annotations=[car, wheel, *more])]
+
+    def rel(name):
+        return lb.RelationshipAnnotation(name=name, value=lb.Relationship(source=car, target=wheel))
+
+    good = with_car_and_wheel(
+        rel("has"),
+        lb.ScalarMetric(value=0.5, feature_name="car", subclass_name="red"),
+        lb.ScalarMetric(value=0.5, feature_name="weather"),
+        lb.ScalarMetric(value=0.5),
+    )
     assert len(lbfast.dumps(good, ontology=onto).splitlines()) == 6
-    bad = [
-        lb.Label(
-            data=GK,
-            annotations=[
-                car,
-                wheel,
-                lb.RelationshipAnnotation(
-                    name="wheel", value=lb.Relationship(source=car, target=wheel)
-                ),
-                lb.RelationshipAnnotation(
-                    name="hass", value=lb.Relationship(source=car, target=wheel)
-                ),
-                lb.ScalarMetric(value=0.5, feature_name="cars"),
-                lb.ScalarMetric(value=0.5, feature_name="car", subclass_name="blue"),
-                lb.ObjectAnnotation(name="has", value=lb.Point(x=1, y=1)),
-            ],
-        )
-    ]
+    bad = with_car_and_wheel(
+        rel("wheel"),
+        rel("hass"),
+        lb.ScalarMetric(value=0.5, feature_name="cars"),
+        lb.ScalarMetric(value=0.5, feature_name="car", subclass_name="blue"),
+        lb.ObjectAnnotation(name="has", value=lb.Point(x=1, y=1)),
+    )
     with pytest.raises(lbfast.ValidationError) as err:
         lbfast.dumps(bad, ontology=onto)
     found = sorted((e["path"], e["kind"], e["suggestion"]) for e in err.value.errors())
