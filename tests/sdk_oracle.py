@@ -7,7 +7,9 @@ parsed back, normalised and compared.
 
 Normalisation (every step is explicit and has its own tests in test_sdk_conformance.py):
 
-* ``uuid`` is dropped from every line: both sides generate a random one.
+* ``uuid`` is dropped from every line: both sides generate a random one. A relationship's
+  ``source`` and ``target`` (uuids of other lines) become the index of the line they
+  name (``link_ends``), so that both sides name the same lines whatever their uuids.
 * ``mask.png`` (base64 PNG) is replaced by the decoded pixels (mode, size, values), since
   the PNG bytes depend on the encoder, not on the mask.
 * SDK lines only: below the first nesting level the SDK writes ``schema_id`` and
@@ -128,6 +130,25 @@ def decode_png_b64(b64: str) -> dict[str, Any]:
         return {"mode": im.mode, "size": list(im.size), "pixels": np.asarray(im).tolist()}
 
 
+def link_ends(lines: list[Line]) -> list[Line]:
+    """The lines with each relationship end replaced by ``"line <i>"``, the index of the
+    line of that uuid (``"no line"`` when none has it)."""
+    index = {line["uuid"]: i for i, line in enumerate(lines) if "uuid" in line}
+    out = []
+    for line in lines:
+        rel = line.get("relationship")
+        if isinstance(rel, dict):
+            ends = {
+                k: f"line {index[v]}" if v in index else "no line"
+                for k, v in rel.items()
+                if k in ("source", "target")
+            }
+            out.append({**line, "relationship": {**rel, **ends}})
+        else:
+            out.append(line)
+    return out
+
+
 def normalise(line: Line, *, sdk: bool) -> Line:
     """A line with the differences that do not count removed (see the module docstring)."""
     line = dict(line)
@@ -178,13 +199,16 @@ def assert_lines_match(
     """Asserts that lbfast's lines mean what the SDK's lines mean; returns both normalised."""
     assert len(fast) == len(sdk), (len(fast), len(sdk))
     for a, b in zip(fast, sdk):
-        # A uuid given in `extra` is written verbatim; otherwise each side makes a uuid4.
-        if _is_uuid4(b["uuid"]):
+        # A uuid given in `extra` is written verbatim; otherwise each side makes a uuid4
+        # (metric lines have none unless given).
+        if "uuid" not in b:
+            assert "uuid" not in a, a
+        elif _is_uuid4(b["uuid"]):
             assert_uuid4(a)
         else:
             assert a["uuid"] == b["uuid"]
-    nf = [normalise(line, sdk=False) for line in fast]
-    ns = [normalise(line, sdk=True) for line in sdk]
+    nf = [normalise(line, sdk=False) for line in link_ends(fast)]
+    ns = [normalise(line, sdk=True) for line in link_ends(sdk)]
     for i, (a, b) in enumerate(zip(nf, ns)):
         assert a == b, f"line {i} differs:\nlbfast: {a}\nsdk:    {b}"
         assert leaf_types(a) == leaf_types(b), f"line {i}: JSON number types differ"

@@ -22,6 +22,7 @@ __all__ = [
     "TAG_CHECKLIST",
     "TAG_CLASSIFICATIONS",
     "TAG_CLASSIFICATION_ANNOTATION",
+    "TAG_CONFUSION_MATRIX_METRIC",
     "TAG_LINE",
     "TAG_MASK",
     "TAG_OBJECT_ANNOTATION",
@@ -32,6 +33,8 @@ __all__ = [
     "TAG_POLYLINES",
     "TAG_RADIO",
     "TAG_RECTANGLE",
+    "TAG_RELATIONSHIP_ANNOTATION",
+    "TAG_SCALAR_METRIC",
     "TAG_TEXT",
     "CheckState",
     "Encoded",
@@ -41,6 +44,7 @@ __all__ = [
     "Rectangle",
     "__version__",
     "_format_floats",
+    "_png_of_array",
     "check",
     "check_and_encode",
     "dumps",
@@ -156,6 +160,9 @@ class Encoded:
 # benches/columnar.py: (bytes of one pass, seconds of the fastest of `repeat` passes)
 def _format_floats(values: NDArray[np.float64], /) -> int: ...
 
+# lbfast.types.MaskData.create_url: the PNG of a uint8 (H, W) or (H, W, C) array
+def _png_of_array(array: NDArray[np.uint8]) -> bytes: ...
+
 # lbfast.masks
 def mask_colors(
     image: Union[bytes, NDArray[Union[np.uint8, np.uint16]]],
@@ -230,6 +237,9 @@ TAG_CHECKLIST: Final[int]
 TAG_TEXT: Final[int]
 TAG_OBJECT_ANNOTATION: Final[int]
 TAG_CLASSIFICATION_ANNOTATION: Final[int]
+TAG_SCALAR_METRIC: Final[int]
+TAG_CONFUSION_MATRIX_METRIC: Final[int]
+TAG_RELATIONSHIP_ANNOTATION: Final[int]
 TAG_BOXES: Final[int]
 TAG_POINTS: Final[int]
 TAG_POLYLINES: Final[int]

@@ -8,7 +8,8 @@ which matters when a model emits millions of predictions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from enum import Enum
 from pathlib import Path
 from typing import Any, Optional, TypeVar, Union, cast
 
@@ -18,6 +19,8 @@ __all__ = [
     "Checklist",
     "ClassificationAnnotation",
     "ClassificationAnswer",
+    "ConfusionMatrixAggregation",
+    "ConfusionMatrixMetric",
     "CustomMetric",
     "GenericDataRowData",
     "Label",
@@ -29,6 +32,10 @@ __all__ = [
     "Polygon",
     "Radio",
     "Rectangle",
+    "Relationship",
+    "RelationshipAnnotation",
+    "ScalarMetric",
+    "ScalarMetricAggregation",
     "Text",
 ]
 
@@ -80,6 +87,11 @@ class CustomMetric(_Repr):
 _LINE, _POLYGON, _MASK = _core.TAG_LINE, _core.TAG_POLYGON, _core.TAG_MASK
 _RADIO, _CHECKLIST, _TEXT = _core.TAG_RADIO, _core.TAG_CHECKLIST, _core.TAG_TEXT
 _CLASSIFICATION_ANNOTATION = _core.TAG_CLASSIFICATION_ANNOTATION
+_SCALAR_METRIC, _CONFUSION_MATRIX_METRIC = (
+    _core.TAG_SCALAR_METRIC,
+    _core.TAG_CONFUSION_MATRIX_METRIC,
+)
+_RELATIONSHIP_ANNOTATION = _core.TAG_RELATIONSHIP_ANNOTATION
 
 
 # Point, Rectangle and ObjectAnnotation are native classes (lbfast._core): they are
@@ -175,6 +187,26 @@ class MaskData(_Repr):
             return ("png", Path(self.file_path).read_bytes())
         raise ValueError("MaskData has no pixels: set `url`, `file_path`, `im_bytes` or `arr`")
 
+    def create_url(self, signer: Callable[[bytes], str]) -> str:
+        """Uploads the mask once through ``signer`` (PNG bytes in, URL out) and keeps
+        the URL, which is then written as ``instanceURI``; a mask with a URL keeps it.
+        The pixels stay, so that the colour is still checked locally."""
+        if self.url is not None:
+            return self.url
+        if self.im_bytes is not None:
+            data = self.im_bytes
+        elif self.file_path is not None:
+            data = Path(self.file_path).read_bytes()
+        elif self.arr is not None:
+            data = _core._png_of_array(self.arr)
+        else:
+            raise ValueError("One of url, im_bytes, file_path, arr must not be None.")
+        url = signer(data)
+        if not isinstance(url, str):
+            raise TypeError(f"signer must return the URL as a str, got {type(url).__name__}")
+        self.url = url
+        return url
+
     def _local_pixels(self) -> Optional[tuple[str, Any]]:
         """Pixels given beside a URL (checked locally for the colour), or None."""
         if self.url is None:
@@ -221,6 +253,10 @@ class Mask(_Repr):
         # The SDK drops a confidence given here; lbfast writes it as the object's.
         self.confidence = confidence
         self.extra = extra
+
+    def create_url(self, signer: Callable[[bytes], str]) -> str:
+        """The URL of the mask's image, uploaded through ``signer`` if it has none."""
+        return self.mask.create_url(signer)
 
 
 # --- classifications ------------------------------------------------------------
@@ -353,8 +389,140 @@ class ClassificationAnnotation(_Repr):
 ObjectAnnotation = _core.ObjectAnnotation
 
 
-#: What a Label holds: objects and classifications.
-Annotation = Union[ObjectAnnotation, ClassificationAnnotation]
+# --- relationships and metrics --------------------------------------------------
+
+
+class Relationship(_Repr):
+    """A relationship from ``source`` to ``target``, two ObjectAnnotations of the Label.
+
+    ``source_ontology_name`` (without ``source``) is for document relationships; an
+    image relationship needs a source.
+    """
+
+    class Type(Enum):
+        UNIDIRECTIONAL = "unidirectional"
+        BIDIRECTIONAL = "bidirectional"
+
+    __slots__ = ("readonly", "source", "source_ontology_name", "target", "type")
+
+    def __init__(
+        self,
+        target: ObjectAnnotation,
+        source: Optional[Union[ObjectAnnotation, ClassificationAnnotation]] = None,
+        type: Union[Relationship.Type, str] = Type.UNIDIRECTIONAL,
+        readonly: Optional[bool] = None,
+        source_ontology_name: Optional[str] = None,
+    ) -> None:
+        self.source = source
+        self.target = target
+        self.type = type
+        self.readonly = readonly
+        self.source_ontology_name = source_ontology_name
+
+
+class RelationshipAnnotation(_Repr):
+    """A relationship of a relationship (``edge``) tool, one NDJSON line of its own."""
+
+    __slots__ = ("extra", "feature_schema_id", "name", "value")
+    _lbkind = _RELATIONSHIP_ANNOTATION
+
+    def __init__(
+        self,
+        value: Relationship,
+        name: Optional[str] = None,
+        feature_schema_id: Optional[str] = None,
+        extra: Optional[dict[str, Any]] = None,
+    ) -> None:
+        self.value = value
+        self.name = name
+        self.feature_schema_id = feature_schema_id
+        self.extra = extra
+
+
+class ScalarMetricAggregation(Enum):
+    ARITHMETIC_MEAN = "ARITHMETIC_MEAN"
+    GEOMETRIC_MEAN = "GEOMETRIC_MEAN"
+    HARMONIC_MEAN = "HARMONIC_MEAN"
+    SUM = "SUM"
+
+
+class ConfusionMatrixAggregation(Enum):
+    CONFUSION_MATRIX = "CONFUSION_MATRIX"
+
+
+class _Metric(_Repr):
+    """What both metric kinds hold (a model-run metric line of the data row)."""
+
+    __slots__ = ("aggregation", "extra", "feature_name", "metric_name", "subclass_name", "value")
+
+    def __init__(
+        self,
+        value: Any,
+        metric_name: Optional[str],
+        feature_name: Optional[str],
+        subclass_name: Optional[str],
+        aggregation: Any,
+        extra: Optional[dict[str, Any]],
+    ) -> None:
+        self.value = value
+        self.metric_name = metric_name
+        self.feature_name = feature_name
+        self.subclass_name = subclass_name
+        self.aggregation = aggregation
+        self.extra = extra
+
+
+class ScalarMetric(_Metric):
+    """A number within [0, 1e8], or such numbers by confidence (2 to 15 of them)."""
+
+    __slots__ = ()
+    _lbkind = _SCALAR_METRIC
+
+    def __init__(
+        self,
+        value: Union[Number, Mapping[Number, Number]],
+        metric_name: Optional[str] = None,
+        feature_name: Optional[str] = None,
+        subclass_name: Optional[str] = None,
+        aggregation: Optional[Union[ScalarMetricAggregation, str]] = (
+            ScalarMetricAggregation.ARITHMETIC_MEAN
+        ),
+        extra: Optional[dict[str, Any]] = None,
+    ) -> None:
+        super().__init__(value, metric_name, feature_name, subclass_name, aggregation, extra)
+
+
+Counts = Sequence[int]
+
+
+class ConfusionMatrixMetric(_Metric):
+    """Counts ``(tp, fp, tn, fn)``, or such counts by confidence; needs a ``metric_name``."""
+
+    __slots__ = ()
+    _lbkind = _CONFUSION_MATRIX_METRIC
+
+    def __init__(
+        self,
+        value: Union[Counts, Mapping[Number, Counts]],
+        metric_name: Optional[str] = None,
+        feature_name: Optional[str] = None,
+        subclass_name: Optional[str] = None,
+        aggregation: Optional[Union[ConfusionMatrixAggregation, str]] = (
+            ConfusionMatrixAggregation.CONFUSION_MATRIX
+        ),
+        extra: Optional[dict[str, Any]] = None,
+    ) -> None:
+        super().__init__(value, metric_name, feature_name, subclass_name, aggregation, extra)
+
+
+#: What a Label holds: objects, classifications, relationships and metrics.
+Annotation = Union[
+    ObjectAnnotation,
+    ClassificationAnnotation,
+    RelationshipAnnotation,
+    ScalarMetric,
+    ConfusionMatrixMetric,
+]
 _Annotation = TypeVar("_Annotation", bound=Annotation)
 
 
@@ -394,3 +562,23 @@ class Label(_Repr):
         self.extra = extra
         self.is_benchmark_reference = is_benchmark_reference
         self.image_size = image_size
+
+    def object_annotations(self) -> list[ObjectAnnotation]:
+        """The Label's object annotations, in order."""
+        return [a for a in self.annotations if isinstance(a, ObjectAnnotation)]
+
+    def classification_annotations(self) -> list[ClassificationAnnotation]:
+        """The Label's global classifications, in order."""
+        return [a for a in self.annotations if isinstance(a, ClassificationAnnotation)]
+
+    def add_url_to_masks(self, signer: Callable[[bytes], str]) -> Label:
+        """Uploads each distinct mask image of the Label once through ``signer`` (PNG
+        bytes in, URL out), so that its masks are written as ``instanceURI`` with their
+        colour. Masks that share a ``MaskData`` share its upload; one with a URL keeps it."""
+        seen: set[int] = set()
+        for annotation in self.annotations:
+            value = getattr(annotation, "value", None)
+            if isinstance(value, Mask) and id(value.mask) not in seen:
+                seen.add(id(value.mask))
+                value.mask.create_url(signer)
+        return self

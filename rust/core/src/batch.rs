@@ -8,7 +8,8 @@ use crate::model::{Annotation, Body, Geometry, Mask};
 use crate::ndjson;
 use crate::options::Options;
 use crate::parallel;
-use crate::rules::scores::column_scores;
+use crate::rules::relationships::link_relationships;
+use crate::rules::scores::{column_scores, is_stripped};
 use crate::rules::{check_annotation, Style};
 
 /// An annotation and its place in the caller's input.
@@ -122,6 +123,11 @@ impl Batch {
         });
         for issues in results {
             self.issues.extend(issues);
+        }
+        // Across lines: relationships name other lines (by index, so before any is left out).
+        self.issues.extend(link_relationships(&mut self.items));
+        if self.items.iter().any(|item| is_stripped(&item.annotation.body, options.scores)) {
+            self.items.retain(|item| !is_stripped(&item.annotation.body, options.scores));
         }
         for part in &mut self.columns {
             self.issues.extend(part.columns.check(part.first_row, threads));
@@ -254,6 +260,15 @@ fn estimate(a: &Annotation) -> usize {
                 }
         }
         Body::Classification(c) => classifications(std::slice::from_ref(c)),
+        Body::Metric(m) => {
+            let numbers = match &m.value {
+                crate::model::MetricValue::Single(n) => n.len(),
+                crate::model::MetricValue::ByConfidence(v) => v.iter().map(|(_, n)| n.len() + 1).sum(),
+            };
+            let names = [&m.metric_name, &m.feature_name, &m.subclass_name, &m.aggregation];
+            numbers * (FLOAT + 4) + names.iter().map(|t| text(t) + 20).sum::<usize>()
+        }
+        Body::Relationship(r) => feature(&r.feature) + 160,
     };
     envelope + body
 }
@@ -318,13 +333,16 @@ impl Checked {
 fn item_facts(item: &Located) -> LineFacts<'_> {
     let a = &item.annotation;
     let (feature, mask) = match &a.body {
-        Body::Object(o) => (&o.feature, matches!(o.geometry, Geometry::Mask(_))),
-        Body::Classification(c) => (&c.feature, false),
+        Body::Object(o) => (Some(&o.feature), matches!(o.geometry, Geometry::Mask(_))),
+        Body::Classification(c) => (Some(&c.feature), false),
+        Body::Relationship(r) => (Some(&r.feature), false),
+        // A metric line is of no feature (its `featureName` is a reference, not its own).
+        Body::Metric(_) => (None, false),
     };
     LineFacts {
         data_row: a.data_row.text(),
-        feature: text_of(feature.name.as_ref(), feature.schema_id.as_ref()),
-        named: feature.name.is_some(),
+        feature: feature.map_or("", |f| text_of(f.name.as_ref(), f.schema_id.as_ref())),
+        named: feature.is_some_and(|f| f.name.is_some()),
         mask,
     }
 }

@@ -58,9 +58,26 @@ pub enum Code {
     InvalidText,
     /// A value of the wrong Python type.
     Type,
+    /// A metric value out of its range (a scalar outside [0, 1e8], a count that is
+    /// not a whole number within [0, 1e10]).
+    MetricValue,
+    /// A metric value of the wrong shape: a confusion matrix without exactly four
+    /// counts, or per-confidence values for fewer than 2 or more than 15 confidences.
+    MetricShape,
+    /// A metric name that is missing (confusion matrix) or reserved (scalar).
+    MetricName,
+    /// An aggregation the metric's kind does not have.
+    Aggregation,
+    /// A relationship type other than `unidirectional` and `bidirectional`.
+    RelationshipType,
+    /// A relationship end that is not an object annotation written in the same Label
+    /// (or data row), or a source given wrongly.
+    RelationshipEnd,
     // Against an ontology.
     /// An object whose name or schema id is no tool of the ontology.
     UnknownTool,
+    /// A metric line's feature or subclass name that names no feature of the ontology.
+    UnknownFeature,
     /// A classification whose name or schema id is no classification at its place.
     UnknownClassification,
     /// An answer that is no option of its question.
@@ -89,7 +106,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 37] = [
+    pub const ALL: [Code; 44] = [
         Code::DataRow,
         Code::MissingFeature,
         Code::SchemaId,
@@ -114,7 +131,14 @@ impl Code {
         Code::TooDeep,
         Code::InvalidText,
         Code::Type,
+        Code::MetricValue,
+        Code::MetricShape,
+        Code::MetricName,
+        Code::Aggregation,
+        Code::RelationshipType,
+        Code::RelationshipEnd,
         Code::UnknownTool,
+        Code::UnknownFeature,
         Code::UnknownClassification,
         Code::UnknownAnswer,
         Code::MisplacedClassification,
@@ -155,7 +179,14 @@ impl Code {
             Code::TooDeep => "too_deep",
             Code::InvalidText => "invalid_text",
             Code::Type => "type",
+            Code::MetricValue => "metric_value",
+            Code::MetricShape => "metric_shape",
+            Code::MetricName => "metric_name",
+            Code::Aggregation => "aggregation",
+            Code::RelationshipType => "relationship_type",
+            Code::RelationshipEnd => "relationship_end",
             Code::UnknownTool => "unknown_tool",
+            Code::UnknownFeature => "unknown_feature",
             Code::UnknownClassification => "unknown_classification",
             Code::UnknownAnswer => "unknown_answer",
             Code::MisplacedClassification => "misplaced_classification",

@@ -77,6 +77,55 @@ pub fn push_f64(out: &mut Vec<u8>, value: f64) {
     out.extend_from_slice(buf.format_finite(value).as_bytes());
 }
 
+/// Appends a finite float as a JSON string holding Python's `str` of it (`"0.1"`,
+/// `"1e-05"`): how the SDK writes the confidence keys of per-confidence metrics.
+pub fn push_f64_key(out: &mut Vec<u8>, value: f64) {
+    let mut text = Vec::new();
+    push_f64(&mut text, value);
+    out.push(b'"');
+    out.extend_from_slice(python_repr(&text).as_bytes());
+    out.push(b'"');
+}
+
+/// Python's `repr` of a float from any shortest round-trip text of it: the same
+/// digits, in fixed notation for decimal exponents -4..16, else as `1.5e-05`.
+fn python_repr(text: &[u8]) -> String {
+    let text = String::from_utf8_lossy(text);
+    let (sign, unsigned) = text.strip_prefix('-').map_or(("", &*text), |rest| ("-", rest));
+    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i64>().unwrap_or(0)),
+        None => (unsigned, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mut digits: String = format!("{whole}{fraction}");
+    // The decimal point sits after `point` digits.
+    let mut point = whole.len() as i64 + exponent;
+    let leading = digits.len() - digits.trim_start_matches('0').len();
+    digits.drain(..leading);
+    point -= leading as i64;
+    let digits = digits.trim_end_matches('0');
+    if digits.is_empty() {
+        return format!("{sign}0.0");
+    }
+    let exp = point - 1;
+    let n = digits.len() as i64;
+    if (-4..16).contains(&exp) {
+        if point <= 0 {
+            format!("{sign}0.{}{digits}", "0".repeat((-point) as usize))
+        } else if point >= n {
+            format!("{sign}{digits}{}.0", "0".repeat((point - n) as usize))
+        } else {
+            let (a, b) = digits.split_at(point as usize);
+            format!("{sign}{a}.{b}")
+        }
+    } else {
+        let (first, rest) = digits.split_at(1);
+        let rest = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        let esign = if exp < 0 { '-' } else { '+' };
+        format!("{sign}{first}{rest}e{esign}{:02}", exp.abs())
+    }
+}
+
 /// Appends an integer.
 pub fn push_i64(out: &mut Vec<u8>, value: i64) {
     let mut buf = [0u8; 20];
@@ -147,6 +196,31 @@ mod tests {
         for v in values.into_iter().filter(|v| v.is_finite()) {
             let mut general = zmij::Buffer::new();
             assert_eq!(f(v), general.format_finite(v), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn keys_are_python_str_of_the_float() {
+        let key = |v: f64| {
+            let mut out = Vec::new();
+            push_f64_key(&mut out, v);
+            String::from_utf8(out).unwrap()
+        };
+        let cases = [
+            (0.1, "0.1"),
+            (1.0, "1.0"),
+            (0.0, "0.0"),
+            (1e-7, "1e-07"),
+            (1.5e-5, "1.5e-05"),
+            (0.0001, "0.0001"),
+            (0.000_12, "0.00012"),
+            (1e16, "1e+16"),
+            (123.0, "123.0"),
+            (0.333_333_333_333_333_3, "0.3333333333333333"),
+            (-2.5e-9, "-2.5e-09"),
+        ];
+        for (value, python) in cases {
+            assert_eq!(key(value), format!("\"{python}\""), "{value:?}");
         }
     }
 

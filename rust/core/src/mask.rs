@@ -475,9 +475,47 @@ pub fn encode_binary_png(width: u32, height: u32, mask: &[u8]) -> Result<Vec<u8>
     Ok(out)
 }
 
+/// Encodes 8-bit pixels as a PNG, what is uploaded for a mask given as an array
+/// (`MaskData.create_url`): one channel is stacked to RGB, as the SDK's
+/// `MaskData.from_2D_arr` does, so that a colour `(v, v, v)` selects it.
+pub fn encode_png(image: &Image) -> Result<Vec<u8>, String> {
+    let Samples::U8(samples) = &image.samples else {
+        return Err("only 8-bit pixels can be encoded".to_string());
+    };
+    let (color, data) = match image.channels {
+        1 => (png::ColorType::Rgb, samples.iter().flat_map(|&v| [v, v, v]).collect()),
+        2 => (png::ColorType::GrayscaleAlpha, samples.clone()),
+        3 => (png::ColorType::Rgb, samples.clone()),
+        4 => (png::ColorType::Rgba, samples.clone()),
+        n => return Err(format!("cannot encode {n} channels as a PNG")),
+    };
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, image.width, image.height);
+    encoder.set_color(color);
+    encoder.set_depth(png::BitDepth::Eight);
+    let encode_error = |e: png::EncodingError| format!("cannot encode PNG: {e}");
+    let mut writer = encoder.write_header().map_err(encode_error)?;
+    writer.write_image_data(&data).map_err(encode_error)?;
+    writer.finish().map_err(encode_error)?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arrays_encode_to_pngs_that_decode_to_their_pixels_gray_stacked_to_rgb() {
+        let gray = Image::from_u8(3, 2, 1, vec![0, 1, 2, 3, 4, 255]).unwrap();
+        let back = decode_png(&encode_png(&gray).unwrap(), DEFAULT_MAX_PIXELS).unwrap();
+        assert_eq!((back.width, back.height, back.channels), (3, 2, 3));
+        let Samples::U8(samples) = &back.samples else { panic!("8-bit") };
+        assert_eq!(samples[..6], [0, 0, 0, 1, 1, 1]);
+        assert_eq!(samples[15..], [255, 255, 255]);
+        let rgb = Image::from_u8(1, 1, 3, vec![10, 20, 30]).unwrap();
+        let back = decode_png(&encode_png(&rgb).unwrap(), DEFAULT_MAX_PIXELS).unwrap();
+        assert_eq!(back.samples, Samples::U8(vec![10, 20, 30]));
+    }
 
     // ---- helpers: hand-made PNGs, so that tests can build files the encoder refuses ----
 

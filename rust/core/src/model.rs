@@ -253,6 +253,88 @@ pub struct Object {
 pub enum Body {
     Object(Object),
     Classification(Classification),
+    /// A model-run metric of the data row (`ScalarMetric`, `ConfusionMatrixMetric`).
+    Metric(MetricLine),
+    /// A relationship between two object annotations of the same Label.
+    Relationship(Relationship),
+}
+
+/// Which of the SDK's two metric classes a metric line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricKind {
+    /// One number, within [0, 1e8] (`ScalarMetric`).
+    Scalar,
+    /// Four counts: true positives, false positives, true negatives, false negatives
+    /// (`ConfusionMatrixMetric`).
+    ConfusionMatrix,
+}
+
+impl MetricKind {
+    /// The aggregation written when none is given.
+    pub fn default_aggregation(self) -> &'static str {
+        match self {
+            MetricKind::Scalar => "ARITHMETIC_MEAN",
+            MetricKind::ConfusionMatrix => "CONFUSION_MATRIX",
+        }
+    }
+
+    /// The aggregations Labelbox accepts for the kind.
+    pub fn aggregations(self) -> &'static [&'static str] {
+        match self {
+            MetricKind::Scalar => &["ARITHMETIC_MEAN", "GEOMETRIC_MEAN", "HARMONIC_MEAN", "SUM"],
+            MetricKind::ConfusionMatrix => &["CONFUSION_MATRIX"],
+        }
+    }
+}
+
+/// A metric's value as given: the numbers (one for a scalar, four counts for a
+/// confusion matrix; the rules check the shape), or such numbers per confidence
+/// threshold, in the caller's order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetricValue {
+    Single(Vec<f64>),
+    ByConfidence(Vec<(f64, Vec<f64>)>),
+}
+
+/// A metric line: what is measured (`metric_name`), of which feature and subclass
+/// (`feature_name`, `subclass_name`; none: of the whole data row), and how Labelbox
+/// aggregates it (`None`: the kind's default).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricLine {
+    pub kind: MetricKind,
+    pub value: MetricValue,
+    pub metric_name: Option<Text>,
+    pub feature_name: Option<Text>,
+    pub subclass_name: Option<Text>,
+    pub aggregation: Option<Text>,
+}
+
+/// One end of a relationship, as the input named it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum End {
+    /// Annotation `items[i]` of the batch (typed: the very object, found by identity).
+    Item(usize),
+    /// The `uuid` of another line (dicts, files); the rules find that line.
+    Uuid(String),
+    /// An annotation that is not among those written, described for messages
+    /// (`ObjectAnnotation 'wheel'`).
+    Unlisted(String),
+    /// A reference that could not be read; its problem was recorded then.
+    Refused,
+}
+
+/// A relationship line. The rules resolve each end to the uuid of the line it names
+/// ([`End::Uuid`]), which is what the writer writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Relationship {
+    pub feature: Feature,
+    /// `None` only with `source_ontology_name` (documents, not images).
+    pub source: Option<End>,
+    pub target: End,
+    /// `unidirectional` or `bidirectional`, as given.
+    pub kind: Text,
+    pub readonly: Option<bool>,
+    pub source_ontology_name: Option<Text>,
 }
 
 /// One NDJSON line.

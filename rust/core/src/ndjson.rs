@@ -3,10 +3,10 @@
 
 use base64::Engine as _;
 
-use crate::json::{push_f64, push_i64, push_str};
+use crate::json::{push_f64, push_f64_key, push_i64, push_str};
 use crate::model::{
-    Annotation, AnnotationId, Answer, BBox, Body, Classification, ClassificationValue, DataRow, Feature,
-    Geometry, Marks, Mask, Metric, Pt, Scores,
+    Annotation, AnnotationId, Answer, BBox, Body, Classification, ClassificationValue, DataRow, End, Feature,
+    Geometry, Marks, Mask, Metric, MetricKind, MetricLine, MetricValue, Pt, Relationship, Scores,
 };
 
 /// Top/left/height/width of a box; corners may come in any order.
@@ -124,6 +124,104 @@ pub fn write_line(out: &mut Vec<u8>, annotation: &Annotation) {
                 marks: &annotation.marks,
             },
         ),
+        Body::Metric(m) => write_metric_line(out, annotation, m),
+        Body::Relationship(r) => write_relationship_line(out, annotation, r),
+    }
+}
+
+/// Appends a metric line: `{uuid?, dataRow, metricValue, featureName?, subclassName?,
+/// metricName?, aggregation}`. The SDK writes a metric's uuid only when it was given.
+fn write_metric_line(out: &mut Vec<u8>, annotation: &Annotation, m: &MetricLine) {
+    out.push(b'{');
+    if let AnnotationId::Given(uuid) = &annotation.uuid {
+        out.extend_from_slice(b"\"uuid\":");
+        push_str(out, uuid);
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"dataRow\":");
+    write_data_row(out, &annotation.data_row);
+    out.extend_from_slice(b",\"metricValue\":");
+    match &m.value {
+        MetricValue::Single(numbers) => write_metric_numbers(out, m.kind, numbers),
+        MetricValue::ByConfidence(values) => {
+            out.push(b'{');
+            for (i, (confidence, numbers)) in values.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                push_f64_key(out, *confidence);
+                out.push(b':');
+                write_metric_numbers(out, m.kind, numbers);
+            }
+            out.push(b'}');
+        }
+    }
+    for (key, text) in [
+        (&b",\"featureName\":"[..], &m.feature_name),
+        (b",\"subclassName\":", &m.subclass_name),
+        (b",\"metricName\":", &m.metric_name),
+    ] {
+        if let Some(text) = text {
+            out.extend_from_slice(key);
+            push_str(out, text);
+        }
+    }
+    out.extend_from_slice(b",\"aggregation\":");
+    push_str(out, m.aggregation.as_deref().unwrap_or(m.kind.default_aggregation()));
+    out.push(b'}');
+    finish_line(out, &annotation.marks);
+}
+
+/// A scalar as a float; a confusion matrix as its counts, integers (checked by the rules).
+fn write_metric_numbers(out: &mut Vec<u8>, kind: MetricKind, numbers: &[f64]) {
+    match kind {
+        MetricKind::Scalar => push_f64(out, numbers.first().copied().unwrap_or(0.0)),
+        MetricKind::ConfusionMatrix => {
+            out.push(b'[');
+            for (i, count) in numbers.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                push_i64(out, *count as i64);
+            }
+            out.push(b']');
+        }
+    }
+}
+
+/// Appends a relationship line: `{uuid, dataRow, name?, schemaId?, relationship:
+/// {source, target, type, readonly?}}`. Its ends were resolved to uuids by the rules.
+fn write_relationship_line(out: &mut Vec<u8>, annotation: &Annotation, r: &Relationship) {
+    out.push(b'{');
+    write_envelope(out, &annotation.uuid, &annotation.data_row);
+    out.push(b',');
+    write_feature(out, &r.feature);
+    out.extend_from_slice(b"\"relationship\":{");
+    if let Some(source) = &r.source {
+        out.extend_from_slice(b"\"source\":");
+        write_end(out, source);
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"target\":");
+    write_end(out, &r.target);
+    out.extend_from_slice(b",\"type\":");
+    push_str(out, &r.kind);
+    if let Some(readonly) = r.readonly {
+        out.extend_from_slice(if readonly { b",\"readonly\":true" } else { b",\"readonly\":false" });
+    }
+    if let Some(name) = &r.source_ontology_name {
+        out.extend_from_slice(b",\"sourceOntologyName\":");
+        push_str(out, name);
+    }
+    out.extend_from_slice(b"}}");
+    finish_line(out, &annotation.marks);
+}
+
+fn write_end(out: &mut Vec<u8>, end: &End) {
+    match end {
+        End::Uuid(uuid) => push_str(out, uuid),
+        // The rules resolve every end to a uuid or fail the batch.
+        End::Item(_) | End::Unlisted(_) | End::Refused => out.extend_from_slice(b"null"),
     }
 }
 

@@ -85,6 +85,13 @@ pub fn push_v4(out: &mut Vec<u8>) {
     push_hyphenated(out, &bytes);
 }
 
+/// A random `UUIDv4` as text, for a line that another line refers to by uuid.
+pub fn v4_string() -> String {
+    let mut out = Vec::with_capacity(36);
+    push_v4(&mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// Two lowercase hex digits per byte value.
 static HEX_PAIRS: [[u8; 2]; 256] = {
     let mut table = [[0u8; 2]; 256];

@@ -15,6 +15,7 @@ mod lower_columns;
 mod lower_dicts;
 mod lower_typed;
 mod masks;
+mod metric_values;
 mod ontology;
 mod options;
 mod output;
@@ -78,6 +79,7 @@ fn lower<'py>(
             },
         }
     }
+    lowering.link_relationships();
     Ok(lowering.batch)
 }
 
@@ -156,6 +158,16 @@ fn check_and_encode<'py>(
     Ok((encoded, report))
 }
 
+/// The PNG uploaded for a mask given as a `uint8` array (`MaskData.create_url`).
+#[pyfunction]
+fn _png_of_array<'py>(py: Python<'py>, array: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    let image = arrays::image_of_array(array)?.map_err(pyo3::exceptions::PyValueError::new_err)?;
+    let png = py
+        .detach(|| lbfast_core::mask::encode_png(&image))
+        .map_err(pyo3::exceptions::PyValueError::new_err)?;
+    Ok(PyBytes::new(py, &png))
+}
+
 /// For benchmarks (`benches/columnar.py` times it): formats every value of `values`
 /// (float64) as the writer does, with the GIL released, into a buffer kept from
 /// call to call (so its pages are mapped after the first), and returns the number
@@ -189,6 +201,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::Rectangle>()?;
     m.add_class::<types::ObjectAnnotation>()?;
     m.add_function(wrap_pyfunction!(_format_floats, m)?)?;
+    m.add_function(wrap_pyfunction!(_png_of_array, m)?)?;
     masks::register(m)?;
     tags::register(m)?;
     ontology::register(m)?;

@@ -7,11 +7,11 @@ use base64::Engine as _;
 use lbfast_core::batch::{Batch, Located};
 use lbfast_core::issues::{Code, Issues};
 use lbfast_core::model::{
-    Annotation, Answer, BBox, Body, Classification, ClassificationValue, DataRow, Feature, Geometry, Marks,
-    Mask, Object, Pt, Scores,
+    Annotation, Answer, BBox, Body, Classification, ClassificationValue, DataRow, End, Feature, Geometry,
+    Marks, Mask, MetricKind, MetricLine, Object, Pt, Relationship, Scores, Text,
 };
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple};
 
 use crate::extract::{
     check_keys, color_of, data_row_or_refused, f64_of, flag_of, key_text, metrics, opt_f64, opt_fresh_text,
@@ -29,6 +29,11 @@ struct Fields<'py> {
     answer: Option<Bound<'py, PyAny>>,
     marks: Marks,
     classifications: Option<Bound<'py, PyAny>>,
+    /// A metric line's `metricValue`, and its names (`metricName`, `featureName`,
+    /// `subclassName`, `aggregation`).
+    metric_value: Option<Bound<'py, PyAny>>,
+    metric_names: [Option<Text>; 4],
+    relationship: Option<Bound<'py, PyAny>>,
 }
 
 fn dict_of<'a, 'py>(
@@ -97,6 +102,12 @@ fn read_fields<'py>(
             "mask" => {
                 f.geometry.push(("mask", issues.at("mask", |i| mask_of(&value, i).map(Geometry::Mask))?));
             }
+            "metricValue" if top_level => f.metric_value = Some(value),
+            "metricName" | "featureName" | "subclassName" | "aggregation" if top_level => {
+                let k = METRIC_KEYS.iter().position(|k| *k == key_text).unwrap_or_default();
+                f.metric_names[k] = issues.at(METRIC_KEYS[k], |i| opt_text(&value, i))?;
+            }
+            "relationship" if top_level => f.relationship = Some(value),
             other => {
                 report_unknown(issues, other, if top_level { "" } else { " in a nested classification" });
             }
@@ -105,8 +116,23 @@ fn read_fields<'py>(
     Ok(f)
 }
 
-/// Decides what the dict is: one geometry makes an object, an `answer` a classification.
-fn body_of(f: Fields<'_>, issues: &mut Issues, depth: usize) -> PyResult<Option<Body>> {
+/// Decides what the dict is: one geometry makes an object, an `answer` a
+/// classification, a `metricValue` a metric line, a `relationship` a relationship.
+fn body_of(mut f: Fields<'_>, issues: &mut Issues, depth: usize) -> PyResult<Option<Body>> {
+    if let Some(value) = f.metric_value.take() {
+        return metric_of(f, &value, issues);
+    }
+    if let Some(value) = f.relationship.take() {
+        return relationship_of(f, &value, issues);
+    }
+    if let Some(key) = metric_key(&f) {
+        issues.report_at(
+            key,
+            Code::Structure,
+            format!("{key} belongs to a metric line, which needs metricValue"),
+        );
+        return Ok(None);
+    }
     let Fields { feature, scores, mut geometry, answer, classifications, .. } = f;
     match (geometry.len(), answer) {
         (1, None) => {
@@ -135,6 +161,100 @@ fn body_of(f: Fields<'_>, issues: &mut Issues, depth: usize) -> PyResult<Option<
             Ok(None)
         }
     }
+}
+
+/// The names of a metric line, in the order of [`Fields::metric_names`].
+const METRIC_KEYS: [&str; 4] = ["metricName", "featureName", "subclassName", "aggregation"];
+
+/// The first metric key of a dict, if it has one.
+fn metric_key(f: &Fields<'_>) -> Option<&'static str> {
+    METRIC_KEYS.into_iter().zip(&f.metric_names).find_map(|(key, v)| v.is_some().then_some(key))
+}
+
+/// The keys of an object or classification, which a metric or relationship line lacks.
+fn annotation_key(f: &Fields<'_>, names_too: bool) -> Option<&'static str> {
+    let given = [
+        ("name", names_too && f.feature.name.is_some()),
+        ("schemaId", names_too && f.feature.schema_id.is_some()),
+        ("confidence", f.scores.confidence.is_some()),
+        ("customMetrics", f.scores.custom_metrics.is_some()),
+        ("answer", f.answer.is_some()),
+        ("classifications", f.classifications.is_some()),
+        ("messageId", f.marks.message_id.is_some()),
+    ];
+    given
+        .into_iter()
+        .find_map(|(key, set)| set.then_some(key))
+        .or_else(|| f.geometry.first().map(|(k, _)| *k))
+}
+
+/// A metric line: `{metricValue, metricName?, featureName?, subclassName?, aggregation?}`.
+/// Four counts (or counts by confidence) make a confusion matrix, a number a scalar.
+fn metric_of(f: Fields<'_>, value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Option<Body>> {
+    if let Some(key) = annotation_key(&f, true).or(f.relationship.as_ref().map(|_| "relationship")) {
+        issues.report_at(key, Code::Structure, format!("a metric line (metricValue) has no {key}"));
+        return Ok(None);
+    }
+    let [metric_name, feature_name, subclass_name, aggregation] = f.metric_names;
+    let sample = match value.cast::<PyDict>() {
+        Ok(dict) => dict.values().iter().next(),
+        Err(_) => Some(value.clone()),
+    };
+    let counts = sample.is_some_and(|v| v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>())
+        || aggregation.as_deref() == Some("CONFUSION_MATRIX");
+    let kind = if counts { MetricKind::ConfusionMatrix } else { MetricKind::Scalar };
+    let value = issues.at("metricValue", |i| crate::metric_values::metric_value_of(kind, value, i))?;
+    Ok(Some(Body::Metric(MetricLine { kind, value, metric_name, feature_name, subclass_name, aggregation })))
+}
+
+/// A relationship line: `{name?, schemaId?, relationship: {source, target, type,
+/// readonly?, sourceOntologyName?}}`; its ends are the uuids of other lines.
+fn relationship_of(f: Fields<'_>, value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Option<Body>> {
+    if let Some(key) = annotation_key(&f, false).or(metric_key(&f)) {
+        issues.report_at(key, Code::Structure, format!("a relationship line has no {key}"));
+        return Ok(None);
+    }
+    issues.at("relationship", |issues| {
+        let dict = dict_of(value, issues, "a relationship dict {source, target, type}")?;
+        let known = ["source", "target", "type", "readonly", "sourceOntologyName"];
+        check_keys(dict, &known, "a relationship", issues)?;
+        let mut end = |key: &'static str| -> PyResult<Option<End>> {
+            match dict.get_item(key)? {
+                Some(v) if !v.is_none() => Ok(Some(End::Uuid(issues.at(key, |i| string_of(&v, i))?))),
+                _ => Ok(None),
+            }
+        };
+        let (source, target) = (end("source")?, end("target")?);
+        let target = target.unwrap_or_else(|| {
+            issues.report_at("target", Code::Missing, "a relationship needs a target");
+            End::Refused
+        });
+        let kind = match dict.get_item("type")? {
+            Some(v) => issues.at("type", |i| string_of(&v, i))?,
+            None => "unidirectional".to_string(),
+        };
+        let readonly = match dict.get_item("readonly")? {
+            Some(v) if !v.is_none() => {
+                if !v.is_instance_of::<PyBool>() {
+                    return Err(issues.at("readonly", |i| type_error(i, "true or false", &v)));
+                }
+                Some(issues.at("readonly", |i| flag_of(&v, i))?)
+            }
+            _ => None,
+        };
+        let source_ontology_name = match dict.get_item("sourceOntologyName")? {
+            Some(v) => issues.at("sourceOntologyName", |i| opt_text(&v, i))?,
+            None => None,
+        };
+        Ok(Some(Body::Relationship(Relationship {
+            feature: f.feature,
+            source,
+            target,
+            kind: kind.into(),
+            readonly,
+            source_ontology_name,
+        })))
+    })
 }
 
 fn classification_of(

@@ -3,8 +3,8 @@
 use lbfast_core::batch::{Batch, Located};
 use lbfast_core::issues::{Code, Issues, Problem};
 use lbfast_core::model::{
-    Annotation, Answer, BBox, Body, Classification, ClassificationValue, Corners, DataRow, Feature, Geometry,
-    Marks, Mask, MaskColor, Metric, Object, Pt, Scores, Text,
+    Annotation, Answer, BBox, Body, Classification, ClassificationValue, Corners, DataRow, End, Feature,
+    Geometry, Marks, Mask, MaskColor, Metric, MetricKind, MetricLine, Object, Pt, Relationship, Scores, Text,
 };
 use lbfast_core::rules::mask::{label_size_problem, local_pixels_problem};
 use pyo3::intern;
@@ -17,9 +17,30 @@ use crate::extract::{
 };
 
 use crate::tags::{
-    CHECKLIST, CLASSIFICATION_ANNOTATION, LINE, MASK, OBJECT_ANNOTATION, POINT, POLYGON, RADIO, RECTANGLE,
-    TEXT,
+    CHECKLIST, CLASSIFICATION_ANNOTATION, CONFUSION_MATRIX_METRIC, LINE, MASK, OBJECT_ANNOTATION, POINT,
+    POLYGON, RADIO, RECTANGLE, RELATIONSHIP_ANNOTATION, SCALAR_METRIC, TEXT,
 };
+
+/// An annotation of a Label, lowered: its uuid (from `extra`), body, message id, and
+/// for a relationship the objects its ends name (source, target), linked once every
+/// Label is read ([`TypedLowering::link_relationships`]).
+struct Lowered<'py> {
+    uuid: Option<String>,
+    body: Body,
+    message_id: Option<String>,
+    ends: [Option<Bound<'py, PyAny>>; 2],
+}
+
+/// A relationship end to link: relationship line `items[index]` (of `row`, `slot`),
+/// its source (`0`) or target (`1`), and the object it names (held, so that its
+/// address stays its own).
+struct PendingEnd<'py> {
+    index: usize,
+    row: usize,
+    slot: usize,
+    side: usize,
+    object: Bound<'py, PyAny>,
+}
 
 pub struct TypedLowering<'py> {
     py: Python<'py>,
@@ -32,6 +53,11 @@ pub struct TypedLowering<'py> {
     pub max_mask_pixels: u64,
     /// The current Label's `image_size` (width, height), which its masks must have.
     image_size: Option<(i64, i64)>,
+    /// Every annotation lowered, by the address of its Python object: `(address,
+    /// index in items, row, slot)`. A push each; looked up only if a relationship
+    /// needs it.
+    identities: Vec<(usize, usize, usize, usize)>,
+    pending: Vec<PendingEnd<'py>>,
 }
 
 impl<'py> TypedLowering<'py> {
@@ -49,6 +75,9 @@ impl<'py> TypedLowering<'py> {
             "Text",
             "Line",
             "Mask",
+            "ScalarMetric",
+            "ConfusionMatrixMetric",
+            "RelationshipAnnotation",
         ] {
             let class = module.getattr(name)?;
             let kind = class.getattr(intern!(py, "_lbkind"))?.extract::<i64>()?;
@@ -61,6 +90,8 @@ impl<'py> TypedLowering<'py> {
             kinds,
             max_mask_pixels: lbfast_core::mask::DEFAULT_MAX_PIXELS,
             image_size: None,
+            identities: Vec::new(),
+            pending: Vec::new(),
         })
     }
 
@@ -92,34 +123,112 @@ impl<'py> TypedLowering<'py> {
             Some(flag) => self.batch.issues.at("is_benchmark_reference", |i| flag_of(&flag, i))?,
             None => false,
         };
+        let mut lowered = Vec::with_capacity(items.len());
         for (slot, item) in items.iter().enumerate() {
             self.batch.issues.push_key("annotations");
             self.batch.issues.push_index(slot);
-            let body = self.annotation(item);
+            let result = self.annotation(item);
             self.batch.issues.pop();
             self.batch.issues.pop();
-            let (uuid, body, message_id) = body?;
-            let marks = Marks { message_id, benchmark_reference };
+            lowered.push((slot, item, result?));
+        }
+        // The SDK writes a Label's relationships before its other annotations.
+        let (relationships, others): (Vec<_>, Vec<_>) =
+            lowered.into_iter().partition(|(_, _, l)| matches!(l.body, Body::Relationship(_)));
+        for (slot, item, l) in relationships.into_iter().chain(others) {
+            let index = self.batch.items.len();
+            self.identities.push((item.as_ptr() as usize, index, row, slot));
+            for (side, object) in l.ends.into_iter().enumerate() {
+                if let Some(object) = object {
+                    self.pending.push(PendingEnd { index, row, slot, side, object });
+                }
+            }
+            let marks = Marks { message_id: l.message_id, benchmark_reference };
             self.batch.items.push(Located {
                 row,
                 slot: Some(slot),
-                annotation: Annotation { uuid: uuid.into(), data_row: data_row.clone(), body, marks },
+                annotation: Annotation {
+                    uuid: l.uuid.into(),
+                    data_row: data_row.clone(),
+                    body: l.body,
+                    marks,
+                },
             });
         }
         Ok(())
     }
 
-    /// The annotation's uuid (from `extra`), body and message id.
-    fn annotation(&mut self, ann: &Bound<'py, PyAny>) -> PyResult<(Option<String>, Body, Option<String>)> {
+    /// Links the ends of the relationships read to the lines of the objects they
+    /// name: [`End::Item`] for an annotation written in this call, [`End::Unlisted`]
+    /// for any other. The rules then check that each is an object of the same Label.
+    pub fn link_relationships(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let items = &self.batch.items;
+        let is_there = |index: usize, row: usize, slot: usize| {
+            items.get(index).is_some_and(|item| item.row == row && item.slot == Some(slot))
+        };
+        // The latest annotation at an address is the one alive (a pending end is held).
+        let mut by_address = std::collections::HashMap::with_capacity(self.identities.len());
+        for &(address, index, row, slot) in &self.identities {
+            if is_there(index, row, slot) {
+                by_address.insert(address, index);
+            }
+        }
+        let mut links = Vec::with_capacity(self.pending.len());
+        for p in std::mem::take(&mut self.pending) {
+            if !is_there(p.index, p.row, p.slot) {
+                continue;
+            }
+            let end = match by_address.get(&(p.object.as_ptr() as usize)) {
+                Some(&index) => End::Item(index),
+                None => End::Unlisted(describe_object(&p.object)),
+            };
+            links.push((p.index, p.side, end));
+        }
+        for (index, side, end) in links {
+            if let Body::Relationship(r) = &mut self.batch.items[index].annotation.body {
+                if side == 0 {
+                    r.source = Some(end);
+                } else {
+                    r.target = end;
+                }
+            }
+        }
+    }
+
+    /// One annotation of a Label.
+    fn annotation(&mut self, ann: &Bound<'py, PyAny>) -> PyResult<Lowered<'py>> {
         let py = self.py;
         let kind = self.kind_of(ann);
-        if !matches!(kind, OBJECT_ANNOTATION | CLASSIFICATION_ANNOTATION) {
-            let expected = "an ObjectAnnotation or ClassificationAnnotation";
+        if !matches!(
+            kind,
+            OBJECT_ANNOTATION
+                | CLASSIFICATION_ANNOTATION
+                | SCALAR_METRIC
+                | CONFUSION_MATRIX_METRIC
+                | RELATIONSHIP_ANNOTATION
+        ) {
+            let expected = "an ObjectAnnotation or ClassificationAnnotation (or a RelationshipAnnotation, \
+                            ScalarMetric or ConfusionMatrixMetric)";
             return Err(type_error(&self.batch.issues, expected, ann));
         }
         let uuid = uuid_of(&ann.getattr(intern!(py, "extra"))?, &mut self.batch.issues)?;
-        if kind == OBJECT_ANNOTATION {
-            return Ok((uuid, Body::Object(self.object(ann)?), None));
+        let other = match kind {
+            OBJECT_ANNOTATION => Some((Body::Object(self.object(ann)?), [None, None])),
+            SCALAR_METRIC => Some((Body::Metric(self.metric(ann, MetricKind::Scalar)?), [None, None])),
+            CONFUSION_MATRIX_METRIC => {
+                Some((Body::Metric(self.metric(ann, MetricKind::ConfusionMatrix)?), [None, None]))
+            }
+            RELATIONSHIP_ANNOTATION => {
+                let (r, ends) = self.relationship(ann)?;
+                Some((Body::Relationship(r), ends))
+            }
+            _ => None,
+        };
+        if let Some((body, ends)) = other {
+            return Ok(Lowered { uuid, body, message_id: None, ends });
         }
         self.batch.issues.push_key("message_id");
         let message_id = match ann.getattr_opt(intern!(py, "message_id"))? {
@@ -127,7 +236,65 @@ impl<'py> TypedLowering<'py> {
             None => Ok(None),
         };
         self.batch.issues.pop();
-        Ok((uuid, Body::Classification(self.classification(ann, 0)?), message_id?))
+        let body = Body::Classification(self.classification(ann, 0)?);
+        Ok(Lowered { uuid, body, message_id: message_id?, ends: [None, None] })
+    }
+
+    /// A `ScalarMetric` or `ConfusionMatrixMetric`.
+    fn metric(&mut self, ann: &Bound<'py, PyAny>, kind: MetricKind) -> PyResult<MetricLine> {
+        let py = self.py;
+        let issues = &mut self.batch.issues;
+        let value = ann.getattr(intern!(py, "value"))?;
+        let value = issues.at("value", |i| crate::metric_values::metric_value_of(kind, &value, i))?;
+        let mut text = |key: &'static str| -> PyResult<Option<Text>> {
+            let v = ann.getattr(key)?;
+            issues.at(key, |i| opt_text(&v, i))
+        };
+        let (metric_name, feature_name, subclass_name) =
+            (text("metric_name")?, text("feature_name")?, text("subclass_name")?);
+        let aggregation = ann.getattr(intern!(py, "aggregation"))?;
+        let aggregation = issues.at("aggregation", |i| opt_text(&enum_value(&aggregation)?, i))?;
+        Ok(MetricLine { kind, value, metric_name, feature_name, subclass_name, aggregation })
+    }
+
+    /// A `RelationshipAnnotation` and the objects its ends name.
+    fn relationship(
+        &mut self,
+        ann: &Bound<'py, PyAny>,
+    ) -> PyResult<(Relationship, [Option<Bound<'py, PyAny>>; 2])> {
+        let py = self.py;
+        let feature = self.feature(ann)?;
+        let value = ann.getattr(intern!(py, "value"))?;
+        let issues = &mut self.batch.issues;
+        issues.push_key("value");
+        let result = (|| {
+            let Some(target) = value.getattr_opt(intern!(py, "target"))? else {
+                return Err(type_error(issues, "a Relationship", &value));
+            };
+            let source = value.getattr(intern!(py, "source"))?;
+            let kind = enum_value(&value.getattr(intern!(py, "type"))?)?;
+            let kind = issues.at("type", |i| string_of(&kind, i))?;
+            let readonly = value.getattr(intern!(py, "readonly"))?;
+            let readonly = if readonly.is_none() {
+                None
+            } else {
+                Some(issues.at("readonly", |i| flag_of(&readonly, i))?)
+            };
+            let name = value.getattr(intern!(py, "source_ontology_name"))?;
+            let source_ontology_name = issues.at("source_ontology_name", |i| opt_text(&name, i))?;
+            let source = (!source.is_none()).then_some(source);
+            let relationship = Relationship {
+                feature,
+                source: source.as_ref().map(|_| End::Refused),
+                target: End::Refused,
+                kind: kind.into(),
+                readonly,
+                source_ontology_name,
+            };
+            Ok((relationship, [source, Some(target)]))
+        })();
+        issues.pop();
+        result
     }
 
     fn object(&mut self, ann: &Bound<'py, PyAny>) -> PyResult<Object> {
@@ -492,6 +659,31 @@ fn merge_metrics(into: &mut Option<Vec<Metric>>, other: Vec<Metric>, issues: &mu
             ),
         Some(existing) if !existing.is_empty() => {}
         _ => *into = Some(other),
+    }
+}
+
+/// An enum member's `value` (`Relationship.Type.BIDIRECTIONAL`, an aggregation), or
+/// the value itself (a plain string).
+fn enum_value<'py>(value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    if value.is_instance_of::<PyString>() || value.is_none() {
+        return Ok(value.clone());
+    }
+    match value.getattr_opt(intern!(value.py(), "value"))? {
+        Some(inner) => Ok(inner),
+        None => Ok(value.clone()),
+    }
+}
+
+/// An annotation object as messages name it: `ObjectAnnotation 'wheel'`.
+fn describe_object(object: &Bound<'_, PyAny>) -> String {
+    let py = object.py();
+    let type_name = object.get_type().name().map_or_else(|_| "?".to_string(), |n| n.to_string());
+    let name = [intern!(py, "name"), intern!(py, "feature_schema_id")]
+        .into_iter()
+        .find_map(|key| object.getattr_opt(key).ok().flatten().and_then(|v| v.extract::<String>().ok()));
+    match name {
+        Some(name) => format!("{type_name} '{name}'"),
+        None => format!("a {type_name}"),
     }
 }
 

@@ -16,6 +16,9 @@ pub const CHECKLIST: i64 = 12;
 pub const TEXT: i64 = 13;
 pub const OBJECT_ANNOTATION: i64 = 21;
 pub const CLASSIFICATION_ANNOTATION: i64 = 22;
+pub const SCALAR_METRIC: i64 = 23;
+pub const CONFUSION_MATRIX_METRIC: i64 = 24;
+pub const RELATIONSHIP_ANNOTATION: i64 = 25;
 
 // Columnar batches (`lbfast.columnar`).
 pub const BOXES: i64 = 1;
@@ -25,7 +28,7 @@ pub const POLYGONS: i64 = 4;
 pub const CLASSIFICATIONS: i64 = 5;
 
 /// Every tag, by the name Python reads it under (`TAG_` + name).
-const ALL: [(&str, i64); 15] = [
+const ALL: [(&str, i64); 18] = [
     ("POINT", POINT),
     ("RECTANGLE", RECTANGLE),
     ("LINE", LINE),
@@ -36,6 +39,9 @@ const ALL: [(&str, i64); 15] = [
     ("TEXT", TEXT),
     ("OBJECT_ANNOTATION", OBJECT_ANNOTATION),
     ("CLASSIFICATION_ANNOTATION", CLASSIFICATION_ANNOTATION),
+    ("SCALAR_METRIC", SCALAR_METRIC),
+    ("CONFUSION_MATRIX_METRIC", CONFUSION_MATRIX_METRIC),
+    ("RELATIONSHIP_ANNOTATION", RELATIONSHIP_ANNOTATION),
     ("BOXES", BOXES),
     ("POINTS", POINTS),
     ("POLYLINES", POLYLINES),

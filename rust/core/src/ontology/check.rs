@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use super::index::{Ontology, QuestionKind, Role, ToolKind, GLOBALS, TOOLS};
 use crate::batch::Located;
 use crate::issues::{Code, Issues, Severity, MAX_LISTED};
-use crate::model::{Answer, Body, Classification, ClassificationValue, DataRow, Feature, Object};
+use crate::model::{
+    Answer, Body, Classification, ClassificationValue, DataRow, Feature, MetricLine, Object, Relationship,
+};
 use crate::options::Options;
 use crate::rules::Style;
 
@@ -110,6 +112,8 @@ impl<'o> Checker<'o> {
                     self.classification(c, q);
                 }
             }
+            Body::Relationship(r) => self.relationship(r),
+            Body::Metric(m) => self.metric(m),
         }
         if track {
             if let Some(have) =
@@ -244,6 +248,56 @@ impl<'o> Checker<'o> {
         }
         let scope = node.children;
         self.classification_list(&mut o.classifications, scope, tool, &["classifications"]);
+    }
+
+    /// A relationship names a relationship (`edge`) tool.
+    fn relationship(&mut self, r: &mut Relationship) {
+        let Some(tool) = self.lookup(TOOLS, &mut r.feature, Wanted::Tool) else { return };
+        let node = &self.onto.nodes[tool];
+        if let Role::Tool(kind) = &node.role {
+            if *kind != ToolKind::Relationship {
+                let takes = kind.takes().map_or_else(
+                    || "which image predictions cannot use".to_string(),
+                    |takes| format!("which takes {takes}"),
+                );
+                let message =
+                    format!("tool '{}' is a {} tool, {takes}; got a relationship", node.name, kind.as_str());
+                let suggestion = self.only_tool_of(&ToolKind::Relationship);
+                let key = self.keys(&["value"], &["relationship"])[0];
+                self.error_at(key, Code::GeometryMismatch, message, suggestion);
+            }
+        }
+    }
+
+    /// A metric's feature name is a tool or global classification, and its subclass
+    /// name a classification or option nested in that feature.
+    fn metric(&mut self, m: &MetricLine) {
+        let Some(feature) = m.feature_name.as_deref() else { return };
+        let onto = self.onto;
+        let feature_key = self.keys(&["feature_name"], &["featureName"])[0];
+        let found = [TOOLS, GLOBALS].into_iter().find_map(|s| onto.scopes[s].by_name.get(feature).copied());
+        let Some(node) = found else {
+            let suggestion = onto
+                .closest(TOOLS, feature)
+                .or_else(|| onto.closest(GLOBALS, feature))
+                .map(|c| format!("did you mean '{c}'?"));
+            let message = format!("the ontology has no tool or global classification '{feature}'");
+            self.error_at(feature_key, Code::UnknownFeature, message, suggestion);
+            return;
+        };
+        if onto.nodes[node].archived {
+            let message = format!("{} is archived in the ontology", onto.describe(node));
+            self.error_at(feature_key, Code::ArchivedFeature, message, None);
+            return;
+        }
+        let Some(subclass) = m.subclass_name.as_deref() else { return };
+        let below =
+            onto.names.get(subclass).is_some_and(|found| found.iter().any(|&n| onto.is_below(n, node)));
+        if !below {
+            let message = format!("{} has no classification or option '{subclass}'", onto.describe(node));
+            let key = self.keys(&["subclass_name"], &["subclassName"])[0];
+            self.error_at(key, Code::UnknownFeature, message, None);
+        }
     }
 
     /// `did you mean 'x'?` when exactly one live tool draws `kind`.

@@ -16,7 +16,9 @@ pub enum ToolKind {
     RasterSegmentation,
     /// The legacy segmentation tool; masks are its predictions too.
     Superpixel,
-    /// Any other tool (`named-entity`, `edge`, ...): no image geometry fits it.
+    /// The relationship tool (`edge`): relationships between objects are its predictions.
+    Relationship,
+    /// Any other tool (`named-entity`, `marker`, ...): no image prediction fits it.
     Other(String),
 }
 
@@ -29,6 +31,7 @@ impl ToolKind {
             "line" => ToolKind::Line,
             "raster-segmentation" => ToolKind::RasterSegmentation,
             "superpixel" => ToolKind::Superpixel,
+            "edge" => ToolKind::Relationship,
             other => ToolKind::Other(other.to_string()),
         }
     }
@@ -41,6 +44,7 @@ impl ToolKind {
             ToolKind::Line => "line",
             ToolKind::RasterSegmentation => "raster-segmentation",
             ToolKind::Superpixel => "superpixel",
+            ToolKind::Relationship => "edge",
             ToolKind::Other(kind) => kind,
         }
     }
@@ -53,6 +57,7 @@ impl ToolKind {
             ToolKind::Point => Some("a point"),
             ToolKind::Line => Some("a line"),
             ToolKind::RasterSegmentation | ToolKind::Superpixel => Some("a mask"),
+            ToolKind::Relationship => Some("a relationship"),
             ToolKind::Other(_) => None,
         }
     }
@@ -228,6 +233,18 @@ impl Ontology {
             .filter(|(_, n)| n.schema_id.is_none() && !n.archived)
             .map(|(i, _)| self.describe(i))
             .collect()
+    }
+
+    /// Whether `node` sits (at any depth) inside `ancestor`.
+    pub(super) fn is_below(&self, node: usize, ancestor: usize) -> bool {
+        let mut at = self.nodes[node].parent;
+        while let Some(parent) = at {
+            if parent == ancestor {
+                return true;
+            }
+            at = self.nodes[parent].parent;
+        }
+        false
     }
 
     pub(super) fn scope_of(&self, node: usize) -> usize {

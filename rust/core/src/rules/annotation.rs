@@ -8,7 +8,9 @@ use crate::model::{
 use crate::options::Options;
 use crate::rules::geometry::{axis_key, check_box, check_point, check_vertices, BoxForm, Field, Places};
 use crate::rules::mask::check_mask;
-use crate::rules::scores::annotation_scores;
+use crate::rules::metrics::check_metric;
+use crate::rules::relationships::check_relationship;
+use crate::rules::scores::{annotation_scores, metric_line};
 use crate::rules::values::{confidence_problem, metric_problem, schema_id_problem};
 
 /// Which input form the paths in error messages should speak of.
@@ -46,6 +48,15 @@ pub fn check_annotation(annotation: &mut Annotation, style: Style, options: &Opt
     match &mut annotation.body {
         Body::Object(object) => check_object(object, style, options, issues),
         Body::Classification(c) => check_classification(c, style, options, issues),
+        Body::Metric(m) => {
+            check_metric(m, style, issues);
+            // Checked first: a bad metric is a mistake even where it is not sent.
+            metric_line(options.scores, issues);
+        }
+        Body::Relationship(r) => {
+            check_feature(&r.feature, style, issues);
+            check_relationship(r, style, issues);
+        }
     }
 }
 

@@ -5,11 +5,9 @@
 //! score is written ([`Scores::Keep`]), refused ([`Scores::Refuse`]: `not_for_project`)
 //! or left out with a warning ([`Scores::Strip`]: `score_stripped`).
 //!
-//! Metric lines (`ScalarMetric`, `ConfusionMatrixMetric`, issue 10) are scores as a
-//! whole. When they join the model as a line kind, a project import refuses each one
-//! or leaves it out: add that rule here, beside [`annotation_scores`], and call it
-//! from the `Body` match of [`crate::rules::check_annotation`] (which, being
-//! exhaustive, will not compile until the new kind is handled).
+//! Metric lines (`ScalarMetric`, `ConfusionMatrixMetric`) are scores as a whole: a
+//! project import refuses each one or leaves the line out ([`metric_line`]; the
+//! batch drops stripped lines once checked).
 //!
 //! [`Options::scores`]: crate::options::Options::scores
 
@@ -36,6 +34,17 @@ pub fn annotation_scores(
     score(&mut scores.confidence, &["confidence"], "confidence", policy, issues);
     let metrics = [style.key("custom_metrics", "customMetrics")];
     score(&mut scores.custom_metrics, &metrics, "custom metrics", policy, issues);
+}
+
+/// Applies `policy` to a metric line, at the current path (the line). With
+/// [`Scores::Strip`] the batch leaves the line out ([`is_stripped`]).
+pub fn metric_line(policy: Scores, issues: &mut Issues) {
+    apply(policy, "a metric line", issues);
+}
+
+/// Whether a line is left out of what `policy` writes.
+pub fn is_stripped(body: &crate::model::Body, policy: Scores) -> bool {
+    policy == Scores::Strip && matches!(body, crate::model::Body::Metric(_))
 }
 
 /// Applies `policy` to the score columns of a columnar batch (one problem per column,
