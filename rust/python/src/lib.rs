@@ -3,6 +3,7 @@
 //! Python objects are read here (with the GIL); validation and writing run in
 //! the core with the GIL released.
 
+mod arrow;
 mod encoded;
 mod errors;
 mod extract;
@@ -170,6 +171,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::ObjectAnnotation>()?;
     m.add_function(wrap_pyfunction!(_format_floats, m)?)?;
     masks::register(m)?;
+    arrow::register(m)?;
     tags::register(m)?;
     ontology::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
