@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type,
+    Decimal128Type, Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type,
     UInt64Type, UInt8Type,
 };
 use arrow_array::{Array, ArrayRef, LargeStringArray, StringArray, StringViewArray};
@@ -19,7 +19,7 @@ use arrow_schema::DataType;
 pub type Layout = &'static str;
 
 pub const STRINGS: Layout = "strings (Utf8, LargeUtf8, Utf8View or a Dictionary of them)";
-pub const NUMBERS: Layout = "numbers (a float or integer type)";
+pub const NUMBERS: Layout = "numbers (a float, integer or decimal type)";
 pub const INTEGERS: Layout = "integers";
 
 /// A column of strings, whichever of the three string layouts.
@@ -206,9 +206,18 @@ impl Number for half::f16 {
 }
 
 /// The values of a numeric column as `f64` (a null slot gives whatever it holds).
+/// Decimals (SQL's `DECIMAL`, DuckDB's number literals) are divided by their scale.
 pub fn floats(array: &dyn Array) -> Result<Vec<f64>, Layout> {
-    if let DataType::Float16 = array.data_type() {
-        return Ok(array.as_primitive::<Float16Type>().values().iter().map(|v| v.to_f64()).collect());
+    match array.data_type() {
+        DataType::Float16 => {
+            return Ok(array.as_primitive::<Float16Type>().values().iter().map(|v| v.to_f64()).collect());
+        }
+        &DataType::Decimal128(_, scale) => {
+            let divisor = 10f64.powi(scale.into());
+            let values = array.as_primitive::<Decimal128Type>().values();
+            return Ok(values.iter().map(|&v| v as f64 / divisor).collect());
+        }
+        _ => {}
     }
     with_numbers!(array, a => Ok(a.values().iter().map(|v| v.to_f64()).collect()), Err(NUMBERS))
 }
