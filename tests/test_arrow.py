@@ -371,3 +371,50 @@ def test_column_map_mistakes_fail_before_reading():
         ColumnMap(global_key="image", feature="label", box=("a", "b"))
     with pytest.raises(ValueError, match="width and height"):
         ColumnMap(global_key="image", feature="label", box="b", normalized=True)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".arrow", ".feather"])
+def test_cli_converts_parquet_and_arrow_ipc_batch_by_batch(tmp_path, suffix):
+    import io
+
+    import pyarrow.feather
+    import pyarrow.parquet as pq
+
+    from lbfast.cli import main
+
+    source = tmp_path / f"boxes{suffix}"
+    if suffix == ".parquet":
+        pq.write_table(table(), source, row_group_size=4)
+    elif suffix == ".arrow":
+        with pa.OSFile(str(source), "wb") as f, pa.ipc.new_stream(f, table().schema) as writer:
+            writer.write_table(table(), max_chunksize=4)
+    else:
+        pyarrow.feather.write_feather(table(), source, chunksize=4)
+    target = tmp_path / "out.ndjson"
+    args = ["convert", str(source), "-o", str(target)]
+    maps = ["global_key=image", "feature=label", "box=x1,y1,x2,y2", "confidence=score", "ids=deterministic"]
+    out = io.StringIO()
+    assert main([*args, *(a for m in maps for a in ("--map", m))], stdout=out) == 0, out.getvalue()
+    assert target.read_bytes() == numpy_boxes()
+
+    bad = tmp_path / f"bad{suffix}"
+    broken = table(score=pa.array([0.5, 0.25, 0.5, 0.5, 0.75, 3.0]))
+    if suffix == ".parquet":
+        pq.write_table(broken, bad, row_group_size=4)
+    else:
+        pyarrow.feather.write_feather(broken, bad, chunksize=4)
+    out = io.StringIO()
+    assert main(["convert", str(bad), "-o", str(tmp_path / "no.ndjson"), *(a for m in maps for a in ("--map", m))], stdout=out) == 1
+    assert "row 5: score: confidence" in out.getvalue()
+    assert not (tmp_path / "no.ndjson").exists()
+    err = io.StringIO()
+    assert main(["convert", str(source), "-o", str(target), "--map", "nonsense=1"], stdout=err, stderr=err) == 2
+
+
+def test_shard_writer_writes_arrow_tables(tmp_path):
+    with lbfast.ShardWriter(tmp_path, max_rows=4) as writer:
+        assert writer.write_arrow(table(), BOXES) == N
+    manifest = writer.manifest
+    assert [s.rows for s in manifest.shards] == [4, 2]
+    assert b"".join(p.read_bytes() for p in manifest.paths) == numpy_boxes()
+    assert manifest.features == {"car": 4, "bus": 1, "person": 1}

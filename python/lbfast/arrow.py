@@ -69,7 +69,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Optional, Union
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Optional, Protocol, Union
 
 from lbfast import _core
 from lbfast.columnar import Ids, _namespace
@@ -77,12 +78,11 @@ from lbfast.columnar import Ids, _namespace
 if TYPE_CHECKING:
     from typing_extensions import TypeAlias
 
-    from lbfast.writer import Shard
-
 __all__ = [
     "ArrowBatch",
     "ColumnMap",
     "NestedRadio",
+    "ShardFacts",
     "convert",
     "convert_batch",
     "convert_to_arrow",
@@ -253,12 +253,25 @@ def convert_to_arrow(
 ) -> Iterator[ArrowBatch]:
     """The lines of ``data`` as record batches of one ``ndjson`` string column, one
     batch per input batch with rows, a line (without newline) per input row."""
-    lines = _core.arrow_lines(data, _spec_of(spec), start=start, threads=threads, as_arrow=True)
+    lines = _core.arrow_lines(data, _spec_of(spec), start=start, threads=threads, output="arrow")
     return iter(lines)
 
 
+class ShardFacts(Protocol):
+    """What ``manifest_batch`` reads of a shard (``lbfast.Shard`` has it)."""
+
+    @property
+    def path(self) -> Union[str, Path]: ...
+    @property
+    def rows(self) -> int: ...
+    @property
+    def bytes(self) -> int: ...
+    @property
+    def masks(self) -> int: ...
+
+
 def manifest_batch(
-    shards: Sequence[Shard], features: Optional[Sequence[Mapping[str, int]]] = None
+    shards: Sequence[ShardFacts], features: Optional[Sequence[Mapping[str, int]]] = None
 ) -> ArrowBatch:
     """Shard manifests as a record batch: ``path``, ``rows``, ``bytes``, ``masks`` (int64)
     and ``features`` (a map from feature to lines in that shard; empty if not given)."""

@@ -44,6 +44,7 @@ from lbfast.ontology import (
     read_predictions,
     validate_files,
 )
+from lbfast.tables import batches, column_map, table_format
 from lbfast.writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_MASKS, DEFAULT_MAX_ROWS, ShardWriter
 
 OK, PROBLEMS, USAGE = 0, 1, 2
@@ -335,8 +336,56 @@ def _inputs(
             yield str(path), line, value
 
 
+def _convert_tables(args: argparse.Namespace, paths: Sequence[Path], out: IO[str]) -> int:
+    """Parquet and Arrow IPC inputs: read batch by batch through the Arrow entrance."""
+    if args.ontology is not None:
+        raise UsageError("--ontology is not supported for Parquet and Arrow inputs yet")
+    if not args.map:
+        raise UsageError(
+            "Parquet and Arrow inputs need the column map, e.g. --map global_key=image "
+            "--map feature=label --map box=x1,y1,x2,y2 --map confidence=score"
+        )
+    try:
+        spec = column_map(args.map)
+    except (ValueError, TypeError) as e:
+        raise UsageError(str(e)) from e
+    sink = _Output(args, None)
+    started = time.perf_counter()
+    rows = 0
+    try:
+        for path in paths:
+            fmt = table_format(path) if args.format == "auto" else args.format
+            try:
+                for batch in batches(path, fmt or "parquet"):
+                    rows += sink.writer.write_arrow(batch, spec, start=rows)
+            except ValidationError as e:
+                sink.discard()
+                print(f"{path}: {e}", file=out)
+                print("nothing written: fix the problems above (or see --help).", file=out)
+                return PROBLEMS
+            except (ImportError, TypeError) as e:
+                raise UsageError(f"{path}: {e}") from e
+            except (OSError, ValueError) as e:
+                sink.discard()
+                print(f"{path}: cannot be read as {fmt}: {e}", file=out)
+                return PROBLEMS
+        manifest = sink.commit()
+    except BaseException:
+        sink.discard()
+        raise
+    elapsed = time.perf_counter() - started
+    for shard in manifest["shards"][:10]:
+        print(f"wrote {shard['path']}: {shard['rows']:,} rows, {shard['bytes']:,} bytes", file=out)
+    print(f"converted {rows:,} rows from {len(paths)} table file(s) in {elapsed:.2f} s", file=out)
+    return OK
+
+
 def cmd_convert(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     paths = _existing(args.inputs, "input")
+    if args.format in ("parquet", "arrow") or (
+        args.format == "auto" and table_format(paths[0]) is not None
+    ):
+        return _convert_tables(args, paths, out)
     onto = _ontology(args.ontology)
     if args.resolve_schema_ids and onto is None:
         raise UsageError("--resolve-schema-ids needs --ontology")
@@ -608,7 +657,7 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser(
         "convert",
-        help="COCO results or NDJSON-shaped JSON/JSONL to Labelbox import NDJSON",
+        help="COCO results, NDJSON-shaped JSON/JSONL, Parquet or Arrow tables to Labelbox import NDJSON",
         description="Convert COCO detection results (with --coco-dataset for the category names and "
         "image file names) or NDJSON-shaped JSON/JSONL into validated Labelbox import NDJSON. "
         "Nothing is written when any prediction has a problem.",
@@ -644,7 +693,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--gzip", action="store_true", help="gzip the shards (.ndjson.gz)")
     c.add_argument("--prefix", default="predictions", help="shard names: PREFIX-00000.ndjson, ...")
-    c.add_argument("--format", choices=["auto", "coco", "ndjson"], default="auto")
+    c.add_argument(
+        "--format",
+        choices=["auto", "coco", "ndjson", "parquet", "arrow"],
+        default="auto",
+        help="auto: Parquet (.parquet) and Arrow IPC (.arrow, .feather, .ipc) by the name, "
+        "else COCO or NDJSON by the content",
+    )
+    c.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="KEY=COLUMN",
+        help="Parquet/Arrow inputs: which column is what, as lbfast.arrow.ColumnMap's fields "
+        "(global_key=, feature=, box=X1,Y1,X2,Y2, confidence=, box_format=xywh, ...); repeatable",
+    )
     c.add_argument(
         "--coco-dataset", metavar="JSON", help="COCO dataset file with images and categories"
     )

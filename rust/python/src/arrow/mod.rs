@@ -34,12 +34,23 @@ struct State {
     /// Row (of the whole input) of the next batch's first row.
     next_row: usize,
     start: usize,
-    /// Lines as a record batch (one `ndjson` column) instead of bytes.
-    as_arrow: bool,
+    output: Output,
 }
 
-/// The lines of Arrow data, one item per input batch that has rows: NDJSON bytes, or
-/// an `ArrowBatch` with one `ndjson` string column (a line per row, no newline).
+/// What each batch's lines are handed out as.
+#[derive(Clone, Copy)]
+enum Output {
+    /// NDJSON bytes.
+    Bytes,
+    /// A record batch of one `ndjson` column.
+    Arrow,
+    /// What `encode` gives: the bytes and each line's facts, for `lbfast.ShardWriter`.
+    Encoded,
+}
+
+/// The lines of Arrow data, one item per input batch that has rows: NDJSON bytes, an
+/// `ArrowBatch` with one `ndjson` string column (a line per row, no newline), or an
+/// `Encoded` (the bytes and the facts of each line).
 /// Each batch is read, checked and written before the next one is read, so memory
 /// is bounded by a batch; a batch with a problem raises `ValidationError`, naming
 /// rows of the whole input and the mapped columns.
@@ -64,10 +75,15 @@ impl ArrowLines {
             let first_row = state.next_row;
             state.next_row += batch.num_rows();
             let Some(checked) = check(py, &state.spec, &batch, first_row, &state.options)? else { continue };
-            return Ok(Some(if state.as_arrow {
-                Py::new(py, ArrowBatch::new(lines_batch(py, checked)?))?.into_any()
-            } else {
-                crate::output::write_bytes(py, checked, state.options.threads)?.into_any().unbind()
+            let threads = state.options.threads;
+            return Ok(Some(match state.output {
+                Output::Arrow => Py::new(py, ArrowBatch::new(lines_batch(py, checked)?))?.into_any(),
+                Output::Bytes => crate::output::write_bytes(py, checked, threads)?.into_any().unbind(),
+                Output::Encoded => {
+                    let facts = crate::encoded::Facts::of(&checked);
+                    let data = crate::output::write_bytes(py, checked, threads)?;
+                    Py::new(py, crate::encoded::Encoded::new(py, data, facts)?)?.into_any()
+                }
             }));
         }
     }
@@ -145,20 +161,27 @@ fn lines_batch(py: Python<'_>, checked: Checked) -> PyResult<RecordBatch> {
 
 /// Opens `data` (an object with `__arrow_c_stream__` or `__arrow_c_array__`) for
 /// conversion by `spec` (`lbfast.arrow.ColumnMap._spec()`); `start` is the row
-/// number of its first row (in errors and deterministic ids).
+/// number of its first row (in errors and deterministic ids); `output` is `"bytes"`,
+/// `"arrow"` or `"encoded"`.
 #[pyfunction]
-#[pyo3(signature = (data, spec, /, *, start = 0, threads = None, as_arrow = false))]
+#[pyo3(signature = (data, spec, /, *, start = 0, threads = None, output = "bytes"))]
 fn arrow_lines(
     data: &Bound<'_, PyAny>,
     spec: &Bound<'_, PyDict>,
     start: usize,
     threads: Option<&Bound<'_, PyAny>>,
-    as_arrow: bool,
+    output: &str,
 ) -> PyResult<ArrowLines> {
+    let output = match output {
+        "bytes" => Output::Bytes,
+        "arrow" => Output::Arrow,
+        "encoded" => Output::Encoded,
+        other => return Err(PyValueError::new_err(format!("output must be 'bytes', 'arrow' or 'encoded', got {other:?}"))),
+    };
     let spec = Spec::read(spec)?;
     let options = Options { threads: crate::options::threads(threads)?, ..Options::default() };
     let source = Source::open(data)?;
-    Ok(ArrowLines { state: Mutex::new(State { source, spec, options, next_row: start, start, as_arrow }) })
+    Ok(ArrowLines { state: Mutex::new(State { source, spec, options, next_row: start, start, output }) })
 }
 
 /// Shard manifests as a record batch: `path`, `rows`, `bytes`, `masks` and
