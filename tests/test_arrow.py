@@ -93,7 +93,12 @@ def test_every_string_layout(strings):
 
 @pytest.mark.parametrize(
     "box_type",
-    [pa.list_(pa.float32(), 4), pa.list_(pa.float64()), pa.large_list(pa.float16()), pa.list_(pa.int32())],
+    [
+        pa.list_(pa.float32(), 4),
+        pa.list_(pa.float64()),
+        pa.large_list(pa.float16()),
+        pa.list_(pa.int32()),
+    ],
     ids=str,
 )
 def test_every_box_list_layout(box_type):
@@ -106,7 +111,9 @@ def test_every_box_list_layout(box_type):
             "score": SCORES,
         }
     )
-    spec = ColumnMap(global_key="image", feature="label", box="bbox", confidence="score", ids="deterministic")
+    spec = ColumnMap(
+        global_key="image", feature="label", box="bbox", confidence="score", ids="deterministic"
+    )
     expected = values.astype(np.float16) if box_type.value_type == pa.float16() else values
     assert lbfast.arrow.convert(data, spec) == numpy_boxes(boxes=expected)
 
@@ -163,7 +170,9 @@ def test_nulls_in_required_columns_name_row_and_column():
 
 
 def test_rule_problems_name_the_users_columns_and_the_inputs_rows():
-    data = table(score=pa.array([0.5, 0.25, 0.5, 1.5, 0.75, 0.125]), y2=pa.array([20.0, 40, 9, 6, np.nan, 2]))
+    data = table(
+        score=pa.array([0.5, 0.25, 0.5, 1.5, 0.75, 0.125]), y2=pa.array([20.0, 40, 9, 6, np.nan, 2])
+    )
     # Batch by batch: the first batch with problems raises, naming all of its own.
     batches = pa.Table.from_batches(data.to_batches(max_chunksize=3))
     with pytest.raises(lbfast.ValidationError) as err:
@@ -190,7 +199,9 @@ def test_batch_by_batch_is_the_whole_and_keeps_ids():
     assert b"".join(parts) == whole
     # One batch at a time, as an engine hands them out, with its first row.
     second = data.slice(4).to_batches()[0]
-    assert lbfast.arrow.convert_batch(second, BOXES, start=4) == b"".join(whole.splitlines(True)[4:])
+    assert lbfast.arrow.convert_batch(second, BOXES, start=4) == b"".join(
+        whole.splitlines(True)[4:]
+    )
 
 
 def test_polars_native_layouts():
@@ -202,9 +213,13 @@ def test_polars_native_layouts():
             "score": pl.Series(SCORES, dtype=pl.Float64),
         }
     )
-    spec = ColumnMap(global_key="image", feature="label", box="bbox", confidence="score", ids="deterministic")
+    spec = ColumnMap(
+        global_key="image", feature="label", box="bbox", confidence="score", ids="deterministic"
+    )
     assert lbfast.arrow.convert(frame, spec) == numpy_boxes()
-    as_list = frame.with_columns(pl.col("bbox").cast(pl.List(pl.Float32)), pl.col("label").cast(pl.String))
+    as_list = frame.with_columns(
+        pl.col("bbox").cast(pl.List(pl.Float32)), pl.col("label").cast(pl.String)
+    )
     assert lbfast.arrow.convert(as_list, spec) == numpy_boxes()
     enum = frame.with_columns(pl.col("image").cast(pl.Enum(sorted(set(IMAGES)))))
     assert lbfast.arrow.convert(enum, spec) == numpy_boxes()
@@ -217,10 +232,16 @@ def test_duckdb_native_layouts():
         f"('{i}', '{f}', [{', '.join(str(float(v)) for v in b)}]::FLOAT[4], {s})"
         for i, f, b, s in zip(IMAGES, LABELS, CORNERS, SCORES)
     )
-    rel = con.sql(f"SELECT image::image AS image, label, bbox, score FROM (VALUES {rows}) t(image, label, bbox, score)")
-    spec = ColumnMap(global_key="image", feature="label", box="bbox", confidence="score", ids="deterministic")
+    rel = con.sql(
+        f"SELECT image::image AS image, label, bbox, score FROM (VALUES {rows}) t(image, label, bbox, score)"
+    )
+    spec = ColumnMap(
+        global_key="image", feature="label", box="bbox", confidence="score", ids="deterministic"
+    )
     assert lbfast.arrow.convert(rel, spec) == numpy_boxes()
-    as_list = con.sql(f"SELECT image, label, bbox::FLOAT[] AS bbox, score FROM (VALUES {rows}) t(image, label, bbox, score)")
+    as_list = con.sql(
+        f"SELECT image, label, bbox::FLOAT[] AS bbox, score FROM (VALUES {rows}) t(image, label, bbox, score)"
+    )
     assert lbfast.arrow.convert(as_list, spec) == numpy_boxes()
 
 
@@ -231,7 +252,16 @@ def ragged_numpy(kind):
     coords = np.array([p for shape in SHAPES for p in shape], dtype=np.float64)
     offsets = np.cumsum([0] + [len(s) for s in SHAPES])
     return lbfast.dumps(
-        [kind(coords, offsets, data_rows=["a", "b"], features=["roof"], confidence=[0.5, 0.25], ids="deterministic")]
+        [
+            kind(
+                coords,
+                offsets,
+                data_rows=["a", "b"],
+                features=["roof"],
+                confidence=[0.5, 0.25],
+                ids="deterministic",
+            )
+        ]
     )
 
 
@@ -253,8 +283,16 @@ def test_polygons_and_lines_in_every_layout(layout, kind):
         column = pa.array([[{"x": x, "y": y} for x, y in s] for s in SHAPES], layout)
     else:
         column = pa.array([[list(p) for p in s] for s in SHAPES], layout)
-    data = pa.table({"image": ["a", "b"], "label": ["roof", "roof"], "shape": column, "score": [0.5, 0.25]})
-    spec = ColumnMap(global_key="image", feature="label", confidence="score", ids="deterministic", **{kind: "shape"})
+    data = pa.table(
+        {"image": ["a", "b"], "label": ["roof", "roof"], "shape": column, "score": [0.5, 0.25]}
+    )
+    spec = ColumnMap(
+        global_key="image",
+        feature="label",
+        confidence="score",
+        ids="deterministic",
+        **{kind: "shape"},
+    )
     expected = ragged_numpy(Polygons if kind == "polygon" else Polylines)
     assert lbfast.arrow.convert(data, spec) == expected
 
@@ -273,12 +311,17 @@ def test_points(layout):
         columns["px"], columns["py"] = [p[0] for p in pts], [p[1] for p in pts]
         point = ("px", "py")
     spec = ColumnMap(global_key="image", feature="label", point=point, ids="deterministic")
-    expected = lbfast.dumps([Points(pts, data_rows=["a", "b"], features=["eye"], ids="deterministic")])
+    expected = lbfast.dumps(
+        [Points(pts, data_rows=["a", "b"], features=["eye"], ids="deterministic")]
+    )
     assert lbfast.arrow.convert(pa.table(columns), spec) == expected
 
 
 def test_nested_radio_per_object():
-    data = table(occluded=pa.array(["no", "yes", "no", "no", "yes", "no"]).dictionary_encode(), occ=pa.array([0.5] * N))
+    data = table(
+        occluded=pa.array(["no", "yes", "no", "no", "yes", "no"]).dictionary_encode(),
+        occ=pa.array([0.5] * N),
+    )
     spec = ColumnMap(
         global_key="image",
         feature="label",
@@ -289,7 +332,10 @@ def test_nested_radio_per_object():
     )
     answers = ["no", "yes"]
     sub = RadioSubclass(
-        "occluded", answers, [answers.index(a) for a in data["occluded"].to_pylist()], confidence=[0.5] * N
+        "occluded",
+        answers,
+        [answers.index(a) for a in data["occluded"].to_pylist()],
+        confidence=[0.5] * N,
     )
     assert lbfast.arrow.convert(data, spec) == numpy_boxes(subclass=sub)
 
@@ -313,7 +359,13 @@ def test_global_classifications():
 
     both(
         {"question": "weather", "radio": "weather", "confidence": "score"},
-        {"kind": "radio", "question": "weather", "answers": ["sunny", "rainy"], "answer_ids": [0, 1], "confidence": [0.75, 1.0]},
+        {
+            "kind": "radio",
+            "question": "weather",
+            "answers": ["sunny", "rainy"],
+            "answer_ids": [0, 1],
+            "confidence": [0.75, 1.0],
+        },
     )
     both(
         {"question": "tags", "checklist": "tags", "confidence": "tag_scores"},
@@ -328,7 +380,12 @@ def test_global_classifications():
     )
     both(
         {"question": "caption", "text": "caption", "confidence": "score"},
-        {"kind": "text", "question": "caption", "texts": ['a "quoted" one', "two\n"], "confidence": [0.75, 1.0]},
+        {
+            "kind": "text",
+            "question": "caption",
+            "texts": ['a "quoted" one', "two\n"],
+            "confidence": [0.75, 1.0],
+        },
     )
 
 
@@ -337,12 +394,25 @@ def test_lines_and_manifests_as_arrow():
     assert len(batches) == 1
     got = pa.record_batch(batches[0])
     assert got.schema.names == ["ndjson"]
-    assert [line.encode() + b"\n" for line in got.column(0).to_pylist()] == numpy_boxes().splitlines(True)
+    assert [
+        line.encode() + b"\n" for line in got.column(0).to_pylist()
+    ] == numpy_boxes().splitlines(True)
     assert pl.from_arrow(pa.record_batch(batches[0])).height == N
-    shards = [lbfast.Shard(path="s-0.ndjson", rows=4, bytes=100, masks=0), lbfast.Shard(path="s-1.ndjson", rows=2, bytes=50, masks=1)]
-    manifest = pa.record_batch(lbfast.arrow.manifest_batch(shards, [{"car": 3, "bus": 1}, {"car": 2}]))
+    shards = [
+        lbfast.Shard(path="s-0.ndjson", rows=4, bytes=100, masks=0),
+        lbfast.Shard(path="s-1.ndjson", rows=2, bytes=50, masks=1),
+    ]
+    manifest = pa.record_batch(
+        lbfast.arrow.manifest_batch(shards, [{"car": 3, "bus": 1}, {"car": 2}])
+    )
     assert manifest.to_pylist() == [
-        {"path": "s-0.ndjson", "rows": 4, "bytes": 100, "masks": 0, "features": [("bus", 1), ("car", 3)]},
+        {
+            "path": "s-0.ndjson",
+            "rows": 4,
+            "bytes": 100,
+            "masks": 0,
+            "features": [("bus", 1), ("car", 3)],
+        },
         {"path": "s-1.ndjson", "rows": 2, "bytes": 50, "masks": 1, "features": [("car", 2)]},
     ]
 
@@ -392,7 +462,13 @@ def test_cli_converts_parquet_and_arrow_ipc_batch_by_batch(tmp_path, suffix):
         pyarrow.feather.write_feather(table(), source, chunksize=4)
     target = tmp_path / "out.ndjson"
     args = ["convert", str(source), "-o", str(target)]
-    maps = ["global_key=image", "feature=label", "box=x1,y1,x2,y2", "confidence=score", "ids=deterministic"]
+    maps = [
+        "global_key=image",
+        "feature=label",
+        "box=x1,y1,x2,y2",
+        "confidence=score",
+        "ids=deterministic",
+    ]
     out = io.StringIO()
     assert main([*args, *(a for m in maps for a in ("--map", m))], stdout=out) == 0, out.getvalue()
     assert target.read_bytes() == numpy_boxes()
@@ -404,11 +480,30 @@ def test_cli_converts_parquet_and_arrow_ipc_batch_by_batch(tmp_path, suffix):
     else:
         pyarrow.feather.write_feather(broken, bad, chunksize=4)
     out = io.StringIO()
-    assert main(["convert", str(bad), "-o", str(tmp_path / "no.ndjson"), *(a for m in maps for a in ("--map", m))], stdout=out) == 1
+    assert (
+        main(
+            [
+                "convert",
+                str(bad),
+                "-o",
+                str(tmp_path / "no.ndjson"),
+                *(a for m in maps for a in ("--map", m)),
+            ],
+            stdout=out,
+        )
+        == 1
+    )
     assert "row 5: score: confidence" in out.getvalue()
     assert not (tmp_path / "no.ndjson").exists()
     err = io.StringIO()
-    assert main(["convert", str(source), "-o", str(target), "--map", "nonsense=1"], stdout=err, stderr=err) == 2
+    assert (
+        main(
+            ["convert", str(source), "-o", str(target), "--map", "nonsense=1"],
+            stdout=err,
+            stderr=err,
+        )
+        == 2
+    )
 
 
 def test_shard_writer_writes_arrow_tables(tmp_path):

@@ -189,7 +189,9 @@ class ColumnMap:
         elif self.feature is None:
             raise ValueError("a column map of objects needs the feature column")
         if self.box_format not in ("xyxy", "xywh", "cxcywh"):
-            raise ValueError(f"box_format must be 'xyxy', 'xywh' or 'cxcywh', got {self.box_format!r}")
+            raise ValueError(
+                f"box_format must be 'xyxy', 'xywh' or 'cxcywh', got {self.box_format!r}"
+            )
         if self.normalized and (self.width is None or self.height is None):
             raise ValueError("normalized boxes need the width and height columns")
         if self.subclass is not None and not isinstance(self.subclass, NestedRadio):
@@ -291,4 +293,3 @@ def _spec_of(spec: ColumnMap) -> dict[str, Any]:
     if not isinstance(spec, ColumnMap):
         raise TypeError(f"spec must be a lbfast.arrow.ColumnMap, got {type(spec).__name__}")
     return spec._spec()
-

@@ -59,8 +59,11 @@ def column_map(pairs: Sequence[str]) -> ColumnMap:
         elif key == "subclass":
             parts = value.split(":")
             if len(parts) not in (2, 3):
-                raise ValueError("--map subclass= must be QUESTION:ANSWER_COLUMN[:CONFIDENCE_COLUMN]")
-            given[key] = NestedRadio(parts[0], answer=parts[1], confidence=(parts[2:] or [None])[0])
+                raise ValueError(
+                    "--map subclass= must be QUESTION:ANSWER_COLUMN[:CONFIDENCE_COLUMN]"
+                )
+            confidence = parts[2] if len(parts) == 3 else None
+            given[key] = NestedRadio(parts[0], answer=parts[1], confidence=confidence)
         else:
             given[key] = value
     for key in ("features", "answers"):
@@ -72,9 +75,10 @@ def column_map(pairs: Sequence[str]) -> ColumnMap:
 def batches(path: Path, fmt: str) -> Iterator[Any]:
     """The record batches of a Parquet or Arrow IPC (file or stream) file, one at a time."""
     try:
-        import pyarrow as pa
-        import pyarrow.ipc
-        import pyarrow.parquet as pq
+        # pyarrow has no type information; it is an optional extra.
+        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow.ipc  # type: ignore[import-untyped]
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
     except ImportError:
         raise ImportError(
             "reading Parquet and Arrow IPC files needs pyarrow: pip install 'lbfast[arrow]'"

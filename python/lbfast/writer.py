@@ -183,7 +183,9 @@ class ShardWriter:
         if self._options.get("ontology") is not None:
             raise ValueError("write_arrow() does not check against an ontology yet")
         threads = self._options.get("threads")
-        lines = _core.arrow_lines(data, spec._spec(), start=start, threads=threads, output="encoded")
+        lines = _core.arrow_lines(
+            data, spec._spec(), start=start, threads=threads, output="encoded"
+        )
         try:
             for encoded in lines:
                 self._write_encoded(encoded)

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    Decimal128Type, Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type,
-    UInt64Type, UInt8Type,
+    Decimal128Type, Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
+    UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
 use arrow_array::{Array, ArrayRef, LargeStringArray, StringArray, StringViewArray};
 use arrow_buffer::NullBuffer;
@@ -105,6 +105,9 @@ pub struct Interned<'a> {
     pub first: Vec<usize>,
 }
 
+/// Up to this many distinct texts, a text is looked up by comparing it with each.
+const FEW: usize = 16;
+
 /// Every distinct text of `column` (few: features, answers), in order of first use.
 pub fn intern<'a>(column: &StringColumn<'a>, rows: usize, nulls: Option<&NullBuffer>) -> Interned<'a> {
     let mut texts = Vec::new();
@@ -120,6 +123,16 @@ pub fn intern<'a>(column: &StringColumn<'a>, rows: usize, nulls: Option<&NullBuf
         let text = column.value(i);
         let k = match last {
             Some((t, k)) if t == text => k,
+            // A few texts (classes) are found faster by comparing than by hashing.
+            _ if texts.len() <= FEW => match texts.iter().position(|&t| t == text) {
+                Some(k) => k as i64,
+                None => {
+                    seen.insert(text, texts.len() as i64);
+                    texts.push(text);
+                    first.push(i);
+                    texts.len() as i64 - 1
+                }
+            },
             _ => *seen.entry(text).or_insert_with(|| {
                 texts.push(text);
                 first.push(i);
@@ -283,9 +296,12 @@ fn rebased(offsets: impl Iterator<Item = i64>, child: &ArrayRef) -> (Vec<i64>, A
     (offsets.into_iter().map(|o| o - first).collect(), child)
 }
 
+/// The `x` and `y` numbers of a struct column, and its null rows.
+pub type Xy = (Vec<f64>, Vec<f64>, Option<NullBuffer>);
+
 /// The `x` and `y` fields of a struct column, as numbers, and the rows where the
 /// struct or either field is null.
-pub fn xy(array: &dyn Array) -> Option<Result<(Vec<f64>, Vec<f64>, Option<NullBuffer>), Layout>> {
+pub fn xy(array: &dyn Array) -> Option<Result<Xy, Layout>> {
     let s = array.as_struct_opt()?;
     let (Some(x), Some(y)) = (s.column_by_name("x"), s.column_by_name("y")) else {
         return Some(Err("a Struct with fields x and y"));

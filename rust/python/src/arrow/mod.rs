@@ -176,7 +176,11 @@ fn arrow_lines(
         "bytes" => Output::Bytes,
         "arrow" => Output::Arrow,
         "encoded" => Output::Encoded,
-        other => return Err(PyValueError::new_err(format!("output must be 'bytes', 'arrow' or 'encoded', got {other:?}"))),
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "output must be 'bytes', 'arrow' or 'encoded', got {other:?}"
+            )))
+        }
     };
     let spec = Spec::read(spec)?;
     let options = Options { threads: crate::options::threads(threads)?, ..Options::default() };

@@ -50,6 +50,10 @@ struct Reader<'b> {
 
 type R<T> = Result<T, WrongLayout>;
 
+/// Distinct things (features, data rows), each row's index into them, and the row
+/// where each first occurs.
+type Listed<T> = (Vec<T>, Vec<i64>, Vec<usize>);
+
 /// Reads `batch`, whose row 0 is row `first_row` of the whole input. Problems found
 /// are returned with the columns; `None` columns when nothing can be checked.
 pub fn read(spec: &Spec, batch: &RecordBatch, first_row: usize) -> R<(Option<Read>, Issues)> {
@@ -124,7 +128,7 @@ impl<'b> Reader<'b> {
 
     /// Features, answers: from a string column (made distinct) or an index column.
     /// Returns the list, each row's index into it and the first row of each entry.
-    fn names(&mut self, names: &Names) -> R<Option<(Vec<Feature>, Vec<i64>, Vec<usize>)>> {
+    fn names(&mut self, names: &Names) -> R<Option<Listed<Feature>>> {
         let Some(array) = self.column(names.column()) else { return Ok(None) };
         let nulls = array.logical_nulls();
         self.refuse_nulls(names.column(), nulls.as_ref());
@@ -145,11 +149,7 @@ impl<'b> Reader<'b> {
 
     /// The data rows, each row's index into them, and the first row of each. With
     /// sizes (normalised boxes), a data row is kept per distinct size.
-    fn data_rows(
-        &mut self,
-        spec: &Spec,
-        sizes: Option<&(Vec<f64>, Vec<f64>)>,
-    ) -> R<Option<(Vec<DataRow>, Vec<i64>, Vec<usize>)>> {
+    fn data_rows(&mut self, spec: &Spec, sizes: Option<&(Vec<f64>, Vec<f64>)>) -> R<Option<Listed<DataRow>>> {
         let name = &spec.data_row;
         let Some(array) = self.column(name) else { return Ok(None) };
         let strings = StringColumn::of(array.as_ref()).map_err(|e| self.wrong(name, e, array.as_ref()))?;
