@@ -194,36 +194,17 @@ macro_rules! with_numbers {
     };
 }
 
-/// A numeric element converted as the numpy entrance converts it.
-trait Number: Copy {
-    fn to_f64(self) -> f64;
-}
-
-macro_rules! number {
-    ($($t:ty),*) => {$(
-        impl Number for $t {
-            #[inline]
-            fn to_f64(self) -> f64 {
-                self as f64
-            }
-        }
-    )*};
-}
-number!(f64, f32, i64, i32, i16, i8, u64, u32, u16, u8);
-
-impl Number for half::f16 {
-    #[inline]
-    fn to_f64(self) -> f64 {
-        half::f16::to_f64(self)
-    }
-}
-
 /// The values of a numeric column as `f64` (a null slot gives whatever it holds).
 /// Decimals (SQL's `DECIMAL`, DuckDB's number literals) are divided by their scale.
 pub fn floats(array: &dyn Array) -> Result<Vec<f64>, Layout> {
     match array.data_type() {
         DataType::Float16 => {
-            return Ok(array.as_primitive::<Float16Type>().values().iter().map(|v| v.to_f64()).collect());
+            return Ok(array
+                .as_primitive::<Float16Type>()
+                .values()
+                .iter()
+                .map(|v| half::f16::to_f64(*v))
+                .collect());
         }
         &DataType::Decimal128(_, scale) => {
             let divisor = 10f64.powi(scale.into());
@@ -232,7 +213,8 @@ pub fn floats(array: &dyn Array) -> Result<Vec<f64>, Layout> {
         }
         _ => {}
     }
-    with_numbers!(array, a => Ok(a.values().iter().map(|v| v.to_f64()).collect()), Err(NUMBERS))
+    // As the numpy entrance converts them: `as f64`.
+    with_numbers!(array, a => Ok(a.values().iter().map(|&v| v as f64).collect()), Err(NUMBERS))
 }
 
 /// The values of an integer column as `i64` (past `i64::MAX` saturates).
