@@ -33,6 +33,8 @@ __all__ = [
     "TAG_RADIO",
     "TAG_RECTANGLE",
     "TAG_TEXT",
+    "ArrowBatch",
+    "ArrowLines",
     "CheckState",
     "Encoded",
     "ObjectAnnotation",
@@ -41,6 +43,8 @@ __all__ = [
     "Rectangle",
     "__version__",
     "_format_floats",
+    "arrow_lines",
+    "arrow_manifest",
     "check",
     "dumps",
     "encode",
@@ -153,6 +157,7 @@ class Encoded:
     def __len__(self) -> int: ...
 
 # lbfast.arrow: Arrow data in (any __arrow_c_stream__ / __arrow_c_array__), lines out.
+@final
 class ArrowLines:
     """The lines of each input batch with rows: bytes, an ArrowBatch or an Encoded."""
 
@@ -161,6 +166,7 @@ class ArrowLines:
     @property
     def rows(self) -> int: ...  # rows read so far
 
+@final
 class ArrowBatch:
     """A record batch for Arrow consumers (pyarrow.record_batch, polars.from_arrow)."""
 

@@ -196,6 +196,8 @@ macro_rules! with_numbers {
 
 /// The values of a numeric column as `f64` (a null slot gives whatever it holds).
 /// Decimals (SQL's `DECIMAL`, DuckDB's number literals) are divided by their scale.
+// `as f64` is a no-op for Float64, one arm of the macro.
+#[allow(clippy::unnecessary_cast)]
 pub fn floats(array: &dyn Array) -> Result<Vec<f64>, Layout> {
     match array.data_type() {
         DataType::Float16 => {
@@ -213,7 +215,7 @@ pub fn floats(array: &dyn Array) -> Result<Vec<f64>, Layout> {
         }
         _ => {}
     }
-    // As the numpy entrance converts them: `as f64`.
+    // As the numpy entrance converts them.
     with_numbers!(array, a => Ok(a.values().iter().map(|&v| v as f64).collect()), Err(NUMBERS))
 }
 
