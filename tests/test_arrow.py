@@ -9,6 +9,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lbfast
 from lbfast.arrow import ColumnMap, NestedRadio
@@ -513,3 +515,61 @@ def test_shard_writer_writes_arrow_tables(tmp_path):
     assert [s.rows for s in manifest.shards] == [4, 2]
     assert b"".join(p.read_bytes() for p in manifest.paths) == numpy_boxes()
     assert manifest.features == {"car": 4, "bus": 1, "person": 1}
+
+
+_texts = st.text(st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["k1", 'k"2', "é/3"]) | _texts,
+            st.sampled_from(["car", "bus"]) | _texts,
+            st.lists(st.floats(-1e6, 1e6, width=32), min_size=4, max_size=4),
+            st.floats(0, 1),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    chunk=st.integers(1, 7),
+    box_format=st.sampled_from(["xyxy", "xywh", "cxcywh"]),
+    dictionary=st.booleans(),
+)
+def test_any_table_in_any_chunking_writes_the_numpy_lines(rows, chunk, box_format, dictionary):
+    keys, labels, boxes, scores = (list(col) for col in zip(*rows))
+    boxes = np.abs(np.array(boxes, dtype=np.float32))  # widths must not be negative
+    strings = (lambda v: pa.array(v).dictionary_encode()) if dictionary else pa.array
+    data = pa.table(
+        {
+            "k": strings(keys),
+            "f": strings(labels),
+            "b": pa.array(list(boxes), pa.list_(pa.float32(), 4)),
+            "s": scores,
+        }
+    )
+    chunked = pa.Table.from_batches(data.to_batches(max_chunksize=chunk))
+    spec = ColumnMap(
+        global_key="k",
+        feature="f",
+        box="b",
+        box_format=box_format,
+        confidence="s",
+        ids="deterministic",
+    )
+    data_rows, features = sorted(set(keys)), sorted(set(labels))
+    expected = lbfast.dumps(
+        [
+            Boxes(
+                boxes,
+                data_rows=data_rows,
+                image_index=[data_rows.index(k) for k in keys],
+                features=features,
+                class_ids=[features.index(f) for f in labels],
+                confidence=scores,
+                box_format=box_format,
+                ids="deterministic",
+            )
+        ]
+    )
+    assert lbfast.arrow.convert(chunked, spec) == expected
