@@ -2,7 +2,7 @@
 # module with `python -m mypy.stubtest lbfast._core`.
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Final, Optional, Union, final
+from typing import Any, Final, Literal, Optional, Union, final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,6 +36,8 @@ __all__ = [
     "TAG_RELATIONSHIP_ANNOTATION",
     "TAG_SCALAR_METRIC",
     "TAG_TEXT",
+    "ArrowBatch",
+    "ArrowLines",
     "CheckState",
     "Encoded",
     "ObjectAnnotation",
@@ -45,6 +47,8 @@ __all__ = [
     "__version__",
     "_format_floats",
     "_png_of_array",
+    "arrow_lines",
+    "arrow_manifest",
     "check",
     "check_and_encode",
     "dumps",
@@ -156,6 +160,47 @@ class Encoded:
     @property
     def data_rows(self) -> list[str]: ...
     def __len__(self) -> int: ...
+
+# lbfast.arrow: Arrow data in (any __arrow_c_stream__ / __arrow_c_array__), lines out.
+@final
+class ArrowLines:
+    """The lines of each input batch with rows: bytes, an ArrowBatch or an Encoded."""
+
+    def __iter__(self) -> ArrowLines: ...
+    def __next__(self) -> Any: ...
+    @property
+    def rows(self) -> int: ...  # rows read so far
+
+@final
+class ArrowBatch:
+    """A record batch for Arrow consumers (pyarrow.record_batch, polars.from_arrow)."""
+
+    def __arrow_c_array__(
+        self, requested_schema: Optional[object] = None
+    ) -> tuple[object, object]: ...
+    @property
+    def num_rows(self) -> int: ...
+    @property
+    def column_names(self) -> list[str]: ...
+    def __len__(self) -> int: ...
+
+def arrow_lines(
+    data: object,
+    spec: dict[str, Any],
+    /,
+    *,
+    start: int = 0,
+    threads: Optional[int] = None,
+    output: Literal["bytes", "arrow", "encoded"] = "bytes",
+) -> ArrowLines: ...
+def arrow_manifest(
+    paths: list[str],
+    rows: list[int],
+    bytes: list[int],
+    masks: list[int],
+    features: list[list[tuple[str, int]]],
+    /,
+) -> ArrowBatch: ...
 
 # benches/columnar.py: (bytes of one pass, seconds of the fastest of `repeat` passes)
 def _format_floats(values: NDArray[np.float64], /) -> int: ...

@@ -34,6 +34,7 @@ import numpy.typing as npt
 
 from lbfast import _core
 from lbfast._core import Encoded
+from lbfast.arrow import ColumnMap
 from lbfast.columnar import _Columns
 from lbfast.errors import PER_DATA_ROW_LIMIT, ValidationError
 from lbfast.files import (
@@ -192,6 +193,21 @@ class ShardWriter:
         for path in self.manifest.paths:
             if not is_special(path):
                 path.unlink(missing_ok=True)
+
+    def write_arrow(self, data: Any, spec: ColumnMap, *, start: int = 0) -> int:
+        """Converts and writes Arrow data (see ``lbfast.arrow``) batch by batch, mapped by
+        ``spec``; returns the rows read. ``start``: the row number of its first row.
+        Against an ontology, use ``write`` (the Arrow entrance does not check one)."""
+        if self._closed:
+            raise ValueError("write_arrow() on a closed ShardWriter")
+        if self._options.get("ontology") is not None:
+            raise ValueError("write_arrow() does not check against an ontology yet")
+        threads = self._options.get("threads")
+        lines = _core.arrow_lines(
+            data, spec._spec(), start=start, threads=threads, output="encoded"
+        )
+        self._write_all(lines)
+        return int(lines.rows)
 
     def close(self) -> Manifest:
         """Finishes the last shard and returns the manifest."""

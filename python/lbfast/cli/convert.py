@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Optional
 
+from lbfast.cli import tables
 from lbfast.cli.coco import Chunk, Dataset, Locations
 from lbfast.cli.errors import OK, PROBLEMS, UsageError
 from lbfast.cli.inputs import Values, existing, is_coco_result, load_ontology, opened, total_size
@@ -132,6 +133,8 @@ class Conversion:
 
 def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     paths = existing(args.inputs, "input")
+    if tables.is_table_input(args, paths):
+        return tables.run(args, paths, out)
     onto = load_ontology(args.ontology)
     if args.resolve_schema_ids and onto is None:
         raise UsageError("--resolve-schema-ids needs --ontology")
@@ -205,7 +208,8 @@ def register(sub: Subcommands) -> None:
     """Adds the command to the subcommands ``sub``."""
     c = sub.add_parser(
         "convert",
-        help="COCO results or NDJSON-shaped JSON/JSONL to Labelbox import NDJSON",
+        help="COCO results, NDJSON-shaped JSON/JSONL, Parquet or Arrow tables to Labelbox "
+        "import NDJSON",
         description="Convert COCO detection results (with --coco-dataset for the category "
         "names and image file names) or NDJSON-shaped JSON/JSONL into validated Labelbox "
         "import NDJSON. The format is decided per file, from its first value. Nothing is "
@@ -233,9 +237,19 @@ def register(sub: Subcommands) -> None:
     c.add_argument("--prefix", default="predictions", help="shard names: PREFIX-00000.ndjson, ...")
     c.add_argument(
         "--format",
-        choices=["auto", "coco", "ndjson"],
+        choices=["auto", "coco", "ndjson", "parquet", "arrow"],
         default="auto",
-        help="auto (default): a file whose first value is a COCO result is COCO results",
+        help="auto (default): Parquet (.parquet) and Arrow IPC (.arrow, .feather, .ipc) by "
+        "the name; else a file whose first value is a COCO result is COCO results",
+    )
+    c.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="KEY=COLUMN",
+        help="Parquet/Arrow inputs: which column is what, as lbfast.arrow.ColumnMap's "
+        "fields (global_key=, feature=, box=X1,Y1,X2,Y2, confidence=, box_format=xywh, "
+        "...); repeatable",
     )
     c.add_argument(
         "--coco-dataset", metavar="JSON", help="COCO dataset file with images and categories"

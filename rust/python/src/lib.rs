@@ -8,6 +8,7 @@
 #![allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
 
 mod arrays;
+mod arrow;
 mod encoded;
 mod errors;
 mod extract;
@@ -203,6 +204,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_format_floats, m)?)?;
     m.add_function(wrap_pyfunction!(_png_of_array, m)?)?;
     masks::register(m)?;
+    arrow::register(m)?;
     tags::register(m)?;
     ontology::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

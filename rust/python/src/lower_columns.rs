@@ -5,8 +5,8 @@
 
 use lbfast_core::batch::Batch;
 use lbfast_core::columnar::{
-    AnswerColumn, BoxColumn, BoxFormat, ClassificationColumns, ColumnKind, Columns, GeometryColumn, Ids,
-    ObjectColumns, RadioColumn, Ragged,
+    AnswerColumn, BoxColumn, BoxFormat, ClassificationColumns, ColumnKind, Columns, Confidences,
+    GeometryColumn, Ids, ObjectColumns, RadioColumn, Ragged,
 };
 use lbfast_core::issues::{Code, Issues};
 use lbfast_core::model::{DataRow, Feature, Pt, Text};
@@ -78,7 +78,8 @@ fn read_columns(item: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<(Colum
     let features = issues
         .at("features", |issues| features(&attr(item, intern!(py, "features"))?, schema_ids, issues))?;
     let image_index = opt_ints(&attr(item, intern!(py, "image_index"))?, "image_index", issues)?;
-    let confidence = opt_floats(&attr(item, intern!(py, "confidence"))?, "confidence", issues)?;
+    let confidence =
+        opt_floats(&attr(item, intern!(py, "confidence"))?, "confidence", issues)?.map(Confidences::from);
     let ids = match attr(item, intern!(py, "_namespace"))? {
         ns if ns.is_none() => Ids::Random,
         ns => {
@@ -161,7 +162,8 @@ fn subclass(item: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<RadioColum
     let answers =
         issues.at("answers", |issues| features(&attr(item, intern!(py, "answers"))?, schema_ids, issues))?;
     let answer_ids = ints(&attr(item, intern!(py, "answer_ids"))?, "answer_ids", issues)?;
-    let confidence = opt_floats(&attr(item, intern!(py, "confidence"))?, "confidence", issues)?;
+    let confidence =
+        opt_floats(&attr(item, intern!(py, "confidence"))?, "confidence", issues)?.map(Confidences::from);
     Ok(RadioColumn { question, answers, answer_ids, confidence })
 }
 

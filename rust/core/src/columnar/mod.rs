@@ -105,6 +105,40 @@ pub enum GeometryColumn {
     Polygons(Ragged<Pt>),
 }
 
+/// Confidences, one per prediction (one per answer id, for checklists). `present`,
+/// when set (as long as `values`), marks those given: an absent one (an Arrow
+/// null) writes none.
+#[derive(Debug, Clone, Default)]
+pub struct Confidences {
+    pub values: Vec<f64>,
+    pub present: Option<Vec<bool>>,
+}
+
+impl Confidences {
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Confidence `i`, if given; `i` must be within the (checked) length.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<f64> {
+        match &self.present {
+            Some(present) if !present[i] => None,
+            _ => Some(self.values[i]),
+        }
+    }
+}
+
+impl From<Vec<f64>> for Confidences {
+    fn from(values: Vec<f64>) -> Self {
+        Confidences { values, present: None }
+    }
+}
+
 /// A radio question nested in every object, one answer per prediction.
 #[derive(Debug, Clone)]
 pub struct RadioColumn {
@@ -113,7 +147,7 @@ pub struct RadioColumn {
     /// `(N,)` indices into `answers`.
     pub answer_ids: Vec<i64>,
     /// `(N,)` confidence of each chosen answer.
-    pub confidence: Option<Vec<f64>>,
+    pub confidence: Option<Confidences>,
 }
 
 #[derive(Debug, Clone)]
@@ -157,7 +191,7 @@ pub struct Columns {
     pub image_index: Option<Vec<i64>>,
     /// Objects, radio and text: `(N,)`, one per prediction (of the object, the
     /// chosen answer, the text). Checklists: one per entry of the answer ids.
-    pub confidence: Option<Vec<f64>>,
+    pub confidence: Option<Confidences>,
     pub ids: Ids,
     /// Index of prediction 0 in the caller's whole batch, when this is a slice of it:
     /// deterministic ids name prediction `i` as `index_base + i`, so that slicing a
@@ -208,7 +242,7 @@ impl Columns {
             ColumnKind::Classifications(ClassificationColumns {
                 value: AnswerColumn::Checklist(_), ..
             }) => None,
-            _ => self.confidence.as_ref().map(|c| c[i]),
+            _ => self.confidence.as_ref().and_then(|c| c.get(i)),
         }
     }
 
@@ -327,7 +361,7 @@ impl Columns {
                 let classifications = match &o.subclass {
                     Some(s) => {
                         let mut c = radio(&s.question, &s.answers[s.answer_ids[i] as usize]);
-                        set_answer_confidence(&mut c, s.confidence.as_ref().map(|c| c[i]));
+                        set_answer_confidence(&mut c, s.confidence.as_ref().and_then(|c| c.get(i)));
                         vec![c]
                     }
                     None => Vec::new(),
@@ -347,7 +381,7 @@ impl Columns {
                 }
                 AnswerColumn::Checklist(ragged) => {
                     let mut list = checklist(&c.question);
-                    fill_checklist(&mut list, c, ragged, self.confidence.as_deref(), i);
+                    fill_checklist(&mut list, c, ragged, self.confidence.as_ref(), i);
                     list
                 }
                 AnswerColumn::Text(texts) => {
@@ -460,7 +494,7 @@ pub(super) fn fill_checklist(
     c: &mut Classification,
     columns: &ClassificationColumns,
     ragged: &Ragged<i64>,
-    confidence: Option<&[f64]>,
+    confidence: Option<&Confidences>,
     i: usize,
 ) {
     if let ClassificationValue::Checklist(list) = &mut c.value {
@@ -468,7 +502,7 @@ pub(super) fn fill_checklist(
         for j in ragged.bounds(i) {
             list.push(Answer {
                 feature: columns.answers[ragged.values[j] as usize].clone(),
-                scores: Scores { confidence: confidence.map(|c| c[j]), custom_metrics: None },
+                scores: Scores { confidence: confidence.and_then(|c| c.get(j)), custom_metrics: None },
                 classifications: Vec::new(),
             });
         }

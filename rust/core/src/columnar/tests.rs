@@ -103,7 +103,7 @@ fn every_kind_writes_what_its_annotations_write() {
         question: Feature::named("occluded"),
         answers: vec![Feature::named("yes"), Feature::named("no")],
         answer_ids: vec![1, 0],
-        confidence: Some(vec![0.25, 0.5]),
+        confidence: Some(vec![0.25, 0.5].into()),
     };
     let mut kinds = vec![
         objects(GeometryColumn::Points(pts[..2].to_vec()), &["p"]),
@@ -136,7 +136,7 @@ fn every_kind_writes_what_its_annotations_write() {
         );
         let mut c = columns(2, kind);
         c.data_rows = vec![DataRow::id("a".repeat(25)), DataRow::global_key("g\"k")];
-        c.confidence = Some(if checklist { vec![0.1, 0.2, 0.3] } else { vec![0.75, 1.0] });
+        c.confidence = Some(Confidences::from(if checklist { vec![0.1, 0.2, 0.3] } else { vec![0.75, 1.0] }));
         let out = assert_same_as_annotations(&c);
         assert_eq!(out.lines().count(), 2, "{out}");
     }
@@ -150,7 +150,7 @@ fn the_box_subclass_is_the_seeds_nested_radio() {
             question: Feature::named("sub_radio_question"),
             answers: vec![Feature::named("first_sub_radio_answer")],
             answer_ids: vec![0],
-            confidence: Some(vec![0.5]),
+            confidence: Some(vec![0.5].into()),
         });
     }
     let out = assert_same_as_annotations(&c);
@@ -169,7 +169,7 @@ fn deterministic_ids_are_uuid5_of_the_documented_name_and_chunks_keep_order() {
     let data: Vec<[f64; 4]> = (0..n).map(|i| [i as f64, 0.5, i as f64 + 2.0, 3.25]).collect();
     let mut c = columns(n.div_ceil(3), objects(boxes(data, BoxFormat::Xyxy), &["car"]));
     c.image_index = Some((0..n as i64).map(|i| i / 3).collect());
-    c.confidence = Some((0..n).map(|i| (i % 100) as f64 / 100.0).collect());
+    c.confidence = Some(Confidences::from((0..n).map(|i| (i % 100) as f64 / 100.0).collect::<Vec<_>>()));
     let one = run(&c, Some(1)).unwrap();
     assert_eq!(one, run(&c, Some(3)).unwrap());
     assert_eq!(one, run(&c, None).unwrap());
@@ -206,7 +206,7 @@ fn bad_predictions_are_reported_by_index_and_field() {
         }),
     );
     c.image_index = Some(vec![0, 1, 2, 1]);
-    c.confidence = Some(vec![0.5, 1.5, 0.5, f64::NAN]);
+    c.confidence = Some(Confidences::from(vec![0.5, 1.5, 0.5, f64::NAN]));
     assert_eq!(
         problems(&c),
         [
@@ -224,7 +224,7 @@ fn bad_predictions_are_reported_by_index_and_field() {
 #[test]
 fn batch_level_problems_are_reported_at_the_batch_row() {
     let mut c = columns(3, objects(boxes(vec![[0.0; 4]; 2], BoxFormat::Xyxy), &["car", "bus"]));
-    c.confidence = Some(vec![0.5]);
+    c.confidence = Some(Confidences::from(vec![0.5]));
     if let ColumnKind::Objects(o) = &mut c.kind {
         o.features[1] = Feature { name: None, schema_id: Some("short".into()) };
         if let GeometryColumn::Boxes(b) = &mut o.geometry {
@@ -284,7 +284,7 @@ fn ragged_offsets_and_point_counts_are_checked() {
 fn error_lists_are_capped_with_a_count() {
     let n = 5000;
     let mut c = columns(n, objects(boxes(vec![[0.0; 4]; n], BoxFormat::Xyxy), &["car"]));
-    c.confidence = Some(vec![2.0; n]);
+    c.confidence = Some(Confidences::from(vec![2.0; n]));
     let found = run(&c, None).unwrap_err();
     assert_eq!(found.len(), MAX_LISTED + 1);
     assert_eq!(found[MAX_LISTED - 1].row, MAX_LISTED - 1);
@@ -304,8 +304,20 @@ fn checklists_with_fewer_chosen_answers_than_predictions_are_written() {
                 value: AnswerColumn::Checklist(Ragged { values, offsets }),
             }),
         );
-        c.confidence = Some(confidence);
+        c.confidence = Some(confidence.into());
         let out = assert_same_as_annotations(&c);
         assert!(out.lines().next().unwrap().starts_with("{\"name\":\"q\",\"answer\":[],"), "{out}");
     }
+}
+
+#[test]
+fn an_absent_confidence_writes_none_and_is_not_checked() {
+    let mut c = columns(3, objects(boxes(vec![[1.0, 2.0, 3.0, 4.0]; 3], BoxFormat::Xyxy), &["car"]));
+    // The absent value would be refused if it were read.
+    c.confidence = Some(Confidences { values: vec![0.5, 7.0, 1.0], present: Some(vec![true, false, true]) });
+    let out = assert_same_as_annotations(&c);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].contains("\"confidence\":0.5"), "{out}");
+    assert!(!lines[1].contains("confidence"), "{out}");
+    assert!(lines[2].contains("\"confidence\":1.0"), "{out}");
 }

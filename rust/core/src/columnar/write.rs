@@ -185,7 +185,7 @@ impl<'a> RowWriter<'a> {
                 let classifications: &[Classification] = match &o.subclass {
                     Some(s) => {
                         let t = &mut self.templates[s.answer_ids[i] as usize];
-                        set_answer_confidence(t, s.confidence.as_ref().map(|c| c[i]));
+                        set_answer_confidence(t, s.confidence.as_ref().and_then(|c| c.get(i)));
                         std::slice::from_ref(t)
                     }
                     None => &[],
@@ -212,7 +212,7 @@ impl<'a> RowWriter<'a> {
                     }
                     AnswerColumn::Checklist(ragged) => {
                         let t = &mut self.templates[0];
-                        fill_checklist(t, q, ragged, c.confidence.as_deref(), i);
+                        fill_checklist(t, q, ragged, c.confidence.as_ref(), i);
                         &*t
                     }
                     AnswerColumn::Text(texts) => {

@@ -6,6 +6,7 @@
 
 use std::ops::Range;
 
+use crate::columnar::Confidences;
 use crate::columnar::{
     AnswerColumn, BoxColumn, BoxFormat, ClassificationColumns, ColumnKind, Columns, GeometryColumn,
     ObjectColumns, Ragged,
@@ -164,7 +165,7 @@ pub fn check_columns(c: &Columns, issues: &mut Issues) -> bool {
         }
         (ColumnKind::Classifications(ClassificationColumns { value: AnswerColumn::Checklist(_), .. }), _) => {
         }
-        _ => usable &= check_len(c.confidence.as_deref(), n, &["confidence"], issues),
+        _ => usable &= check_len(c.confidence.as_ref().map(|c| &c.values[..]), n, &["confidence"], issues),
     }
     match &c.kind {
         ColumnKind::Objects(o) => usable &= check_object_columns(o, c.data_rows.len(), n, issues),
@@ -211,7 +212,8 @@ fn check_object_columns(o: &ObjectColumns, data_rows: usize, n: usize, issues: &
     if let Some(s) = &o.subclass {
         usable &= check_answers(&s.question, &s.answers, &["subclass"], issues);
         usable &= check_len(Some(&s.answer_ids), n, &["subclass", "answer_ids"], issues);
-        usable &= check_len(s.confidence.as_deref(), n, &["subclass", "confidence"], issues);
+        usable &=
+            check_len(s.confidence.as_ref().map(|c| &c.values[..]), n, &["subclass", "confidence"], issues);
     }
     usable
 }
@@ -319,7 +321,7 @@ pub fn check_column_row(c: &Columns, i: usize, issues: &mut Issues) -> bool {
                     ok = false;
                 }
             }
-            ok &= check_row_confidence(c.confidence.as_deref(), i, &["confidence"], issues);
+            ok &= check_row_confidence(c.confidence.as_ref(), i, &["confidence"], issues);
             ok &= check_row_geometry(c, o, i, image_ok, issues);
             if let Some(s) = &o.subclass {
                 ok &= check_row_answer(
@@ -329,22 +331,22 @@ pub fn check_column_row(c: &Columns, i: usize, issues: &mut Issues) -> bool {
                     &["subclass", "answer_ids"],
                     issues,
                 );
-                ok &= check_row_confidence(s.confidence.as_deref(), i, &["subclass", "confidence"], issues);
+                ok &= check_row_confidence(s.confidence.as_ref(), i, &["subclass", "confidence"], issues);
             }
         }
         ColumnKind::Classifications(q) => match &q.value {
             AnswerColumn::Radio(ids) => {
                 ok &= check_row_answer(ids[i], q.answers.len(), i, &["answer_ids"], issues);
-                ok &= check_row_confidence(c.confidence.as_deref(), i, &["confidence"], issues);
+                ok &= check_row_confidence(c.confidence.as_ref(), i, &["confidence"], issues);
             }
             AnswerColumn::Checklist(r) => {
                 for j in r.bounds(i) {
                     ok &= check_row_answer(r.values[j], q.answers.len(), j, &["answer_ids"], issues);
-                    ok &= check_row_confidence(c.confidence.as_deref(), j, &["confidence"], issues);
+                    ok &= check_row_confidence(c.confidence.as_ref(), j, &["confidence"], issues);
                 }
             }
             AnswerColumn::Text(_) => {
-                ok &= check_row_confidence(c.confidence.as_deref(), i, &["confidence"], issues);
+                ok &= check_row_confidence(c.confidence.as_ref(), i, &["confidence"], issues);
             }
         },
     }
@@ -370,12 +372,12 @@ fn check_row_answer(
 
 #[inline]
 fn check_row_confidence(
-    confidence: Option<&[f64]>,
+    confidence: Option<&Confidences>,
     index: usize,
     keys: &[&'static str],
     issues: &mut Issues,
 ) -> bool {
-    match confidence.and_then(|c| confidence_problem(c[index])) {
+    match confidence.and_then(|c| c.get(index)).and_then(confidence_problem) {
         Some(problem) => {
             report_cell(issues, keys, index, None, problem);
             false
