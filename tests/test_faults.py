@@ -67,12 +67,20 @@ def final_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.iterdir() if not p.name.startswith(".lbfast-"))
 
 
+def sigint_as_in_a_terminal() -> None:
+    """Runs in the child before it starts: Ctrl-C (SIGINT) is handled as in a program
+    run from a terminal, even when this test run was started with SIGINT ignored (a
+    background job of a non-interactive shell), which the child would inherit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(code: str, *args: str) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(code), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=sigint_as_in_a_terminal,  # noqa: PLW1509 -- one thread starts it
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready", proc.stderr.read() if proc.stderr else ""
@@ -146,6 +154,7 @@ def test_a_signal_during_convert_leaves_no_output_or_a_whole_one(tmp_path, sig):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=sigint_as_in_a_terminal,  # noqa: PLW1509 -- one thread starts it
     )
     deadline = time.monotonic() + 30
     while not any(out_dir.iterdir()) and time.monotonic() < deadline and proc.poll() is None:
