@@ -1,0 +1,96 @@
+"""lbfast.ray against a real local Ray (loopback, no dashboard, no usage stats): the
+workers write atomic shards whose lines equal lbfast.arrow.convert of the whole table,
+numbered and named by the index column."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from engine_tables import SPEC, predictions, shard_bytes
+
+import lbfast.arrow
+import lbfast.ray
+
+ray = pytest.importorskip("ray")
+
+N = 1000
+# Ray's switches that keep a local run off the network and from reporting usage.
+_QUIET_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
+
+
+@pytest.fixture(scope="module")
+def ray_local():
+    saved = {k: os.environ.get(k) for k in _QUIET_ENV}
+    os.environ.update(_QUIET_ENV)
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        _node_ip_address="127.0.0.1",
+        object_store_memory=200 * 1024 * 1024,
+        configure_logging=False,
+        log_to_driver=False,
+    )
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    yield ray
+    ray.shutdown()
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(scope="module")
+def table():
+    return predictions(N)
+
+
+def blocks(table, *cuts):
+    """The table as a Dataset of several blocks."""
+    edges = [0, *cuts, table.num_rows]
+    return ray.data.from_arrow([table.slice(a, b - a) for a, b in zip(edges, edges[1:])])
+
+
+def test_shards_equal_convert_of_the_whole_table(ray_local, table, tmp_path):
+    ds = blocks(table, 300, 650)
+    manifest = lbfast.ray.write_shards(ds, SPEC, tmp_path, index="row", max_rows=200)
+    rows = sorted(manifest.take_all(), key=lambda r: r["path"])
+    paths = [r["path"] for r in rows]
+    assert shard_bytes(paths) == lbfast.arrow.convert(table, SPEC)
+    assert sum(r["rows"] for r in rows) == N
+    assert all(r["rows"] <= 200 for r in rows)
+    assert [r["bytes"] for r in rows] == [Path(p).stat().st_size for p in paths]
+    features = Counter()
+    for r in rows:
+        features.update(dict(r["features"]))
+    assert features == Counter(table.column("label").to_pylist())
+    # Named by each batch's first row, so that a retried task writes the same names.
+    assert {Path(p).name.split("-")[1] for p in paths} == {
+        "000000000000",
+        "000000000300",
+        "000000000650",
+    }
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(Path(p).name for p in paths)
+
+
+def test_batches_smaller_than_blocks_have_their_own_shards(ray_local, table, tmp_path):
+    ds = blocks(table, 500)
+    manifest = lbfast.ray.write_shards(ds, SPEC, tmp_path, index="row", batch_size=250)
+    paths = [r["path"] for r in manifest.take_all()]
+    assert len(paths) == 4
+    assert shard_bytes(paths) == lbfast.arrow.convert(table, SPEC)
+
+
+def test_an_index_that_does_not_count_rows_fails_naming_it(ray_local, table, tmp_path):
+    shuffled = table.take([1, 0, *range(2, N)])
+    with pytest.raises(Exception, match="index column 'row' must number"):
+        lbfast.ray.write_shards(ray.data.from_arrow(shuffled), SPEC, tmp_path, index="row")
+
+
+def test_the_index_column_is_required(ray_local, table, tmp_path):
+    with pytest.raises(TypeError, match="index"):
+        lbfast.ray.write_shards(ray.data.from_arrow(table), SPEC, tmp_path, index=None)
