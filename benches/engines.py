@@ -215,7 +215,9 @@ def main() -> None:
     for way, r in results.items():
         rate = r["rows"] / r["seconds"] / 1e6
         ratio = r["seconds"] / base
-        print(f"{way:<10}{r['seconds']:>9.2f}{rate:>9.2f}{ratio:>10.2f}{r['driver_peak_mib']:>12.0f}")
+        print(
+            f"{way:<10}{r['seconds']:>9.2f}{rate:>9.2f}{ratio:>10.2f}{r['driver_peak_mib']:>12.0f}"
+        )
     if "udf" in results:
         for way in ("lbfast", "spark", "ray"):
             speedup = results["udf"]["seconds"] / results[way]["seconds"]

@@ -66,8 +66,8 @@ def table():
 @pytest.fixture(scope="module")
 def frame(spark, table):
     """The table as a DataFrame in 3 partitions, read the same way every time."""
-    return spark.createDataFrame(table.to_pandas()).repartition(3, "row").sortWithinPartitions(
-        "row"
+    return (
+        spark.createDataFrame(table.to_pandas()).repartition(3, "row").sortWithinPartitions("row")
     )
 
 

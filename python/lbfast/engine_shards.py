@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
@@ -129,14 +128,20 @@ def write_task(job: ShardJob, key: str, batches: Iterable[Any], start: Optional[
     """Writes ``batches`` (pyarrow record batches) as shards named ``{prefix}-{key}-NNNNN``
     and returns their manifest as a pyarrow record batch. Row numbers: ``start`` and on,
     or, if ``start`` is None, each batch's ``job.index`` column."""
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped]
 
     rows_so_far = 0
-    with _ShardFeatureWriter(job.directory, **job._writer_options(key)) as writer:
+    writer = _ShardFeatureWriter(job.directory, **job._writer_options(key))
+    with writer:
         for batch in batches:
             if batch.num_rows == 0:
                 continue
-            first = batch_start(batch, job.index) if start is None else start + rows_so_far
+            if start is not None:
+                first = start + rows_so_far
+            elif job.index is not None:
+                first = batch_start(batch, job.index)
+            else:
+                raise ValueError("rows need a start or an index column")
             writer.write_arrow(batch, job.spec, start=first)
             rows_so_far += batch.num_rows
     shards = writer.manifest.shards
@@ -146,7 +151,7 @@ def write_task(job: ShardJob, key: str, batches: Iterable[Any], start: Optional[
 
 def manifest_schema() -> Any:
     """The manifest as a pyarrow schema."""
-    import pyarrow as pa
+    import pyarrow as pa  # (untyped: ignored at this module's first import)
 
     types = {
         "string": pa.string(),
@@ -154,8 +159,3 @@ def manifest_schema() -> Any:
         "map<string, int64>": pa.map_(pa.string(), pa.int64()),
     }
     return pa.schema([(name, types[kind]) for name, kind in MANIFEST_COLUMNS])
-
-
-def sorted_paths(paths: Iterator[str]) -> list[Path]:
-    """Shard paths in input order: names are zero-padded keys, so sorting is enough."""
-    return sorted(Path(p) for p in paths)

@@ -78,7 +78,7 @@ def write_shards(
     )
 
     def task(table: Any) -> Any:
-        import pyarrow as pa
+        import pyarrow as pa  # type: ignore[import-untyped]
 
         if table.num_rows == 0:
             return manifest_schema().empty_table()

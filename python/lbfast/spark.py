@@ -125,10 +125,7 @@ def _partition_offsets(df: Any) -> dict[int, tuple[int, int]]:
     from pyspark.sql import functions as F  # noqa: N812 (Spark's own spelling)
 
     counts = (
-        df.select(F.spark_partition_id().alias("partition"))
-        .groupBy("partition")
-        .count()
-        .collect()
+        df.select(F.spark_partition_id().alias("partition")).groupBy("partition").count().collect()
     )
     offsets = {}
     first = 0
