@@ -30,7 +30,7 @@ on the attempt either: a retried or speculative task writes the same files with 
 bytes. The temporary files of failed attempts are removed when the job ends (when the
 driver sees the directory).
 
-**Row numbers.** By default a first, light job counts the rows of each partition, and
+**Row numbers.** By default a first job counts the rows of each partition, and
 partition ``p``'s rows are numbered after those of partitions ``0..p-1``: the lines equal
 ``lbfast.arrow.convert`` of the whole table, in order. This needs a DataFrame that gives
 the same partitions each time it is computed (read from files, or ``cache()`` it); a
@@ -120,16 +120,25 @@ def write_shards(
 
 
 def _partition_offsets(df: Any) -> dict[int, tuple[int, int]]:
-    """Partition id -> (its first row's number, its rows), by a counting job (only the
-    counts come back)."""
-    from pyspark.sql import functions as F  # noqa: N812 (Spark's own spelling)
+    """Partition id -> (its first row's number, its rows), by a counting job through
+    ``mapInArrow`` too: an opaque step the optimiser cannot rewrite, so the partitions
+    counted are those written (a projection such as ``spark_partition_id()`` may be
+    planned differently). Only the counts come back."""
 
-    counts = (
-        df.select(F.spark_partition_id().alias("partition")).groupBy("partition").count().collect()
-    )
+    def count(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa  # type: ignore[import-untyped]
+        from pyspark import TaskContext
+
+        rows = sum(batch.num_rows for batch in batches)
+        partition = TaskContext.get().partitionId()
+        yield pa.record_batch(
+            [pa.array([partition], pa.int32()), pa.array([rows], pa.int64())], ["partition", "rows"]
+        )
+
+    counts = df.mapInArrow(count, "partition int, rows bigint").collect()
     offsets = {}
     first = 0
-    for partition, rows in sorted((int(r["partition"]), int(r["count"])) for r in counts):
+    for partition, rows in sorted((int(r["partition"]), int(r["rows"])) for r in counts):
         offsets[partition] = (first, rows)
         first += rows
     return offsets
