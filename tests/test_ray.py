@@ -4,12 +4,11 @@ numbered and named by the index column."""
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from engine_tables import SPEC, predictions, shard_bytes
+from engine_helpers import SPEC, environment, predictions, shard_bytes
 
 import lbfast.arrow
 import lbfast.ray
@@ -23,8 +22,11 @@ _QUIET_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "
 
 @pytest.fixture(scope="module")
 def ray_local():
-    saved = {k: os.environ.get(k) for k in _QUIET_ENV}
-    os.environ.update(_QUIET_ENV)
+    with environment(_QUIET_ENV):
+        yield from _local_ray()
+
+
+def _local_ray():
     ray.init(
         num_cpus=2,
         include_dashboard=False,
@@ -37,11 +39,6 @@ def ray_local():
     context.enable_progress_bars = False
     yield ray
     ray.shutdown()
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
 
 
 @pytest.fixture(scope="module")

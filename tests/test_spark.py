@@ -4,14 +4,13 @@ leaves the same files as an undisturbed run, and only the manifest reaches the d
 
 from __future__ import annotations
 
-import os
 import sys
 from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from engine_tables import SPEC, directory_files, predictions, shard_bytes
+from engine_helpers import SPEC, directory_files, environment, predictions, shard_bytes
 
 import lbfast.arrow
 import lbfast.spark
@@ -31,8 +30,11 @@ _LOOPBACK_ENV = {"SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable
 
 @pytest.fixture(scope="module")
 def spark():
-    saved = {k: os.environ.get(k) for k in _LOOPBACK_ENV}
-    os.environ.update(_LOOPBACK_ENV)
+    with environment(_LOOPBACK_ENV):
+        yield from _session()
+
+
+def _session():
     session = (
         # local[2, 2]: two threads, and a failed task is tried once more (plain local[2]
         # never retries: spark.task.maxFailures does not apply in local mode).
@@ -51,11 +53,6 @@ def spark():
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
 
 
 @pytest.fixture(scope="module")

@@ -18,13 +18,16 @@ import os
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, TypedDict
 
 import numpy as np
 
 from lbfast.arrow import ColumnMap, manifest_batch
 from lbfast.files import remove_temporaries
 from lbfast.writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_MASKS, DEFAULT_MAX_ROWS, ShardWriter
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 #: The manifest's columns, as (name, pyarrow type name); engines build their schemas
 #: from it. ``features``: lines per feature in that shard.
@@ -35,6 +38,20 @@ MANIFEST_COLUMNS = (
     ("masks", "int64"),
     ("features", "map<string, int64>"),
 )
+
+
+class ShardOptions(TypedDict, total=False):
+    """The shard options the engines' ``write_shards`` take: ``prefix``, the caps
+    ``max_rows``, ``max_bytes``, ``max_masks`` and ``gzip`` as for ``lbfast.ShardWriter``
+    (per shard; every task has its own shards), ``threads`` per task (the engines
+    already run a task per core, hence 1 by default)."""
+
+    prefix: str
+    max_rows: int
+    max_bytes: int
+    max_masks: int
+    gzip: bool
+    threads: Optional[int]
 
 
 @dataclass(frozen=True)
@@ -54,16 +71,21 @@ class ShardJob:
     options: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, spec: ColumnMap, directory: str | os.PathLike[str], **kwargs: Any) -> ShardJob:
+    def of(
+        cls,
+        spec: ColumnMap,
+        directory: str | os.PathLike[str],
+        index: Optional[str],
+        **options: Unpack[ShardOptions],
+    ) -> ShardJob:
         """Checks the arguments on the driver, before any task starts."""
         if not isinstance(spec, ColumnMap):
             raise TypeError(f"spec must be a lbfast.arrow.ColumnMap, got {type(spec).__name__}")
-        index = kwargs.get("index")
         if index is not None and not isinstance(index, str):
             raise TypeError(f"index must be a column name, got {type(index).__name__}")
         # Tasks write where the driver means: an absolute path, the same on every worker.
         path = os.path.abspath(os.fspath(directory))
-        job = cls(spec=spec, directory=path, **kwargs)
+        job = cls(spec=spec, directory=path, index=index, **options)
         # A wrong prefix or cap fails here, not in every task.
         ShardWriter(path, **job._writer_options("check"))
         return job

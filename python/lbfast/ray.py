@@ -34,11 +34,13 @@ failed attempts are removed when the job ends (when the driver sees the director
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from lbfast.arrow import ColumnMap
-from lbfast.engine_shards import ShardJob, batch_start, manifest_schema, write_task
-from lbfast.writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_MASKS, DEFAULT_MAX_ROWS
+from lbfast.engine_shards import ShardJob, ShardOptions, batch_start, manifest_schema, write_task
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["write_shards"]
 
@@ -50,32 +52,18 @@ def write_shards(
     directory: str | os.PathLike[str],
     *,
     index: str,
-    prefix: str = "predictions",
     batch_size: Optional[int] = None,
-    max_rows: int = DEFAULT_MAX_ROWS,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_masks: int = DEFAULT_MAX_MASKS,
-    gzip: bool = False,
-    threads: Optional[int] = 1,
+    **options: Unpack[ShardOptions],
 ) -> Any:
     """Writes ``ds``'s predictions, mapped by ``spec``, as NDJSON shards in ``directory``
     from the workers; returns the manifest as a materialized Dataset (``path``, ``rows``,
     ``bytes``, ``masks``, ``features``: lines per feature), one row per shard.
-    ``index``: the row-number column (see the module docstring); the caps and ``gzip``
-    as for ``lbfast.ShardWriter``, per shard; ``threads``: threads per task."""
+    ``index``: the row-number column (see the module docstring); ``options``:
+    ``prefix``, ``max_rows``, ``max_bytes``, ``max_masks``, ``gzip`` and ``threads``
+    (``lbfast.engine_shards.ShardOptions``); every batch has its own shards."""
     if not isinstance(index, str):
         raise TypeError(f"index must be a column name, got {type(index).__name__}")
-    job = ShardJob.of(
-        spec,
-        directory,
-        prefix=prefix,
-        index=index,
-        max_rows=max_rows,
-        max_bytes=max_bytes,
-        max_masks=max_masks,
-        gzip=gzip,
-        threads=threads,
-    )
+    job = ShardJob.of(spec, directory, index, **options)
 
     def task(table: Any) -> Any:
         import pyarrow as pa  # type: ignore[import-untyped]

@@ -43,11 +43,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from lbfast.arrow import ColumnMap
-from lbfast.engine_shards import MANIFEST_COLUMNS, ShardJob, write_task
-from lbfast.writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_MASKS, DEFAULT_MAX_ROWS
+from lbfast.engine_shards import MANIFEST_COLUMNS, ShardJob, ShardOptions, write_task
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["manifest_ddl", "write_shards"]
 
@@ -65,32 +67,16 @@ def write_shards(
     spec: ColumnMap,
     directory: str | os.PathLike[str],
     *,
-    prefix: str = "predictions",
     index: Optional[str] = None,
-    max_rows: int = DEFAULT_MAX_ROWS,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_masks: int = DEFAULT_MAX_MASKS,
-    gzip: bool = False,
-    threads: Optional[int] = 1,
+    **options: Unpack[ShardOptions],
 ) -> Any:
     """Writes ``df``'s predictions, mapped by ``spec``, as NDJSON shards in ``directory``
     from the executors; returns the manifest as a DataFrame (``path``, ``rows``,
     ``bytes``, ``masks``, ``features``: lines per feature), one row per shard, in row
-    order. ``max_rows``, ``max_bytes``, ``max_masks``, ``gzip``: as for
-    ``lbfast.ShardWriter``, per shard; each partition has its own shards. ``threads``:
-    threads per task (Spark already runs a task per core). See the module docstring for
-    ``index`` and for which directories work."""
-    job = ShardJob.of(
-        spec,
-        directory,
-        prefix=prefix,
-        index=index,
-        max_rows=max_rows,
-        max_bytes=max_bytes,
-        max_masks=max_masks,
-        gzip=gzip,
-        threads=threads,
-    )
+    order. ``options``: ``prefix``, ``max_rows``, ``max_bytes``, ``max_masks``, ``gzip``
+    and ``threads`` (``lbfast.engine_shards.ShardOptions``); each partition has its own
+    shards. See the module docstring for ``index`` and for which directories work."""
+    job = ShardJob.of(spec, directory, index, **options)
     offsets = None if index is not None else _partition_offsets(df)
 
     def task(batches: Iterator[Any]) -> Iterator[Any]:

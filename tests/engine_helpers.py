@@ -1,7 +1,11 @@
-"""The predictions table the engine tests (Spark, Ray) write, and reading their shards."""
+"""What the engine tests (Spark, Ray) share: the predictions table they write, reading
+the shards back, and setting the engines' environment for a test module."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -45,3 +49,18 @@ def shard_bytes(paths) -> bytes:
 def directory_files(directory: Path) -> dict[str, bytes]:
     """Every file in ``directory`` (temporary ones included), by name."""
     return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+
+
+@contextmanager
+def environment(variables: dict[str, str]) -> Iterator[None]:
+    """``variables`` set in ``os.environ`` for the block, the old values back after."""
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
