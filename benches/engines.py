@@ -203,12 +203,15 @@ def main() -> None:
             out = Path(tmp) / f"out-{way}"
             command = [sys.executable, __file__, "--child", way, "--data", str(data)]
             done = subprocess.run(
-                [*command, "--out", str(out)], check=True, capture_output=True, text=True
+                [*command, "--out", str(out)], check=False, capture_output=True, text=True
             )
+            if done.returncode:
+                raise SystemExit(f"{way} failed:\n{done.stderr[-4000:]}")
             result = json.loads(done.stdout.strip().splitlines()[-1])
             if result["rows"] != args.boxes:
                 raise SystemExit(f"{way} wrote {result['rows']} rows, not {args.boxes}")
             results[way] = result
+            print(json.dumps(result), file=sys.stderr)
     base = results["lbfast"]["seconds"]
     print(f"{args.boxes:,} boxes, {args.files} Parquet files, 2 cores")
     print(f"{'way':<10}{'seconds':>9}{'Mrows/s':>9}{'x lbfast':>10}{'driver MiB':>12}")

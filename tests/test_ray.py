@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from engine_helpers import SPEC, environment, predictions, shard_bytes
 
@@ -82,10 +83,24 @@ def test_batches_smaller_than_blocks_have_their_own_shards(ray_local, table, tmp
     assert shard_bytes(paths) == lbfast.arrow.convert(table, SPEC)
 
 
-def test_an_index_that_does_not_count_rows_fails_naming_it(ray_local, table, tmp_path):
-    shuffled = table.take([1, 0, *range(2, N)])
-    with pytest.raises(Exception, match="index column 'row' must number"):
-        lbfast.ray.write_shards(ray.data.from_arrow(shuffled), SPEC, tmp_path, index="row")
+def test_rows_out_of_order_keep_the_ids_of_their_row_numbers(ray_local, table, tmp_path):
+    """A batch of several runs of row numbers (as when Ray reads two files into one
+    block) converts each run from its own start."""
+    shuffled = table.take([*range(500, N), *range(500)])
+    manifest = lbfast.ray.write_shards(ray.data.from_arrow(shuffled), SPEC, tmp_path, index="row")
+    lines = shard_bytes(r["path"] for r in manifest.take_all()).splitlines()
+    # One shard, in the batch's order: rows 500.. first, then rows 0..499.
+    in_batch_order = lbfast.arrow.convert(shuffled.slice(0, 500), SPEC, start=500)
+    in_batch_order += lbfast.arrow.convert(shuffled.slice(500), SPEC)
+    assert lines == in_batch_order.splitlines()
+    assert sorted(lines) == sorted(lbfast.arrow.convert(table, SPEC).splitlines())
+
+
+def test_an_index_with_nulls_fails_naming_it(ray_local, table, tmp_path):
+    rows = pa.array([0, None, *range(2, N)], pa.int64())
+    holed = table.set_column(0, "row", rows)
+    with pytest.raises(Exception, match="index column 'row' has nulls"):
+        lbfast.ray.write_shards(ray.data.from_arrow(holed), SPEC, tmp_path, index="row")
 
 
 def test_the_index_column_is_required(ray_local, table, tmp_path):

@@ -167,3 +167,31 @@ def test_arguments_are_checked_on_the_driver(frame, tmp_path):
         lbfast.spark.write_shards(frame, SPEC, tmp_path, max_rows=0)
     with pytest.raises(ValueError, match="prefix"):
         lbfast.spark.write_shards(frame, SPEC, tmp_path, prefix="../x")
+
+
+def _fewer_rows_the_second_time(flags: str):
+    """A pass-through that drops every other row of a partition it has seen before."""
+
+    def passthrough(batches):
+        from pyspark import TaskContext
+
+        flag = Path(flags) / f"seen-{TaskContext.get().partitionId()}"
+        again = flag.exists()
+        flag.touch()
+        for batch in batches:
+            yield (
+                batch.filter(pa.array([i % 2 == 0 for i in range(batch.num_rows)]))
+                if again
+                else batch
+            )
+
+    return passthrough
+
+
+def test_a_frame_that_changes_between_count_and_write_fails_and_leaves_no_shards(frame, tmp_path):
+    flags, out = tmp_path / "flags", tmp_path / "out"
+    flags.mkdir()
+    changing = frame.mapInArrow(_fewer_rows_the_second_time(str(flags)), frame.schema)
+    with pytest.raises(Exception, match="not computed the same way twice"):
+        lbfast.spark.write_shards(changing, SPEC, out, max_rows=SHARD_ROWS)
+    assert list(out.iterdir()) == []

@@ -65,7 +65,7 @@ class ShardJob:
     max_bytes: int = DEFAULT_MAX_BYTES
     max_masks: int = DEFAULT_MAX_MASKS
     gzip: bool = False
-    #: A column holding each row's number in the whole input (see ``batch_start``).
+    #: A column holding each row's number in the whole input (see ``index_runs``).
     index: Optional[str] = None
     threads: Optional[int] = 1
     options: dict[str, Any] = field(default_factory=dict)
@@ -124,32 +124,30 @@ class _ShardFeatureWriter(ShardWriter):
             self.shard_features.append(Counter(shard.features))
 
 
-def batch_start(batch: Any, index: str) -> int:
-    """The row number of ``batch``'s first row, read from its ``index`` column, which
-    must number the batch's rows consecutively (``n, n+1, ...``): deterministic ids
-    are numbered by position."""
+def index_runs(batch: Any, index: str) -> list[tuple[int, int, int]]:
+    """``(offset, rows, first row number)`` of each run of rows of ``batch`` that its
+    ``index`` column numbers consecutively (``n, n+1, ...``): deterministic ids are
+    numbered by position, so each run is converted with its own start. An engine may
+    put several files' rows in one batch: each file is a run."""
     names = batch.schema.names
     if index not in names:
         raise ValueError(f"the index column {index!r} is not among the columns {names}")
     column = batch.column(names.index(index))
     if column.null_count:
         raise ValueError(f"the index column {index!r} has nulls")
-    numbers = np.asarray(column.to_numpy(zero_copy_only=False))
+    numbers = np.asarray(column)
     if numbers.dtype.kind not in "iu":
         raise TypeError(f"the index column {index!r} must hold integers, got {column.type}")
-    first = int(numbers[0])
-    if first < 0 or not np.array_equal(numbers, np.arange(first, first + len(numbers))):
-        raise ValueError(
-            f"the index column {index!r} must number each batch's rows consecutively "
-            f"from a non-negative number; a batch starting at {first} does not"
-        )
-    return first
+    if len(numbers) and numbers.min() < 0:
+        raise ValueError(f"the index column {index!r} has negative row numbers")
+    cuts = [0, *(np.flatnonzero(np.diff(numbers) != 1) + 1).tolist(), len(numbers)]
+    return [(a, b - a, int(numbers[a])) for a, b in zip(cuts, cuts[1:]) if b > a]
 
 
 def write_task(job: ShardJob, key: str, batches: Iterable[Any], start: Optional[int]) -> Any:
-    """Writes ``batches`` (pyarrow record batches) as shards named ``{prefix}-{key}-NNNNN``
-    and returns their manifest as a pyarrow record batch. Row numbers: ``start`` and on,
-    or, if ``start`` is None, each batch's ``job.index`` column."""
+    """Writes ``batches`` (pyarrow record batches or tables) as shards named
+    ``{prefix}-{key}-NNNNN`` and returns their manifest as a pyarrow record batch. Row
+    numbers: ``start`` and on, or, if ``start`` is None, the ``job.index`` column."""
     import pyarrow as pa  # type: ignore[import-untyped]
 
     rows_so_far = 0
@@ -159,12 +157,12 @@ def write_task(job: ShardJob, key: str, batches: Iterable[Any], start: Optional[
             if batch.num_rows == 0:
                 continue
             if start is not None:
-                first = start + rows_so_far
+                writer.write_arrow(batch, job.spec, start=start + rows_so_far)
             elif job.index is not None:
-                first = batch_start(batch, job.index)
+                for offset, rows, first in index_runs(batch, job.index):
+                    writer.write_arrow(batch.slice(offset, rows), job.spec, start=first)
             else:
                 raise ValueError("rows need a start or an index column")
-            writer.write_arrow(batch, job.spec, start=first)
             rows_so_far += batch.num_rows
     shards = writer.manifest.shards
     table = pa.record_batch(manifest_batch(shards, writer.shard_features))

@@ -23,9 +23,10 @@ a shared file system mounted at the same path on every node of a cluster. URIs
 
 **Row numbers: the ``index`` column.** A Ray batch does not know where it is in the
 Dataset, and a retried task must write the same bytes under the same names, so each row's
-number comes from the ``index`` column (integers, consecutive within each batch, such as
-a row number written with the Parquet files). Deterministic ids are numbered by it and a
-batch's shards are named by its first row: ``{prefix}-{first row:012d}-{n}.ndjson``.
+number comes from the ``index`` column: unique non-negative integers, such as a row
+number written with the Parquet files (runs of consecutive numbers convert fastest: one
+call per run). Deterministic ids are numbered by it and a batch's shards are named by its
+first row: ``{prefix}-{first row:012d}-{n}.ndjson``.
 ``batch_size``: rows per batch (``None``: a whole block); every batch has its own shards.
 Each shard is atomic (temporary name, renamed when complete); the temporary files of
 failed attempts are removed when the job ends (when the driver sees the directory).
@@ -37,7 +38,7 @@ import os
 from typing import TYPE_CHECKING, Any, Optional
 
 from lbfast.arrow import ColumnMap
-from lbfast.engine_shards import ShardJob, ShardOptions, batch_start, manifest_schema, write_task
+from lbfast.engine_shards import ShardJob, ShardOptions, index_runs, manifest_schema, write_task
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -70,7 +71,7 @@ def write_shards(
 
         if table.num_rows == 0:
             return manifest_schema().empty_table()
-        first = batch_start(table, index)
+        first = index_runs(table, index)[0][2]
         manifest = write_task(job, f"{first:012d}", [table], None)
         return pa.Table.from_batches([manifest])
 

@@ -34,15 +34,16 @@ driver sees the directory).
 partition ``p``'s rows are numbered after those of partitions ``0..p-1``: the lines equal
 ``lbfast.arrow.convert`` of the whole table, in order. This needs a DataFrame that gives
 the same partitions each time it is computed (read from files, or ``cache()`` it); a
-task that sees another number of rows than was counted fails. Or give ``index=``, a
-column with each row's number (consecutive within each Arrow batch): then there is no
-counting job.
+task that sees another number of rows than was counted fails and removes its shards.
+Or give ``index=``, a column of unique non-negative row numbers (runs of consecutive
+ones convert fastest): then there is no counting job.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from lbfast.arrow import ColumnMap
@@ -90,6 +91,9 @@ def write_shards(
         manifest = write_task(job, f"{partition:05d}", batches, start)
         rows = sum(manifest.column(1).to_pylist())
         if rows != expected:
+            # Numbered from a wrong start: these shards must not stay.
+            for path in manifest.column(0).to_pylist():
+                Path(path).unlink(missing_ok=True)
             raise RuntimeError(
                 f"partition {partition} has {rows} rows now but had {expected} when "
                 "counted: the DataFrame is not computed the same way twice; cache() it "
