@@ -176,8 +176,17 @@ def child(way: str, data: Path, out: Path) -> None:
     else:
         rows = {"spark": run_spark, "ray": run_ray, "udf": run_udf}[way](data, out, start)
     seconds = time.perf_counter() - began[0]
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mib = driver_peak_mib()
     print(json.dumps({"way": way, "rows": rows, "seconds": seconds, "driver_peak_mib": peak_mib}))
+
+
+def driver_peak_mib() -> float:
+    """This process's peak resident memory: VmHWM, which starts afresh at exec (unlike
+    getrusage's ru_maxrss, which a child inherits from its parent's peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
