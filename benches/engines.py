@@ -7,8 +7,8 @@ corners and a confidence. The ways, each writing Labelbox bbox lines as shards:
 
 * lbfast in one process: ``pyarrow.parquet`` batch by batch into a ``ShardWriter``
   (``write_arrow``, all cores);
-* Spark ``local[2]`` with ``lbfast.spark.write_shards`` (its default row numbering: a
-  counting job, then the writing job);
+* Spark ``local[2]`` with ``lbfast.spark.write_shards``: ``spark``, its default row
+  numbering (a counting job, then the writing job); ``spark-index``, ``index="row"``;
 * Ray (2 CPUs) with ``lbfast.ray.write_shards`` (``index="row"``);
 * a labelspark-style Spark UDF: one Python call per row building a dict, a uuid4 and
   ``json.dumps``, written by Spark as text (labelspark ``collect()``-ed it instead).
@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 CLASSES = ["car", "truck", "bus", "person", "bicycle", "motorcycle", "traffic light", "stop sign"]
-WAYS = ("lbfast", "spark", "ray", "udf")
+WAYS = ("lbfast", "spark", "spark-index", "ray", "udf")
 
 
 def make_parquet(directory: Path, n: int, files: int) -> None:
@@ -107,14 +107,18 @@ def run_lbfast(data: Path, out: Path) -> int:
     return rows
 
 
-def run_spark(data: Path, out: Path, start) -> int:
+def run_spark(data: Path, out: Path, start, index=None) -> int:
     import lbfast.spark
 
     session = spark_session()
     df = session.read.parquet(str(data))
     start()
-    manifest = lbfast.spark.write_shards(df, spec(), out)
+    manifest = lbfast.spark.write_shards(df, spec(), out, index=index)
     return sum(r["rows"] for r in manifest.collect())
+
+
+def run_spark_index(data: Path, out: Path, start) -> int:
+    return run_spark(data, out, start, index="row")
 
 
 def run_udf(data: Path, out: Path, start) -> int:
@@ -174,7 +178,8 @@ def child(way: str, data: Path, out: Path) -> None:
     if way == "lbfast":
         rows = run_lbfast(data, out)
     else:
-        rows = {"spark": run_spark, "ray": run_ray, "udf": run_udf}[way](data, out, start)
+        ways = {"spark": run_spark, "spark-index": run_spark_index, "ray": run_ray, "udf": run_udf}
+        rows = ways[way](data, out, start)
     seconds = time.perf_counter() - began[0]
     peak_mib = driver_peak_mib()
     print(json.dumps({"way": way, "rows": rows, "seconds": seconds, "driver_peak_mib": peak_mib}))
@@ -223,7 +228,7 @@ def main() -> None:
             print(json.dumps(result), file=sys.stderr)
     base = results["lbfast"]["seconds"]
     print(f"{args.boxes:,} boxes, {args.files} Parquet files, 2 cores")
-    print(f"{'way':<10}{'seconds':>9}{'Mrows/s':>9}{'x lbfast':>10}{'driver MiB':>12}")
+    print(f"{'way':<12}{'seconds':>9}{'Mrows/s':>9}{'x lbfast':>10}{'driver MiB':>12}")
     for way, r in results.items():
         rate = r["rows"] / r["seconds"] / 1e6
         ratio = r["seconds"] / base
@@ -231,7 +236,7 @@ def main() -> None:
             f"{way:<10}{r['seconds']:>9.2f}{rate:>9.2f}{ratio:>10.2f}{r['driver_peak_mib']:>12.0f}"
         )
     if "udf" in results:
-        for way in ("lbfast", "spark", "ray"):
+        for way in ("lbfast", "spark", "spark-index", "ray"):
             speedup = results["udf"]["seconds"] / results[way]["seconds"]
             print(f"{way} is {speedup:.1f}x the row UDF")
 
