@@ -233,7 +233,7 @@ def main() -> None:
         rate = r["rows"] / r["seconds"] / 1e6
         ratio = r["seconds"] / base
         print(
-            f"{way:<10}{r['seconds']:>9.2f}{rate:>9.2f}{ratio:>10.2f}{r['driver_peak_mib']:>12.0f}"
+            f"{way:<12}{r['seconds']:>9.2f}{rate:>9.2f}{ratio:>10.2f}{r['driver_peak_mib']:>12.0f}"
         )
     if "udf" in results:
         for way in ("lbfast", "spark", "spark-index", "ray"):
