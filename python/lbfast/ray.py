@@ -29,7 +29,9 @@ call per run). Deterministic ids are numbered by it and a batch's shards are nam
 first row: ``{prefix}-{first row:012d}-{n}.ndjson``.
 ``batch_size``: rows per batch (``None``: a whole block); every batch has its own shards.
 Each shard is atomic (temporary name, renamed when complete); the temporary files of
-failed attempts are removed when the job ends (when the driver sees the directory).
+failed attempts are removed when the job ends (when the driver sees the directory). Give
+each job a directory of its own: when the job ends, every lbfast temporary file
+(``.lbfast-*``) there is removed.
 """
 
 from __future__ import annotations

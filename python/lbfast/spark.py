@@ -28,7 +28,9 @@ complete (``lbfast.ShardWriter``), so a reader never sees half a shard. Shards a
 ``ids="deterministic"`` every row's id comes from its row number, which does not depend
 on the attempt either: a retried or speculative task writes the same files with the same
 bytes. The temporary files of failed attempts are removed when the job ends (when the
-driver sees the directory).
+driver sees the directory). Give
+each job a directory of its own: when the job ends, every lbfast temporary file
+(``.lbfast-*``) there is removed.
 
 **Row numbers.** By default a first job counts the rows of each partition, and
 partition ``p``'s rows are numbered after those of partitions ``0..p-1``: the lines equal
