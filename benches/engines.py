@@ -150,6 +150,8 @@ def run_udf(data: Path, out: Path, start) -> int:
 
 def run_ray(data: Path, out: Path, start) -> int:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    # On loopback only (Ray moves 127.0.0.1 to a reachable address unless this is off).
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     import ray
 
     import lbfast.ray

@@ -4,30 +4,33 @@ numbered and named by the index column."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from engine_helpers import SPEC, environment, predictions, shard_bytes
+from engine_helpers import SPEC, predictions, shard_bytes
 
 import lbfast.arrow
 import lbfast.ray
 
-ray = pytest.importorskip("ray")
-
 N = 1000
-# Ray's switches that keep a local run off the network and from reporting usage.
-_QUIET_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
+# Ray's switches that keep a local run off the network and from reporting usage. Ray
+# turns _node_ip_address="127.0.0.1" into the machine's reachable address on Linux; with
+# "clusters" off (RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0, as on macOS) it stays on loopback.
+_QUIET_ENV = {
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+    "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0",
+}
+# Ray reads them when imported, so they are set before (and stay: they only concern Ray).
+os.environ.update(_QUIET_ENV)
+ray = pytest.importorskip("ray")
 
 
 @pytest.fixture(scope="module")
 def ray_local():
-    with environment(_QUIET_ENV):
-        yield from _local_ray()
-
-
-def _local_ray():
     ray.init(
         num_cpus=2,
         include_dashboard=False,
@@ -36,6 +39,8 @@ def _local_ray():
         configure_logging=False,
         log_to_driver=False,
     )
+    # Every Ray process listens on loopback only.
+    assert [n["NodeManagerAddress"] for n in ray.nodes()] == ["127.0.0.1"]
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     yield ray
