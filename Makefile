@@ -21,7 +21,8 @@ $(DEPS_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet "maturin>=1.9,<2" "numpy>=1.21" \
 		"labelbox[data]==7.17.0" "pytest>=8" "pytest-benchmark>=4" "hypothesis>=6" \
 		"orjson>=3.9" "pycocotools>=2.0" "supervision>=0.20" "ruff>=0.6" "mypy>=1.11,<2" \
-		"pyarrow>=14" "polars>=1" "duckdb>=1.1"
+		"pyarrow>=14" "polars>=1" "duckdb>=1.1" \
+		"pyspark[pandas_on_spark]>=3.5" "pandas>=1.5,<3" "ray[data]>=2.9"
 	touch $@
 
 setup: $(DEPS_STAMP)
