@@ -200,6 +200,21 @@ pub fn report_unknown(issues: &mut Issues, key: &str, what: &str) {
 }
 
 /// Reports every key of `dict` that is not in `known`.
+/// [`check_keys`] for a dict whose `known` keys were all read already, each missing
+/// one reported as missing: then the common case (as many keys as `known`, nothing
+/// missing yet) needs no lookup. For the hot small dicts (points, boxes).
+pub fn check_read_keys(
+    dict: &Bound<'_, PyDict>,
+    known: &[&str],
+    what: &str,
+    issues: &mut Issues,
+) -> PyResult<()> {
+    if dict.len() == known.len() && issues.count_of(Code::Missing) == 0 {
+        return Ok(());
+    }
+    check_keys(dict, known, what, issues)
+}
+
 pub fn check_keys(dict: &Bound<'_, PyDict>, known: &[&str], what: &str, issues: &mut Issues) -> PyResult<()> {
     // The common case, only known keys, costs one lookup per known key.
     let present = known.iter().filter(|k| dict.contains(**k).unwrap_or(false)).count();

@@ -14,8 +14,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple};
 
 use crate::extract::{
-    check_keys, color_of, data_row_or_refused, f64_of, flag_of, key_text, metrics, opt_f64, opt_fresh_text,
-    opt_string, opt_text, report_unknown, sequence, string_of, too_deep, type_error, MAX_DEPTH,
+    check_keys, check_read_keys, color_of, data_row_or_refused, f64_of, flag_of, key_text, metrics, opt_f64,
+    opt_fresh_text, opt_string, opt_text, report_unknown, sequence, string_of, too_deep, type_error,
+    MAX_DEPTH,
 };
 
 /// What a dict's keys said, before deciding whether it is an object or a classification.
@@ -394,8 +395,9 @@ fn number_at(dict: &Bound<'_, PyDict>, key: &'static str, issues: &mut Issues) -
 
 fn pt_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Pt> {
     let dict = dict_of(value, issues, "a point dict {\"x\", \"y\"}")?;
-    check_keys(dict, &["x", "y"], "a point", issues)?;
-    Ok(Pt { x: number_at(dict, "x", issues)?, y: number_at(dict, "y", issues)? })
+    let p = Pt { x: number_at(dict, "x", issues)?, y: number_at(dict, "y", issues)? };
+    check_read_keys(dict, &["x", "y"], "a point", issues)?;
+    Ok(p)
 }
 
 fn points_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Vec<Pt>> {
@@ -418,7 +420,7 @@ fn bbox_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Geometry> 
         number_at(dict, "height", issues)?,
         number_at(dict, "width", issues)?,
     ];
-    check_keys(dict, &["top", "left", "height", "width"], "a bbox", issues)?;
+    check_read_keys(dict, &["top", "left", "height", "width"], "a bbox", issues)?;
     Ok(Geometry::Bbox(BBox::TopLeftHeightWidth(tlhw)))
 }
 

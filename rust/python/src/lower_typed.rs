@@ -24,6 +24,9 @@ use crate::tags::{
 /// An annotation of a Label, lowered: its uuid (from `extra`), body, message id, and
 /// for a relationship the objects its ends name (source, target), linked once every
 /// Label is read ([`TypedLowering::link_relationships`]).
+/// A relationship line read: its index in the batch, its slot, and its two ends.
+type RelationshipEnds<'py> = (usize, usize, [Option<Bound<'py, PyAny>>; 2]);
+
 struct Lowered<'py> {
     uuid: Option<String>,
     body: Body,
@@ -123,25 +126,22 @@ impl<'py> TypedLowering<'py> {
             Some(flag) => self.batch.issues.at("is_benchmark_reference", |i| flag_of(&flag, i))?,
             None => false,
         };
-        let mut lowered = Vec::with_capacity(items.len());
+        // Each line goes straight into the batch (no copy per Label); a Label with a
+        // relationship is reordered after, as the SDK writes relationships first.
+        let start = self.batch.items.len();
+        let mut ends = Vec::new();
+        let mut relationships = 0;
         for (slot, item) in items.iter().enumerate() {
             self.batch.issues.push_key("annotations");
             self.batch.issues.push_index(slot);
             let result = self.annotation(item);
             self.batch.issues.pop();
             self.batch.issues.pop();
-            lowered.push((slot, item, result?));
-        }
-        // The SDK writes a Label's relationships before its other annotations.
-        let (relationships, others): (Vec<_>, Vec<_>) =
-            lowered.into_iter().partition(|(_, _, l)| matches!(l.body, Body::Relationship(_)));
-        for (slot, item, l) in relationships.into_iter().chain(others) {
-            let index = self.batch.items.len();
-            self.identities.push((item.as_ptr() as usize, index, row, slot));
-            for (side, object) in l.ends.into_iter().enumerate() {
-                if let Some(object) = object {
-                    self.pending.push(PendingEnd { index, row, slot, side, object });
-                }
+            let l = result?;
+            self.identities.push((item.as_ptr() as usize, self.batch.items.len(), row, slot));
+            if let Body::Relationship(_) = l.body {
+                relationships += 1;
+                ends.push((self.batch.items.len(), slot, l.ends));
             }
             let marks = Marks { message_id: l.message_id, benchmark_reference };
             self.batch.items.push(Located {
@@ -155,7 +155,42 @@ impl<'py> TypedLowering<'py> {
                 },
             });
         }
+        if relationships > 0 {
+            self.relationships_first(start, ends);
+        }
         Ok(())
+    }
+
+    /// Moves the relationship lines of the Label at `items[start..]` before its other
+    /// lines (stable), keeping the identities and the pending ends (of the
+    /// relationships at `ends`) pointing at the lines where they end up.
+    fn relationships_first(&mut self, start: usize, ends: Vec<RelationshipEnds<'py>>) {
+        let items = &mut self.batch.items;
+        let is_relationship = |l: &Located| matches!(l.annotation.body, Body::Relationship(_));
+        let mut order: Vec<usize> = (start..items.len()).collect();
+        order.sort_by_key(|&i| !is_relationship(&items[i]));
+        // Where each line of the Label goes.
+        let mut moved_to = vec![0; items.len() - start];
+        for (k, &i) in order.iter().enumerate() {
+            moved_to[i - start] = start + k;
+        }
+        let mut taken: Vec<Option<Located>> = items.drain(start..).map(Some).collect();
+        for &i in &order {
+            items.push(taken[i - start].take().expect("each line once"));
+        }
+        let new_index = |i: usize| if i >= start { moved_to[i - start] } else { i };
+        for identity in self.identities.iter_mut().rev().take(moved_to.len()) {
+            identity.1 = new_index(identity.1);
+        }
+        for (index, slot, sides) in ends {
+            let index = new_index(index);
+            let row = self.batch.items[index].row;
+            for (side, object) in sides.into_iter().enumerate() {
+                if let Some(object) = object {
+                    self.pending.push(PendingEnd { index, row, slot, side, object });
+                }
+            }
+        }
     }
 
     /// Links the ends of the relationships read to the lines of the objects they
