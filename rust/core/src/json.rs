@@ -129,7 +129,14 @@ fn python_repr(text: &[u8]) -> String {
 /// Appends an integer.
 pub fn push_i64(out: &mut Vec<u8>, value: i64) {
     let mut buf = [0u8; 20];
-    let mut n = value.unsigned_abs();
+    if value < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(decimal(value.unsigned_abs(), &mut buf));
+}
+
+/// The decimal digits of `n`, written at the end of `buf`.
+pub fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut pos = buf.len();
     loop {
         pos -= 1;
@@ -139,10 +146,7 @@ pub fn push_i64(out: &mut Vec<u8>, value: i64) {
             break;
         }
     }
-    if value < 0 {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&buf[pos..]);
+    &buf[pos..]
 }
 
 #[cfg(test)]

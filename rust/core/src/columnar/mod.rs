@@ -330,7 +330,7 @@ impl Columns {
             Some(hasher) => {
                 let [a, b, c, d, e, f, g, h, k] = self.name_parts(data_row, feature);
                 let mut digits = [0u8; 20];
-                let index = decimal(self.index_base + i, &mut digits);
+                let index = crate::json::decimal((self.index_base + i) as u64, &mut digits);
                 AnnotationId::Derived(hasher.uuid(&[a, b, c, d, e, f, g, h, k, b"\0", index]))
             }
         }
@@ -445,21 +445,6 @@ pub(super) fn either<'a>(
         (None, Some(t)) => (second_key, t),
         (None, None) => (second_key, ""),
     }
-}
-
-/// `i` in decimal, in `buf`.
-pub(super) fn decimal(i: usize, buf: &mut [u8; 20]) -> &[u8] {
-    let mut n = i;
-    let mut pos = buf.len();
-    loop {
-        pos -= 1;
-        buf[pos] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    &buf[pos..]
 }
 
 pub(super) fn radio(question: &Feature, answer: &Feature) -> Classification {
