@@ -9,7 +9,7 @@
    streamed to shards by ``ShardWriter``, which are removed after measuring.
 4. One batch of bad predictions, refused with every problem listed.
 
-Outputs go to ``demo-output/`` (about 35 MB: ``seed_predictions.ndjson``,
+Outputs go to ``demo-output/`` (about 55 MB: ``seed_predictions.ndjson``,
 ``generated_typed.ndjson``, ``generated_dicts.ndjson``). Exits non-zero if anything is
 not as expected.
 """
