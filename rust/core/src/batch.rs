@@ -101,12 +101,6 @@ impl Batch {
         (Some(Checked { items, columns, prepared, threads }), report)
     }
 
-    /// Checks everything without writing: every problem (errors and warnings).
-    pub fn validate(mut self, options: &Options) -> Report {
-        self.run_rules(options);
-        self.issues.into_report()
-    }
-
     /// Applies every rule to every annotation and columnar batch, adding the problems
     /// to `issues`; returns the threads to write with.
     fn run_rules(&mut self, options: &Options) -> Option<usize> {

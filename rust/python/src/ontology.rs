@@ -151,6 +151,19 @@ pub fn check_job(
     batch: &mut Batch,
 ) {
     let Some(onto) = ontology else { return };
+    let findings = findings_of(onto, state, first_row, options, batch);
+    batch.issues.extend(findings);
+}
+
+/// What checking `batch` against `onto` finds (amending it): with `state`, required
+/// global classifications are left for `state.finish()`, else checked here.
+fn findings_of(
+    onto: &Ontology,
+    state: Option<&CheckState>,
+    first_row: usize,
+    options: &Options,
+    batch: &mut Batch,
+) -> lbfast_core::issues::Issues {
     let mut checker = Checker::new(onto, *options);
     checker.row_offset = first_row;
     if let Some(state) = state {
@@ -161,7 +174,7 @@ pub fn check_job(
         check_all(&mut checker, batch, &mut rows);
         checker.finish(&rows);
     }
-    batch.issues.extend(checker.findings);
+    checker.findings
 }
 
 /// Checks the items and the columnar batches of `batch`.
@@ -182,15 +195,7 @@ pub fn check_batch(
     options: &Options,
 ) -> PyResult<()> {
     let onto = ontology.inner.clone();
-    let findings = py.detach(|| {
-        guarded(|| {
-            let mut checker = Checker::new(&onto, *options);
-            let mut rows = DataRows::new();
-            check_all(&mut checker, batch, &mut rows);
-            checker.finish(&rows);
-            checker.findings.into_report()
-        })
-    })?;
+    let findings = py.detach(|| guarded(|| findings_of(&onto, None, 0, options, batch).into_report()))?;
     // Amendments matter only to output that is written; refused output has errors to show.
     let (warnings, errors): (Vec<Issue>, Vec<Issue>) =
         findings.issues.into_iter().partition(|i| i.severity == Severity::Warning);
