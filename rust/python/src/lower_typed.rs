@@ -56,10 +56,11 @@ pub struct TypedLowering<'py> {
     pub max_mask_pixels: u64,
     /// The current Label's `image_size` (width, height), which its masks must have.
     image_size: Option<(i64, i64)>,
-    /// Every annotation lowered, by the address of its Python object: `(address,
-    /// index in items, row, slot)`. A push each; looked up only if a relationship
-    /// needs it.
-    identities: Vec<(usize, usize, usize, usize)>,
+    /// The annotations of each Label read, by row, kept so that relationship ends can
+    /// be found by address at the end. One push per Label rather than one per
+    /// annotation: a per-annotation push changed glibc's heap so that it was trimmed
+    /// after each call, and page faults then cost `dumps` of typed boxes a third.
+    labels_read: Vec<(usize, Vec<Bound<'py, PyAny>>)>,
     pending: Vec<PendingEnd<'py>>,
 }
 
@@ -93,7 +94,7 @@ impl<'py> TypedLowering<'py> {
             kinds,
             max_mask_pixels: lbfast_core::mask::DEFAULT_MAX_PIXELS,
             image_size: None,
-            identities: Vec::new(),
+            labels_read: Vec::new(),
             pending: Vec::new(),
         })
     }
@@ -138,7 +139,6 @@ impl<'py> TypedLowering<'py> {
             self.batch.issues.pop();
             self.batch.issues.pop();
             let l = result?;
-            self.identities.push((item.as_ptr() as usize, self.batch.items.len(), row, slot));
             if let Body::Relationship(_) = l.body {
                 relationships += 1;
                 ends.push((self.batch.items.len(), slot, l.ends));
@@ -158,12 +158,13 @@ impl<'py> TypedLowering<'py> {
         if relationships > 0 {
             self.relationships_first(start, ends);
         }
+        self.labels_read.push((row, items));
         Ok(())
     }
 
     /// Moves the relationship lines of the Label at `items[start..]` before its other
-    /// lines (stable), keeping the identities and the pending ends (of the
-    /// relationships at `ends`) pointing at the lines where they end up.
+    /// lines (stable), keeping the pending ends (of the relationships at `ends`)
+    /// pointing at the lines where they end up.
     fn relationships_first(&mut self, start: usize, ends: Vec<RelationshipEnds<'py>>) {
         let items = &mut self.batch.items;
         let is_relationship = |l: &Located| matches!(l.annotation.body, Body::Relationship(_));
@@ -179,9 +180,6 @@ impl<'py> TypedLowering<'py> {
             items.push(taken[i - start].take().expect("each line once"));
         }
         let new_index = |i: usize| if i >= start { moved_to[i - start] } else { i };
-        for identity in self.identities.iter_mut().rev().take(moved_to.len()) {
-            identity.1 = new_index(identity.1);
-        }
         for (index, slot, sides) in ends {
             let index = new_index(index);
             let row = self.batch.items[index].row;
@@ -197,6 +195,7 @@ impl<'py> TypedLowering<'py> {
     /// name: [`End::Item`] for an annotation written in this call, [`End::Unlisted`]
     /// for any other. The rules then check that each is an object of the same Label.
     pub fn link_relationships(&mut self) {
+        let labels = std::mem::take(&mut self.labels_read);
         if self.pending.is_empty() {
             return;
         }
@@ -204,11 +203,15 @@ impl<'py> TypedLowering<'py> {
         let is_there = |index: usize, row: usize, slot: usize| {
             items.get(index).is_some_and(|item| item.row == row && item.slot == Some(slot))
         };
+        let index_of: std::collections::HashMap<(usize, usize), usize> =
+            items.iter().enumerate().filter_map(|(i, l)| Some(((l.row, l.slot?), i))).collect();
         // The latest annotation at an address is the one alive (a pending end is held).
-        let mut by_address = std::collections::HashMap::with_capacity(self.identities.len());
-        for &(address, index, row, slot) in &self.identities {
-            if is_there(index, row, slot) {
-                by_address.insert(address, index);
+        let mut by_address = std::collections::HashMap::with_capacity(index_of.len());
+        for (row, annotations) in &labels {
+            for (slot, annotation) in annotations.iter().enumerate() {
+                if let Some(&index) = index_of.get(&(*row, slot)) {
+                    by_address.insert(annotation.as_ptr() as usize, index);
+                }
             }
         }
         let mut links = Vec::with_capacity(self.pending.len());
