@@ -990,20 +990,12 @@ def spoiled_confidences(draw, batch: Batch) -> tuple[Batch, list[tuple[Place, st
 def test_bad_confidences_are_the_same_problems_everywhere(data):
     batch = data.draw(batches(pixel_only=True, min_size=1))
     spoiled, places = data.draw(spoiled_confidences(batch))
-    # A typed Text's confidence is reported at the wrong path today: see the xfail below.
-    entrances = ("dicts", "columns") if batch.kind == "text" else ("typed", "dicts", "columns")
-    assert_same_problems(spoiled, places, entrances)
+    assert_same_problems(spoiled, places, ("typed", "dicts", "columns"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="disagreement: a bad Text(confidence=) is reported at annotations[0].confidence "
-    "(the ClassificationAnnotation's field, where it was not given), not at "
-    "annotations[0].value.confidence; the typed lowering merges the two confidences "
-    "before the rules run",
-)
 def test_a_bad_typed_text_confidence_is_reported_where_it_was_given():
-    # Minimal reproduction: one text, Text(answer="t", confidence=nan).
+    # One text, Text(answer="t", confidence=nan): at annotations[0].value.confidence,
+    # not at the ClassificationAnnotation's confidence, which was not given.
     batch = minimal("text", 1, confidence=np.array([math.nan]), texts=["t"])
     assert_same_problems(
         batch, [(Place("confidence", 0), "confidence")], ("typed", "dicts", "columns")

@@ -226,6 +226,9 @@ pub struct Classification {
     pub value: ClassificationValue,
     /// Only text carries classifications of its own; answers carry theirs.
     pub classifications: Vec<Classification>,
+    /// The scores were given on the typed value (`Text(confidence=...)`) rather than
+    /// on the annotation: the rules report their problems at `value.confidence`.
+    pub scores_on_value: bool,
 }
 
 impl Geometry {

@@ -153,6 +153,7 @@ fn nested_classifications_are_camel_case_at_every_depth() {
         },
         value: ClassificationValue::Text("t".into()),
         classifications: vec![],
+        scores_on_value: false,
     };
     let middle = Classification {
         feature: Feature { name: None, schema_id: Some("b".repeat(25).into()) },
@@ -166,6 +167,7 @@ fn nested_classifications_are_camel_case_at_every_depth() {
             classifications: vec![leaf],
         }),
         classifications: vec![],
+        scores_on_value: false,
     };
     let top = Classification {
         feature: Feature::named("q"),
@@ -176,6 +178,7 @@ fn nested_classifications_are_camel_case_at_every_depth() {
             classifications: vec![middle],
         }]),
         classifications: vec![],
+        scores_on_value: false,
     };
     let out = write(vec![located(0, Body::Classification(top))]).unwrap();
     assert!(!out.contains("schema_id") && !out.contains("custom_metrics"), "{out}");

@@ -302,7 +302,7 @@ fn classification_of(
         }
         Vec::new()
     };
-    Ok(Some(Classification { feature, scores, value, classifications: nested }))
+    Ok(Some(Classification { feature, scores, value, classifications: nested, scores_on_value: false }))
 }
 
 fn answer_of(dict: &Bound<'_, PyDict>, issues: &mut Issues, depth: usize) -> PyResult<Answer> {

@@ -601,12 +601,14 @@ impl<'py> TypedLowering<'py> {
         }
         let feature = self.feature(ann)?;
         let mut scores = self.scores(ann)?;
+        let on_annotation = scores_given(&scores);
         let value = ann.getattr(intern!(py, "value"))?;
         self.batch.issues.push_key("value");
         let result = self.classification_value(&value, &mut scores, depth);
         self.batch.issues.pop();
         let (value, classifications) = result?;
-        Ok(Classification { feature, scores, value, classifications })
+        let scores_on_value = !on_annotation && scores_given(&scores);
+        Ok(Classification { feature, scores, value, classifications, scores_on_value })
     }
 
     fn classification_value(
@@ -673,6 +675,11 @@ impl<'py> TypedLowering<'py> {
             self.classification_list(&answer.getattr(intern!(py, "classifications"))?, depth)?;
         Ok(Answer { feature, scores, classifications })
     }
+}
+
+/// A confidence or some custom metrics are set.
+fn scores_given(s: &Scores) -> bool {
+    s.confidence.is_some() || s.custom_metrics.as_ref().is_some_and(|m| !m.is_empty())
 }
 
 fn merge_confidence(into: &mut Option<f64>, other: f64, what: &str, issues: &mut Issues) {

@@ -457,6 +457,7 @@ pub(super) fn radio(question: &Feature, answer: &Feature) -> Classification {
             classifications: Vec::new(),
         }),
         classifications: Vec::new(),
+        scores_on_value: false,
     }
 }
 
@@ -472,6 +473,7 @@ pub(super) fn checklist(question: &Feature) -> Classification {
         scores: Scores::default(),
         value: ClassificationValue::Checklist(Vec::new()),
         classifications: Vec::new(),
+        scores_on_value: false,
     }
 }
 
@@ -500,6 +502,7 @@ pub(super) fn text(question: &Feature) -> Classification {
         scores: Scores::default(),
         value: ClassificationValue::Text(String::new()),
         classifications: Vec::new(),
+        scores_on_value: false,
     }
 }
 

@@ -111,6 +111,7 @@ fn radio(name: &str, a: Answer) -> Classification {
         scores: Scores::default(),
         value: ClassificationValue::Radio(a),
         classifications: vec![],
+        scores_on_value: false,
     }
 }
 
@@ -120,6 +121,7 @@ fn checklist(name: &str, answers: Vec<Answer>) -> Classification {
         scores: Scores::default(),
         value: ClassificationValue::Checklist(answers),
         classifications: vec![],
+        scores_on_value: false,
     }
 }
 
@@ -129,6 +131,7 @@ fn text(name: &str, t: &str) -> Classification {
         scores: Scores::default(),
         value: ClassificationValue::Text(t.to_string()),
         classifications: vec![],
+        scores_on_value: false,
     }
 }
 

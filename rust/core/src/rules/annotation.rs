@@ -216,7 +216,11 @@ fn check_classification(c: &mut Classification, style: Style, options: &Options,
             "a radio or checklist question has no place for custom metrics; set them on its answers",
         );
     }
-    check_scores(&mut c.scores, style, options, issues);
+    if c.scores_on_value {
+        issues.at("value", |issues| check_scores(&mut c.scores, style, options, issues));
+    } else {
+        check_scores(&mut c.scores, style, options, issues);
+    }
     // Typed objects hold the answer at `value.answer`, dicts at `answer`.
     let answer_keys = style.keys(&["value", "answer"], &["answer"]);
     match &mut c.value {
