@@ -568,17 +568,28 @@ def test_classification_and_subclass_problems():
     ]
 
 
-def test_schema_ids_and_data_rows_are_checked_once_per_entry():
+def test_a_bad_schema_id_or_data_row_is_reported_on_each_prediction_that_uses_it():
+    # As typed Labels and dicts do, which name both on every prediction; an entry no
+    # prediction uses is reported at the batch's first row.
     found = errors_of(
-        [Boxes(np.zeros((2, 4)), data_rows=["a", ""], features=["short"], feature_kind="schema_id")]
+        [
+            Boxes(
+                np.zeros((2, 4)),
+                data_rows=["a", "", ""],
+                features=["short", "x" * 24],
+                feature_kind="schema_id",
+                image_index=[0, 1],
+                class_ids=[0, 0],
+            )
+        ]
     )
+    no_data_row = "data row must have exactly one non-empty id or global key, got neither"
     assert found == [
-        (
-            0,
-            "data_rows[1]",
-            "data row must have exactly one non-empty id or global key, got neither",
-        ),
+        (0, "data_rows[2]", no_data_row),
+        (0, "features[1]", "schema id must be 25 characters long, got 24 (\"" + "x" * 24 + "\")"),
         (0, "features[0]", 'schema id must be 25 characters long, got 5 ("short")'),
+        (1, "data_rows[1]", no_data_row),
+        (1, "features[0]", 'schema id must be 25 characters long, got 5 ("short")'),
     ]
 
 

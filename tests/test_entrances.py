@@ -1086,17 +1086,10 @@ def test_a_bad_feature_or_data_row_of_one_prediction_is_the_same_problem_everywh
     assert_same_problems(spoiled, places, ("typed", "dicts", "columns"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="disagreement: a columnar batch reports a bad entry of `features` or `data_rows` "
-    "once, at its first row (features[0] / data_rows[0]), where typed Labels and dicts "
-    "report it on every prediction that uses it (rust/core/src/rules/columns.rs, check_columns)",
-)
 @pytest.mark.parametrize("what", ["schema_id", "data_row"])
 def test_a_bad_feature_or_data_row_is_reported_on_every_prediction_that_uses_it(what):
-    # Minimal reproduction: two points on one data row, one feature; the feature is a
-    # schema id of 24 characters (or the data row is ""). Typed and dicts: rows 0 and 1;
-    # columns: row 0 only.
+    # Two points on one data row, one feature; the feature is a schema id of 24
+    # characters (or the data row is ""): rows 0 and 1 in every entrance.
     spoiled, places = with_bad_list_entry(minimal("point", 2, geometry=np.ones((2, 2))), what)
     assert_same_problems(spoiled, places, ("typed", "dicts", "columns"))
 

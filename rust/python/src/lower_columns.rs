@@ -17,7 +17,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyType};
 
 use crate::arrays::{ints, opt_floats, opt_ints, rows_of};
-use crate::extract::{data_row_or_refused, flag_of, sequence, string_of, type_error};
+use crate::extract::{flag_of, sequence, string_of, type_error};
 
 use crate::tags::{BOXES, CLASSIFICATIONS, POINTS, POLYGONS, POLYLINES};
 
@@ -67,14 +67,16 @@ fn read_columns(item: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<(Colum
     let tag: i64 = attr(item, intern!(py, "_lbcolumnar"))?.extract()?;
     let by_id = attr(item, intern!(py, "data_row_kind"))?.extract::<String>()? == "id";
     let schema_ids = attr(item, intern!(py, "feature_kind"))?.extract::<String>()? == "schema_id";
-    let data_rows = issues.at("data_rows", |issues| -> PyResult<Vec<DataRow>> {
-        let texts = texts(&attr(item, intern!(py, "data_rows"))?, issues)?;
-        Ok(texts
-            .into_iter()
-            .enumerate()
-            .map(|(k, t)| issues.at_index(k, |i| data_row_or_refused(DataRow::from_text(t, by_id), i)))
-            .collect())
-    })?;
+    let texts = issues.at("data_rows", |issues| texts(&attr(item, intern!(py, "data_rows"))?, issues))?;
+    let mut refused_data_rows = Vec::new();
+    let data_rows = (texts.into_iter().enumerate())
+        .map(|(k, t)| {
+            DataRow::from_text(t, by_id).unwrap_or_else(|problem| {
+                refused_data_rows.push((k, problem));
+                DataRow::refused()
+            })
+        })
+        .collect();
     let features = issues
         .at("features", |issues| features(&attr(item, intern!(py, "features"))?, schema_ids, issues))?;
     let image_index = opt_ints(&attr(item, intern!(py, "image_index"))?, "image_index", issues)?;
@@ -107,7 +109,7 @@ fn read_columns(item: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<(Colum
         };
         (ColumnKind::Objects(ObjectColumns { features, class_ids, geometry, subclass }), rows)
     };
-    Ok((Columns { data_rows, image_index, confidence, ids, index_base, kind }, rows))
+    Ok((Columns { data_rows, refused_data_rows, image_index, confidence, ids, index_base, kind }, rows))
 }
 
 fn geometry(item: &Bound<'_, PyAny>, tag: i64, issues: &mut Issues) -> PyResult<(GeometryColumn, usize)> {

@@ -14,7 +14,7 @@ pub use write::{ColumnsWriter, Prepared};
 
 use std::ops::Range;
 
-use crate::issues::{Issues, MAX_LISTED};
+use crate::issues::{Issues, Problem, MAX_LISTED};
 use crate::json::push_i64;
 use crate::model::{
     Annotation, AnnotationId, Answer, BBox, Body, Classification, ClassificationValue, Corners, DataRow,
@@ -187,6 +187,9 @@ pub enum ColumnKind {
 #[derive(Debug, Clone)]
 pub struct Columns {
     pub data_rows: Vec<DataRow>,
+    /// Entries of `data_rows` refused when read (`data_rows[k]` is then the stand-in
+    /// [`DataRow::refused`]) and why; the rules report each on the predictions on it.
+    pub refused_data_rows: Vec<(usize, Problem)>,
     /// `(N,)` indices into `data_rows`; `None` means prediction `i` is on data row `i`.
     pub image_index: Option<Vec<i64>>,
     /// Objects, radio and text: `(N,)`, one per prediction (of the object, the
@@ -399,15 +402,15 @@ impl Columns {
     pub fn check(&self, first_row: usize, threads: Option<usize>) -> Issues {
         let mut issues = Issues::with_limit(MAX_LISTED);
         issues.set_row(first_row);
-        if !check_columns(self, &mut issues) {
+        let Some(bad) = check_columns(self, &mut issues) else {
             return issues;
-        }
+        };
         let n = self.len();
         let found = parallel::map_ordered(threads, n.div_ceil(CHECK_ROWS), |k| {
             let mut issues = Issues::with_limit(MAX_LISTED);
             for i in k * CHECK_ROWS..n.min((k + 1) * CHECK_ROWS) {
                 issues.set_row(first_row + i);
-                check_column_row(self, i, &mut issues);
+                check_column_row(self, i, &bad, &mut issues);
             }
             issues
         });

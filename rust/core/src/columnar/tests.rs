@@ -26,6 +26,7 @@ fn boxes(boxes: Vec<[f64; 4]>, format: BoxFormat) -> GeometryColumn {
 fn columns(n_rows: usize, kind: ColumnKind) -> Columns {
     Columns {
         data_rows: keys(n_rows),
+        refused_data_rows: Vec::new(),
         image_index: None,
         confidence: None,
         ids: Ids::Derived(crate::uuid::LBFAST_NAMESPACE),
@@ -236,9 +237,9 @@ fn batch_level_problems_are_reported_at_the_batch_row() {
         [
             "0|data_rows|without image_index, data_rows must have one entry per prediction (2), got 3",
             "0|confidence|expected 2 values, one per prediction, got 1",
-            "0|features[1]|schema id must be 25 characters long, got 5 (\"short\")",
             "0|class_ids|class_ids is needed when there is more than one feature (got 2)",
             "0|image_sizes|normalized boxes need image_sizes, one (width, height) per data row",
+            "0|features[1]|schema id must be 25 characters long, got 5 (\"short\")",
         ]
     );
 }

@@ -133,9 +133,75 @@ fn check_offsets(offsets: &[i64], values: usize, key: &'static str, issues: &mut
     ok
 }
 
+/// The entries of a batch's `data_rows` and objects' `features` that have a problem
+/// (each list empty when none has). Typed Labels and dicts name a data row and a
+/// feature on every prediction, so such a problem is reported on every prediction
+/// that uses the entry, at `data_rows[k]` / `features[k]`; an entry that no
+/// prediction uses is reported once, at the batch's first row.
+#[derive(Debug, Default)]
+pub struct BadEntries {
+    data_rows: Vec<Option<Problem>>,
+    features: Vec<Option<Problem>>,
+}
+
+impl BadEntries {
+    fn of(c: &Columns) -> Self {
+        let mut bad = BadEntries::default();
+        if !c.refused_data_rows.is_empty() {
+            bad.data_rows = vec![None; c.data_rows.len()];
+            for (k, problem) in &c.refused_data_rows {
+                bad.data_rows[*k] = Some(problem.clone());
+            }
+        }
+        if let ColumnKind::Objects(o) = &c.kind {
+            let problems: Vec<_> =
+                o.features.iter().map(|f| f.schema_id.as_deref().and_then(schema_id_problem)).collect();
+            if problems.iter().any(Option::is_some) {
+                bad.features = problems;
+            }
+        }
+        bad
+    }
+
+    /// Reports, at the current row, the entries no prediction of `c` uses.
+    #[cold]
+    fn report_unused(&self, c: &Columns, issues: &mut Issues) {
+        let mut used_rows = vec![false; self.data_rows.len()];
+        let mut used_features = vec![false; self.features.len()];
+        // Indices not checked yet: one out of range uses nothing (it has its own problem).
+        let mark = |used: &mut [bool], k: i64| {
+            if let Some(u) = usize::try_from(k).ok().and_then(|k| used.get_mut(k)) {
+                *u = true;
+            }
+        };
+        let class_ids = match &c.kind {
+            ColumnKind::Objects(o) => o.class_ids.as_deref(),
+            ColumnKind::Classifications(_) => None,
+        };
+        for i in 0..c.len() {
+            mark(&mut used_rows, c.image_index.as_ref().map_or(i as i64, |ix| ix[i]));
+            mark(&mut used_features, class_ids.map_or(0, |ids| ids[i]));
+        }
+        self.report(issues, |key, k| !(if key == "data_rows" { &used_rows } else { &used_features })[k]);
+    }
+
+    /// Reports, at the current row, the bad entries that `which(list, index)` picks.
+    #[cold]
+    fn report(&self, issues: &mut Issues, which: impl Fn(&'static str, usize) -> bool) {
+        for (key, problems) in [("data_rows", &self.data_rows), ("features", &self.features)] {
+            for (k, problem) in problems.iter().enumerate() {
+                if let Some(problem) = problem.as_ref().filter(|_| which(key, k)) {
+                    report_cell(issues, &[key], k, None, problem.clone());
+                }
+            }
+        }
+    }
+}
+
 /// Checks what concerns a columnar batch as a whole, at its first row (the current
-/// row of `issues`). Returns whether its predictions can be checked one by one.
-pub fn check_columns(c: &Columns, issues: &mut Issues) -> bool {
+/// row of `issues`). Returns the bad entries of its lists if its predictions can be
+/// checked one by one.
+pub fn check_columns(c: &Columns, issues: &mut Issues) -> Option<BadEntries> {
     let n = c.len();
     let mut usable = true;
     match &c.image_index {
@@ -180,12 +246,20 @@ pub fn check_columns(c: &Columns, issues: &mut Issues) -> bool {
             }
         }
     }
-    usable
+    let bad = BadEntries::of(c);
+    if !usable {
+        // Its predictions are not checked one by one: the bad entries are listed here.
+        bad.report(issues, |_, _| true);
+        return None;
+    }
+    if !bad.data_rows.is_empty() || !bad.features.is_empty() {
+        bad.report_unused(c, issues);
+    }
+    Some(bad)
 }
 
 fn check_object_columns(o: &ObjectColumns, data_rows: usize, n: usize, issues: &mut Issues) -> bool {
     let mut usable = true;
-    check_schema_ids(&o.features, &["features"], issues);
     if o.features.is_empty() {
         issues.report_at("features", Code::Missing, "at least one feature is needed");
         usable = false;
@@ -303,7 +377,7 @@ fn box_form(format: BoxFormat) -> BoxForm {
 /// Checks prediction `i` of a batch that passed [`check_columns`]; the current row
 /// of `issues` is its row. Returns whether it is good.
 #[inline]
-pub fn check_column_row(c: &Columns, i: usize, issues: &mut Issues) -> bool {
+pub fn check_column_row(c: &Columns, i: usize, bad: &BadEntries, issues: &mut Issues) -> bool {
     let mut ok = true;
     let mut image_ok = true;
     if let Some(ix) = &c.image_index {
@@ -313,11 +387,27 @@ pub fn check_column_row(c: &Columns, i: usize, issues: &mut Issues) -> bool {
             image_ok = false;
         }
     }
+    if image_ok && !bad.data_rows.is_empty() {
+        let k = c.data_row_of(i);
+        if let Some(problem) = &bad.data_rows[k] {
+            report_cell(issues, &["data_rows"], k, None, problem.clone());
+            ok = false;
+        }
+    }
     match &c.kind {
         ColumnKind::Objects(o) => {
+            let mut feature_ok = true;
             if let Some(ids) = &o.class_ids {
                 if let Some(problem) = index_problem(ids[i], o.features.len(), "class id", "features") {
                     report_cell(issues, &["class_ids"], i, None, problem);
+                    ok = false;
+                    feature_ok = false;
+                }
+            }
+            if feature_ok && !bad.features.is_empty() {
+                let k = c.feature_of(i);
+                if let Some(problem) = &bad.features[k] {
+                    report_cell(issues, &["features"], k, None, problem.clone());
                     ok = false;
                 }
             }

@@ -364,6 +364,8 @@ impl<'b> Reader<'b> {
         };
         let columns = Columns {
             data_rows,
+            // A refused data row is reported where the table names it (`data_rows`).
+            refused_data_rows: Vec::new(),
             image_index: Some(image_index),
             confidence,
             ids: spec.ids,
