@@ -10,8 +10,8 @@ random ids (they take no ``ids=``), so their lines are compared with the ids bla
 
 Bad values are put into a valid spec at chosen places (:class:`Place`); the path each
 entrance must report for a place is written out once, per entrance, in ``PATHS``.
-Where the entrances disagree today, the case is a strict xfail with a minimal
-reproduction; the core is being restructured (issue 8) and fixes them there.
+The entrances agree on every case here; a disagreement found later belongs here as a
+strict xfail with a minimal reproduction until the core is fixed.
 """
 
 from __future__ import annotations
@@ -1025,7 +1025,7 @@ def test_bad_mask_confidences_are_the_same_problems_everywhere(s, data):
     # Label of instance i holds both (annotations[0] and [1]), the dicts are one line each.
     lines = 2 if s.with_boxes else 1
     assert [p for _, _, p, _ in found["stack"]] == [f"confidence[{i}]"]
-    assert found["typed"][0][0] == i  # its row: see the xfail below for the stack's
+    assert found["stack"][0][0] == found["typed"][0][0] == i
     assert [(r, p) for r, _, p, _ in found["typed"]] == [
         (i, f"annotations[{k}].confidence") for k in range(lines)
     ]
@@ -1036,16 +1036,9 @@ def test_bad_mask_confidences_are_the_same_problems_everywhere(s, data):
     assert found["stack"][0][1] == "confidence"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="disagreement: a mask stack is one row of its call for all its instances "
-    "(instance i's problems are at the stack's row, with masks[i] / confidence[i] in the "
-    "path), where a columnar batch takes one row per prediction and the typed Labels' "
-    "row i is instance i",
-)
 def test_a_bad_mask_confidence_is_at_the_row_of_its_instance():
-    # Minimal reproduction: two one-pixel masks on one data row, confidence [0.5, nan]:
-    # typed and dicts report row 1, the stack row 0.
+    # Two one-pixel masks on one data row, confidence [0.5, nan]: row 1 everywhere (a
+    # stack takes one row per instance, as a columnar batch one per prediction).
     s = Stack(
         np.ones((2, 1, 1), np.uint8),
         ["img"],

@@ -304,13 +304,15 @@ def test_instance_masks_errors_name_row_field_and_instance() -> None:
         lbfast.dumps(items)
     found = [(e["row"], e["path"], e["message"]) for e in err.value.errors()]
     paths = [(row, path) for row, path, _ in found]
+    # The first stack's instances are rows 1-3 (one row each, as columnar predictions);
+    # its own problems are at its first row, and the second stack starts at row 4.
     assert (1, "data_rows[1]") in paths
     assert (1, "confidence[0]") in paths
-    assert (1, "confidence[2]") in paths
-    assert (1, "masks[1]") in paths  # empty
-    assert (1, "image_index[2]") in paths
-    assert (1, "class_ids[2]") in paths
-    assert (2, "class_ids") in paths  # length
+    assert (3, "confidence[2]") in paths
+    assert (2, "masks[1]") in paths  # empty
+    assert (3, "image_index[2]") in paths
+    assert (3, "class_ids[2]") in paths
+    assert (4, "class_ids") in paths  # length
     messages = " | ".join(m for _, _, m in found)
     assert "mask is empty" in messages
     # The same rules, and messages, as for columnar batches.

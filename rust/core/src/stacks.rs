@@ -47,8 +47,9 @@ pub struct InstanceStack<'a> {
 }
 
 impl InstanceStack<'_> {
-    /// Checks the stack and appends its annotations (rows `row`, slots the instance
-    /// indices) to `items`; problems go to `issues`, whose row is `row`.
+    /// Checks the stack and appends its annotations to `items`. Like a columnar batch,
+    /// it takes one row per instance: instance `i` is row `row + i` (slot `i`), and
+    /// problems of the stack as a whole are at `row`, the current row of `issues`.
     pub fn lower(&self, row: usize, options: StackOptions, issues: &mut Issues, items: &mut Vec<Located>) {
         let (n, w, h) = (self.n, self.width, self.height);
         let mut usable = true;
@@ -83,6 +84,7 @@ impl InstanceStack<'_> {
         }
         let plane = w * h;
         for (i, pixels) in self.planes.chunks_exact(plane).take(n).enumerate() {
+            issues.set_row(row + i);
             let data_row = self.image_index.as_ref().map_or(Some(0), |ix| {
                 let problem = index_problem(ix[i], self.data_rows.len(), "image index", "data_rows");
                 fine_at(issues, "image_index", i, problem).then(|| ix[i] as usize)
@@ -110,10 +112,16 @@ impl InstanceStack<'_> {
             let (Some(r), Some(f), true) = (data_row, feature, ok) else { continue };
             let Ok(image) = Image::from_u8(w as u32, h as u32, 1, bits) else { continue };
             let mask = Mask::Pixels { image: Arc::new(image), color: MaskColor::Gray(1) };
-            let made =
-                Made { row, slot: i, data_row: &self.data_rows[r], feature: &self.features[f], confidence };
+            let made = Made {
+                row: row + i,
+                slot: i,
+                data_row: &self.data_rows[r],
+                feature: &self.features[f],
+                confidence,
+            };
             made.push(Geometry::Mask(mask), extent, options.with_boxes, items);
         }
+        issues.set_row(row);
     }
 }
 
@@ -369,7 +377,7 @@ mod tests {
         stack.lower(7, options(), &mut issues, &mut items);
         assert_eq!(
             problems(issues),
-            ["7|masks[1]|mask is empty (no pixel set); pass skip_empty=True to leave such masks out"]
+            ["8|masks[1]|mask is empty (no pixel set); pass skip_empty=True to leave such masks out"]
         );
         assert_eq!(items.len(), 2);
         let Body::Object(o) = &items[1].annotation.body else { panic!("an object") };
@@ -400,8 +408,8 @@ mod tests {
             [
                 "0|class_ids[0]|class id must be within [0, 1) (an index into features), got 1",
                 "0|masks[0]|mask is 2x2 pixels, but the image is 3x2 (image_size)",
-                "0|image_index[1]|image index must be within [0, 2) (an index into data_rows), got 2",
-                "0|confidence[1]|confidence must be a number within [0, 1], got 1.5",
+                "1|image_index[1]|image index must be within [0, 2) (an index into data_rows), got 2",
+                "1|confidence[1]|confidence must be a number within [0, 1], got 1.5",
             ]
         );
         assert!(items.is_empty());

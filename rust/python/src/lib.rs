@@ -61,8 +61,8 @@ fn lower<'py>(
             columnar.lower(&mut lowering.batch, row, &item)
         } else {
             match mask_items.lower(&mut lowering.batch, row, &item) {
-                Ok(true) => Ok(1),
-                Ok(false) => lowering.label(row, &item).map(|()| 1),
+                Ok(Some(rows)) => Ok(rows),
+                Ok(None) => lowering.label(row, &item).map(|()| 1),
                 Err(err) => Err(err),
             }
         };

@@ -267,17 +267,16 @@ impl<'py> MaskItems<'py> {
     }
 
     /// Lowers `item` if it is an `InstanceMasks` or `InstanceMap`; `false` otherwise.
-    pub fn lower(&self, batch: &mut Batch, row: usize, item: &Bound<'py, PyAny>) -> PyResult<bool> {
+    pub fn lower(&self, batch: &mut Batch, row: usize, item: &Bound<'py, PyAny>) -> PyResult<Option<usize>> {
         if item.is_instance(&self.instance_masks)? {
             batch.issues.set_row(row);
-            lower_instance_masks(batch, row, item, self.max_pixels)?;
-            Ok(true)
+            lower_instance_masks(batch, row, item, self.max_pixels).map(Some)
         } else if item.is_instance(&self.instance_map)? {
             batch.issues.set_row(row);
             lower_instance_map(batch, row, item, self.max_pixels)?;
-            Ok(true)
+            Ok(Some(1))
         } else {
-            Ok(false)
+            Ok(None)
         }
     }
 }
@@ -377,7 +376,7 @@ fn lower_instance_masks(
     row: usize,
     item: &Bound<'_, PyAny>,
     max_pixels: u64,
-) -> PyResult<()> {
+) -> PyResult<usize> {
     let py = item.py();
     let issues = &mut batch.issues;
     let masks_obj = item.getattr(intern!(py, "masks"))?;
@@ -387,7 +386,7 @@ fn lower_instance_masks(
     let shape = masks.shape().to_vec();
     let [n, height, width] = shape[..] else {
         issues.report_at("masks", Code::Shape, format!("expected shape (N, H, W), got {shape:?}"));
-        return Ok(());
+        return Ok(1);
     };
     let by_id = by_id(item, issues)?;
     let data_rows =
@@ -427,7 +426,8 @@ fn lower_instance_masks(
     };
     let items = &mut batch.items;
     py.detach(|| stack.lower(row, options, issues, items));
-    Ok(())
+    // One row per instance (at least one), as a columnar batch takes one per prediction.
+    Ok(n.max(1))
 }
 
 // ---- InstanceMap ----
