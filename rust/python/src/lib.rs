@@ -16,10 +16,10 @@ mod lower_columns;
 mod lower_dicts;
 mod lower_typed;
 mod masks;
-mod metric_values;
 mod ontology;
 mod options;
 mod output;
+mod py_node;
 mod tags;
 mod types;
 

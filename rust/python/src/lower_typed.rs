@@ -280,7 +280,9 @@ impl<'py> TypedLowering<'py> {
         let py = self.py;
         let issues = &mut self.batch.issues;
         let value = ann.getattr(intern!(py, "value"))?;
-        let value = issues.at("value", |i| crate::metric_values::metric_value_of(kind, &value, i))?;
+        let value = issues.at("value", |i| {
+            lbfast_core::read::metric::metric_value(kind, &crate::py_node::PyNode(value.clone()), i)
+        })?;
         let mut text = |key: &'static str| -> PyResult<Option<Text>> {
             let v = ann.getattr(key)?;
             issues.at(key, |i| opt_text(&v, i))

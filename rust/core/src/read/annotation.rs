@@ -6,18 +6,19 @@
 
 use base64::Engine as _;
 
+use super::metric::{kind_of, metric_value};
 use super::node::Node;
 use crate::issues::{Code, Issues, Problem};
 use crate::model::{
-    Annotation, Answer, BBox, Body, Classification, ClassificationValue, DataRow, Feature, Geometry, Marks,
-    Mask, MaskColor, Metric, Object, Pt, Scores, Text,
+    Annotation, Answer, BBox, Body, Classification, ClassificationValue, DataRow, End, Feature, Geometry,
+    Marks, Mask, MaskColor, Metric, MetricLine, Object, Pt, Relationship, Scores, Text,
 };
 
 /// Nested classifications deeper than this are refused: real ontologies are a few
 /// levels deep, and a reference cycle (Python) must not exhaust the stack.
 pub const MAX_DEPTH: usize = 32;
 
-/// What a dict's keys said, before deciding whether it is an object or a classification.
+/// What a dict's keys said, before deciding what line it is.
 struct Fields<N> {
     uuid: Option<String>,
     data_row: Option<DataRow>,
@@ -27,6 +28,10 @@ struct Fields<N> {
     answer: Option<N>,
     marks: Marks,
     classifications: Option<N>,
+    /// A metric line's `metricValue`, and its names (in the order of [`METRIC_KEYS`]).
+    metric_value: Option<N>,
+    metric_names: [Option<Text>; 4],
+    relationship: Option<N>,
 }
 
 impl<N> Default for Fields<N> {
@@ -40,6 +45,9 @@ impl<N> Default for Fields<N> {
             answer: None,
             marks: Marks::default(),
             classifications: None,
+            metric_value: None,
+            metric_names: [None, None, None, None],
+            relationship: None,
         }
     }
 }
@@ -111,6 +119,12 @@ fn read_fields<N: Node>(
             "mask" => {
                 f.geometry.push(("mask", issues.at("mask", |i| mask_of(&value, i).map(Geometry::Mask))?));
             }
+            "metricValue" if top_level => f.metric_value = Some(value),
+            "metricName" | "featureName" | "subclassName" | "aggregation" if top_level => {
+                let k = METRIC_KEYS.iter().position(|k| *k == key).unwrap_or_default();
+                f.metric_names[k] = issues.at(METRIC_KEYS[k], |i| opt_text(&value, i))?;
+            }
+            "relationship" if top_level => f.relationship = Some(value),
             other => {
                 report_unknown(issues, other, if top_level { "" } else { " in a nested classification" });
             }
@@ -120,8 +134,23 @@ fn read_fields<N: Node>(
     Ok(f)
 }
 
-/// Decides what the dict is: one geometry makes an object, an `answer` a classification.
-fn body_of<N: Node>(f: Fields<N>, issues: &mut Issues, depth: usize) -> Result<Option<Body>, N::Error> {
+/// Decides what the dict is: one geometry makes an object, an `answer` a
+/// classification, a `metricValue` a metric line, a `relationship` a relationship.
+fn body_of<N: Node>(mut f: Fields<N>, issues: &mut Issues, depth: usize) -> Result<Option<Body>, N::Error> {
+    if let Some(value) = f.metric_value.take() {
+        return metric_line(f, &value, issues);
+    }
+    if let Some(value) = f.relationship.take() {
+        return relationship_line(f, &value, issues);
+    }
+    if let Some(key) = metric_key(&f) {
+        issues.report_at(
+            key,
+            Code::Structure,
+            format!("{key} belongs to a metric line, which needs metricValue"),
+        );
+        return Ok(None);
+    }
     let Fields { feature, scores, mut geometry, answer, classifications, .. } = f;
     match (geometry.len(), answer) {
         (1, None) => {
@@ -150,6 +179,100 @@ fn body_of<N: Node>(f: Fields<N>, issues: &mut Issues, depth: usize) -> Result<O
             Ok(None)
         }
     }
+}
+
+/// The names of a metric line, in the order of `Fields::metric_names`.
+const METRIC_KEYS: [&str; 4] = ["metricName", "featureName", "subclassName", "aggregation"];
+
+/// The first metric key of a dict, if it has one.
+fn metric_key<N>(f: &Fields<N>) -> Option<&'static str> {
+    METRIC_KEYS.into_iter().zip(&f.metric_names).find_map(|(key, v)| v.is_some().then_some(key))
+}
+
+/// The keys of an object or classification, which a metric or relationship line lacks.
+fn annotation_key<N>(f: &Fields<N>, names_too: bool) -> Option<&'static str> {
+    let given = [
+        ("name", names_too && f.feature.name.is_some()),
+        ("schemaId", names_too && f.feature.schema_id.is_some()),
+        ("confidence", f.scores.confidence.is_some()),
+        ("customMetrics", f.scores.custom_metrics.is_some()),
+        ("answer", f.answer.is_some()),
+        ("classifications", f.classifications.is_some()),
+        ("messageId", f.marks.message_id.is_some()),
+    ];
+    given
+        .into_iter()
+        .find_map(|(key, set)| set.then_some(key))
+        .or_else(|| f.geometry.first().map(|(k, _)| *k))
+}
+
+/// A metric line: `{metricValue, metricName?, featureName?, subclassName?, aggregation?}`.
+/// Four counts (or counts by confidence) make a confusion matrix, a number a scalar.
+fn metric_line<N: Node>(f: Fields<N>, value: &N, issues: &mut Issues) -> Result<Option<Body>, N::Error> {
+    if let Some(key) = annotation_key(&f, true).or(f.relationship.as_ref().map(|_| "relationship")) {
+        issues.report_at(key, Code::Structure, format!("a metric line (metricValue) has no {key}"));
+        return Ok(None);
+    }
+    let [metric_name, feature_name, subclass_name, aggregation] = f.metric_names;
+    let value = issues.at("metricValue", |issues| {
+        let kind = kind_of(value, aggregation.as_deref(), issues)?;
+        Ok((kind, metric_value(kind, value, issues)?))
+    });
+    let (kind, value) = value?;
+    Ok(Some(Body::Metric(MetricLine { kind, value, metric_name, feature_name, subclass_name, aggregation })))
+}
+
+/// A relationship line: `{name?, schemaId?, relationship: {source, target, type,
+/// readonly?, sourceOntologyName?}}`; its ends are the uuids of other lines.
+fn relationship_line<N: Node>(
+    f: Fields<N>,
+    value: &N,
+    issues: &mut Issues,
+) -> Result<Option<Body>, N::Error> {
+    const KEYS: [&str; 5] = ["source", "target", "type", "readonly", "sourceOntologyName"];
+    if let Some(key) = annotation_key(&f, false).or(metric_key(&f)) {
+        issues.report_at(key, Code::Structure, format!("a relationship line has no {key}"));
+        return Ok(None);
+    }
+    issues.at("relationship", |issues| {
+        let ([source, target, kind, readonly, source_ontology_name], unknown) =
+            known_entries(value, KEYS, "a relationship dict {source, target, type}", issues)?;
+        report_unknown_keys(&unknown, &KEYS, "a relationship", issues);
+        let mut end = |key: &'static str, value: Option<N>| -> Result<Option<End>, N::Error> {
+            match value.filter(|v| !v.is_null()) {
+                Some(v) => Ok(Some(End::Uuid(issues.at(key, |i| v.string(i))?))),
+                None => Ok(None),
+            }
+        };
+        let (source, target) = (end("source", source)?, end("target", target)?);
+        let target = target.unwrap_or_else(|| {
+            issues.report_at("target", Code::Missing, "a relationship needs a target");
+            End::Refused
+        });
+        let kind = match kind {
+            Some(v) => issues.at("type", |i| v.string(i))?,
+            None => "unidirectional".to_string(),
+        };
+        let readonly = match readonly.filter(|v| !v.is_null()) {
+            Some(v) if !v.is_bool() => {
+                return Err(issues.at("readonly", |i| v.type_error(i, "true or false")))
+            }
+            Some(v) => Some(issues.at("readonly", |i| v.flag(i))?),
+            None => None,
+        };
+        let source_ontology_name = match source_ontology_name {
+            Some(v) => issues.at("sourceOntologyName", |i| opt_text(&v, i))?,
+            None => None,
+        };
+        Ok(Some(Body::Relationship(Relationship {
+            feature: f.feature,
+            source,
+            target,
+            kind: kind.into(),
+            readonly,
+            source_ontology_name,
+        })))
+    })
 }
 
 fn classification_of<N: Node>(
@@ -274,7 +397,14 @@ fn nested_classification<N: Node>(
         issues.report(Code::Missing, "a nested classification needs an answer");
         return Ok(None);
     };
-    classification_of(fields.feature, fields.scores, &answer, fields.classifications.as_ref(), issues, depth + 1)
+    classification_of(
+        fields.feature,
+        fields.scores,
+        &answer,
+        fields.classifications.as_ref(),
+        issues,
+        depth + 1,
+    )
 }
 
 fn data_row_of<N: Node>(value: &N, issues: &mut Issues) -> Result<DataRow, N::Error> {

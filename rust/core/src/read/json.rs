@@ -126,6 +126,10 @@ impl<'a> Node for JsonNode<'a> {
         self.value.is_array()
     }
 
+    fn is_bool(&self) -> bool {
+        self.value.is_boolean()
+    }
+
     fn is_int(&self) -> bool {
         self.value.is_boolean() || self.value.is_number() && !self.value.is_f64()
     }
@@ -186,7 +190,11 @@ impl<'a> Node for JsonNode<'a> {
     }
 
     fn type_error(&self, issues: &mut Issues, expected: &str) -> Refused {
-        issues.report(Code::Type, format!("expected {expected}, got {}", self.type_name()));
+        self.refuse(issues, format!("expected {expected}, got {}", self.type_name()))
+    }
+
+    fn refuse(&self, issues: &mut Issues, message: String) -> Refused {
+        issues.report(Code::Type, message);
         Refused
     }
 

@@ -8,9 +8,10 @@
 
 pub mod annotation;
 pub mod json;
+pub mod metric;
 pub mod ndjson;
 pub mod node;
 
 pub use annotation::{read_annotation, MAX_DEPTH};
 pub use ndjson::{read_ndjson, ReadLines};
-pub use node::Node;
+pub use node::{Key, Node};

@@ -150,7 +150,8 @@ mod tests {
         assert_eq!(found[1].0, 1);
         let mut nested = "{\"name\":\"q\",\"answer\":\"t\"}".to_string();
         for _ in 0..40 {
-            nested = format!("{{\"name\":\"q\",\"answer\":{{\"name\":\"a\",\"classifications\":[{nested}]}}}}");
+            nested =
+                format!("{{\"name\":\"q\",\"answer\":{{\"name\":\"a\",\"classifications\":[{nested}]}}}}");
         }
         let line = format!("{{\"dataRow\":{{\"id\":\"d\"}},\"name\":\"q\",\"answer\":{{\"name\":\"a\",\"classifications\":[{nested}]}}}}");
         let found = problems(&read_ndjson(line.as_bytes(), 0, 1, Some(1)));
@@ -174,16 +175,78 @@ mod tests {
             },
             _ => panic!("an object"),
         };
-        assert!(matches!(mask(0), Mask::Url { ref uri, color: MaskColor::Rgb([1, 2, 3]) } if uri == "https://x/m.png"));
+        assert!(
+            matches!(mask(0), Mask::Url { ref uri, color: MaskColor::Rgb([1, 2, 3]) } if uri == "https://x/m.png")
+        );
         assert!(matches!(mask(1), Mask::Png(ref png) if png == b"\x89PNG"));
         let found = problems(&read);
         assert_eq!(found[0], (2, "mask.colorRGB".into(), "expected an integer, got float".into()));
         assert_eq!(found[1].0, 3);
         assert!(found[1].2.contains("exactly one of id and global key"), "{found:?}");
-        assert_eq!(found[2], (4, "isBenchmarkReferenceLabel".into(), "expected True or False, got int".into()));
+        assert_eq!(
+            found[2],
+            (4, "isBenchmarkReferenceLabel".into(), "expected True or False, got int".into())
+        );
         assert_eq!(items.len(), 3, "lines with a value of the wrong type are left out");
         let Body::Object(o) = &items[2].annotation.body else { panic!("an object") };
         assert!(matches!(o.geometry, Geometry::Point(p) if p.x == 1000.0 && p.y == -2.0));
+    }
+
+    #[test]
+    fn metric_and_relationship_lines_read_by_the_same_key_rules() {
+        use crate::model::{End, MetricKind, MetricValue};
+        let read = read(concat!(
+            "{\"dataRow\":{\"id\":\"d\"},\"metricValue\":0.5,\"metricName\":\"iou\"}\n",
+            "{\"dataRow\":{\"id\":\"d\"},\"metricValue\":{\"0.1\":[1,2,3,4],\" 0.5\":[0,0,0,1]},\"featureName\":\"car\"}\n",
+            "{\"dataRow\":{\"id\":\"d\"},\"metricValue\":{\"0.5\":1},\"aggregation\":\"CONFUSION_MATRIX\"}\n",
+            "{\"uuid\":\"r\",\"dataRow\":{\"id\":\"d\"},\"name\":\"has\",\"relationship\":{\"source\":\"a\",\"target\":\"b\",\"type\":\"bidirectional\",\"readonly\":true}}\n",
+            "{\"dataRow\":{\"id\":\"d\"},\"relationship\":{\"source\":\"a\",\"colour\":1}}\n",
+            "{\"dataRow\":{\"id\":\"d\"},\"relationship\":{\"target\":\"b\",\"readonly\":1}}\n",
+            "{\"dataRow\":{\"id\":\"d\"},\"metricValue\":{\"high\":1}}\n",
+            "{\"dataRow\":{\"id\":\"d\"},\"metricValue\":1,\"confidence\":0.5}\n",
+            "{\"dataRow\":{\"id\":\"d\"},\"name\":\"c\",\"point\":{\"x\":1,\"y\":2},\"metricName\":\"iou\"}\n",
+        ));
+        let bodies: Vec<&Body> = read.batch.items.iter().map(|i| &i.annotation.body).collect();
+        let Body::Metric(scalar) = bodies[0] else { panic!("a metric") };
+        assert_eq!((scalar.kind, &scalar.value), (MetricKind::Scalar, &MetricValue::Single(vec![0.5])));
+        assert_eq!(scalar.metric_name.as_deref(), Some("iou"));
+        let Body::Metric(matrix) = bodies[1] else { panic!("a metric") };
+        let by =
+            MetricValue::ByConfidence(vec![(0.1, vec![1.0, 2.0, 3.0, 4.0]), (0.5, vec![0.0, 0.0, 0.0, 1.0])]);
+        assert_eq!((matrix.kind, &matrix.value), (MetricKind::ConfusionMatrix, &by));
+        let Body::Relationship(r) = bodies[2] else { panic!("a relationship") };
+        assert_eq!((&r.source, &r.target), (&Some(End::Uuid("a".into())), &End::Uuid("b".into())));
+        assert_eq!(
+            (&*r.kind, r.readonly, r.feature.name.as_deref()),
+            ("bidirectional", Some(true), Some("has"))
+        );
+        let Body::Relationship(r) = bodies[3] else { panic!("a relationship") };
+        assert_eq!((&*r.kind, &r.target), ("unidirectional", &End::Refused));
+        assert_eq!(bodies.len(), 4);
+        let mut found = problems(&read);
+        // The aggregation names the kind: a confusion matrix wants counts.
+        assert_eq!(
+            found.remove(0),
+            (2, "metricValue[0]".into(), "expected four counts (tp, fp, tn, fn), got int".into())
+        );
+        assert_eq!(found[0].0, 4);
+        assert_eq!(found[0].1, "relationship.colour");
+        assert!(found[0].2.starts_with("unknown key \"colour\" in a relationship (expected source, target, type, readonly, sourceOntologyName)"));
+        assert_eq!(found[1], (4, "relationship.target".into(), "a relationship needs a target".into()));
+        assert_eq!(found[2], (5, "relationship.readonly".into(), "expected true or false, got int".into()));
+        assert_eq!(
+            found[3],
+            (6, "metricValue[0]".into(), "expected a confidence (a number), got str".into())
+        );
+        assert_eq!(
+            found[4],
+            (7, "confidence".into(), "a metric line (metricValue) has no confidence".into())
+        );
+        assert_eq!(
+            found[5],
+            (8, "metricName".into(), "metricName belongs to a metric line, which needs metricValue".into())
+        );
+        assert_eq!(found.len(), 6);
     }
 
     #[test]
@@ -200,7 +263,9 @@ mod tests {
         let many = read_ndjson(text.as_bytes(), 5, 10, Some(4));
         assert_eq!(many.lines, one.lines);
         assert_eq!(many.lines[39_999], 40_009);
-        let keys = |r: &ReadLines| r.batch.items.iter().map(|i| (i.row, i.annotation.data_row.clone())).collect::<Vec<_>>();
+        let keys = |r: &ReadLines| {
+            r.batch.items.iter().map(|i| (i.row, i.annotation.data_row.clone())).collect::<Vec<_>>()
+        };
         assert_eq!(keys(&many), keys(&one));
         assert_eq!(many.batch.items.len(), 40_000 - 40);
         assert_eq!(problems(&many), problems(&one));

@@ -4,6 +4,13 @@
 use crate::issues::Issues;
 use crate::model::{Metric, Text};
 
+/// A dict key: text (JSON, and Python `str` keys) or, from Python, another value
+/// (the numbers that are a metric's confidences).
+pub enum Key<'a, N> {
+    Text(&'a str),
+    Value(N),
+}
+
 /// A JSON-ish value: null, a boolean, a number, a string, a list or a dict.
 ///
 /// Reading a value of the wrong type gives `Err(Self::Error)`: for Python a
@@ -19,6 +26,8 @@ pub trait Node: Sized {
     fn is_list(&self) -> bool;
     /// An integer (not a float, not a bool), as mask colours are.
     fn is_int(&self) -> bool;
+    /// `true` or `false` (Python: a `bool`).
+    fn is_bool(&self) -> bool;
 
     /// Calls `f(key, value)` for each entry of a dict, in order. A non-dict is a type
     /// error (`expected` says what was expected).
@@ -28,6 +37,17 @@ pub trait Node: Sized {
         expected: &str,
         f: &mut dyn FnMut(&str, Self, &mut Issues) -> Result<(), Self::Error>,
     ) -> Result<(), Self::Error>;
+
+    /// As [`Node::entries`], for a dict whose keys may be other than text (Python's
+    /// numbers). JSON keys are always text.
+    fn keyed_entries(
+        &self,
+        issues: &mut Issues,
+        expected: &str,
+        f: &mut dyn FnMut(Key<'_, Self>, Self, &mut Issues) -> Result<(), Self::Error>,
+    ) -> Result<(), Self::Error> {
+        self.entries(issues, expected, &mut |key, value, issues| f(Key::Text(key), value, issues))
+    }
 
     /// The items of a list (or, for Python, a tuple).
     fn items(&self, issues: &mut Issues, expected: &str) -> Result<Vec<Self>, Self::Error>;
@@ -51,6 +71,9 @@ pub trait Node: Sized {
 
     /// The value is not `expected`: the error for it at the current path.
     fn type_error(&self, issues: &mut Issues, expected: &str) -> Self::Error;
+    /// A value of the wrong type (or a key of this dict), said by `message`: the
+    /// error for it at the current path.
+    fn refuse(&self, issues: &mut Issues, message: String) -> Self::Error;
     /// Nesting deeper than [`super::MAX_DEPTH`]: the error for it at the current path.
     fn too_deep(&self, issues: &mut Issues) -> Self::Error;
 }
