@@ -135,7 +135,9 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-def _raise_for(problems: list[ProblemTuple], lines: object, name: Optional[str], first_row: int) -> None:
+def _raise_for(
+    problems: list[ProblemTuple], lines: object, name: Optional[str], first_row: int
+) -> None:
     """``ValidationError`` for what could not be read, each problem naming its line."""
     if not problems:
         return
