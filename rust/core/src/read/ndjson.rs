@@ -61,7 +61,7 @@ fn split_lines(text: &[u8], first_line: u64) -> (Vec<Range<usize>>, Vec<u64>) {
     let mut start = 0;
     let mut number = first_line;
     while start < text.len() {
-        let end = text[start..].iter().position(|&b| b == b'\n').map_or(text.len(), |at| start + at);
+        let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |at| start + at);
         let line = &text[start..end];
         if !line.iter().all(u8::is_ascii_whitespace) {
             let trimmed = if line.ends_with(b"\r") { end - 1 } else { end };
