@@ -378,7 +378,10 @@ mod tests {
         }
         let all = seeds.join(&b"\n"[..]);
         ndjson_read(&all);
-        assert!(read_ndjson(&all, 0, 1, Some(1)).batch.into_ndjson(&Options::default()).is_ok(), "seeds are valid");
+        assert!(
+            read_ndjson(&all, 0, 1, Some(1)).batch.into_ndjson(&Options::default()).is_ok(),
+            "seeds are valid"
+        );
         for _ in 0..iterations() / 2 {
             let mut text = Vec::new();
             for _ in 0..rng.usize(1..4) {

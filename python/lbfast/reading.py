@@ -16,7 +16,7 @@ import gzip
 import io
 import os
 from collections.abc import Iterator
-from typing import IO, Optional, Union
+from typing import IO, Optional, Union, cast
 
 from lbfast import _core
 from lbfast.errors import ProblemTuple, ValidationError
@@ -110,7 +110,7 @@ def _maybe_gunzip(f: IO[bytes]) -> IO[bytes]:
         head = f.read(2)
         f = _Prefixed(head, f)  # type: ignore[assignment]
     if head == _GZIP:
-        return gzip.GzipFile(fileobj=f, mode="rb")
+        return cast("IO[bytes]", gzip.GzipFile(fileobj=f, mode="rb"))
     return f
 
 

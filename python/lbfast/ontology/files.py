@@ -11,7 +11,7 @@ import os
 from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, Callable, Optional, Union
+from typing import IO, Any, Callable, Optional, Union, cast
 
 from lbfast.errors import EMPTY_INPUT, Problem
 
@@ -35,7 +35,7 @@ def open_predictions(path: PathLike) -> IO[bytes]:
     f = open(Path(os.fspath(path)), "rb")  # noqa: SIM115 (returned open)
     if f.read(2) == _GZIP:
         f.close()
-        return gzip.open(Path(os.fspath(path)), "rb")
+        return cast("IO[bytes]", gzip.open(Path(os.fspath(path)), "rb"))
     f.seek(0)
     return f
 

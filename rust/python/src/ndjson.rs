@@ -11,6 +11,9 @@ use pyo3::types::{PyBytes, PyDict};
 use crate::errors::{guarded, problem, Problem};
 use crate::ontology::{check_job, checked_out, CheckState, Checked, OntologyIndex};
 
+/// What `read_labels` gives: the Labels, what could not be read, the line of each row.
+type Read<'py> = (Vec<Bound<'py, PyAny>>, Vec<Problem>, Bound<'py, PyArray1<u64>>);
+
 /// Reads `data` on `threads` threads without the GIL; rows from `first_row`.
 fn read(
     py: Python<'_>,
@@ -34,7 +37,7 @@ pub fn read_labels<'py>(
     first_row: usize,
     first_line: u64,
     threads: Option<&Bound<'py, PyAny>>,
-) -> PyResult<(Vec<Bound<'py, PyAny>>, Vec<Problem>, Bound<'py, PyArray1<u64>>)> {
+) -> PyResult<Read<'py>> {
     let threads = crate::options::threads(threads)?;
     let ReadLines { batch, lines } = read(py, data.as_bytes(), first_row, first_line, threads)?;
     let mut issues = batch.issues;
@@ -51,6 +54,7 @@ pub fn read_labels<'py>(
 /// problem of its row, kind `unreadable`). `**options`: see `options::read`.
 #[pyfunction]
 #[pyo3(signature = (data, /, *, first_row = 0, first_line = 1, encode = false, ontology = None, state = None, **options))]
+#[allow(clippy::too_many_arguments)] // Python's keywords
 pub fn check_ndjson<'py>(
     py: Python<'py>,
     data: &Bound<'py, PyBytes>,

@@ -3,6 +3,7 @@
 
 use lbfast_core::issues::Issues;
 use lbfast_core::model::{Metric, Text};
+use lbfast_core::read::node::{KeyedVisit, Visit};
 use lbfast_core::read::{Key, Node};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
@@ -15,7 +16,7 @@ use crate::extract::{
 #[derive(Clone)]
 pub struct PyNode<'py>(pub Bound<'py, PyAny>);
 
-impl<'py> Node for PyNode<'py> {
+impl Node for PyNode<'_> {
     type Error = PyErr;
 
     fn is_null(&self) -> bool {
@@ -45,12 +46,7 @@ impl<'py> Node for PyNode<'py> {
             && self.0.extract::<i64>().is_ok()
     }
 
-    fn entries(
-        &self,
-        issues: &mut Issues,
-        expected: &str,
-        f: &mut dyn FnMut(&str, Self, &mut Issues) -> PyResult<()>,
-    ) -> PyResult<()> {
+    fn entries(&self, issues: &mut Issues, expected: &str, f: &mut Visit<'_, Self>) -> PyResult<()> {
         let dict = self.0.cast::<PyDict>().map_err(|_| type_error(issues, expected, &self.0))?;
         for (key, value) in dict.iter() {
             // A key with a lone surrogate (never a known key) was reported.
@@ -65,7 +61,7 @@ impl<'py> Node for PyNode<'py> {
         &self,
         issues: &mut Issues,
         expected: &str,
-        f: &mut dyn FnMut(Key<'_, Self>, Self, &mut Issues) -> PyResult<()>,
+        f: &mut KeyedVisit<'_, Self>,
     ) -> PyResult<()> {
         let dict = self.0.cast::<PyDict>().map_err(|_| type_error(issues, expected, &self.0))?;
         for (key, value) in dict.iter() {

@@ -147,7 +147,7 @@ fn extra_of<'py>(py: Python<'py>, uuid: &AnnotationId) -> PyResult<Option<Bound<
 }
 
 /// A count as an int when it is one (counts are), else the number as read.
-fn count<'py>(py: Python<'py>, v: f64) -> PyResult<Bound<'py, PyAny>> {
+fn count(py: Python<'_>, v: f64) -> PyResult<Bound<'_, PyAny>> {
     #[allow(clippy::cast_possible_truncation)] // only when exact
     let int = v as i64;
     #[allow(clippy::cast_precision_loss)]

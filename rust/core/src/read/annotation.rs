@@ -485,6 +485,10 @@ fn metric_of<N: Node>(item: &N, issues: &mut Issues) -> Result<Metric, N::Error>
     Ok(Metric { name, value })
 }
 
+/// The values of a dict at `K` known keys, in their order (`None` where missing), and
+/// its other keys.
+type Known<N, const K: usize> = ([Option<N>; K], Vec<String>);
+
 /// The values of a dict at the keys `known`, in that order (`None` where missing),
 /// and its other keys, in one pass.
 fn known_entries<N: Node, const K: usize>(
@@ -492,7 +496,7 @@ fn known_entries<N: Node, const K: usize>(
     known: [&'static str; K],
     expected: &str,
     issues: &mut Issues,
-) -> Result<([Option<N>; K], Vec<String>), N::Error> {
+) -> Result<Known<N, K>, N::Error> {
     let mut found: [Option<N>; K] = std::array::from_fn(|_| None);
     let mut unknown = Vec::new();
     dict.entries(issues, expected, &mut |key, value, _| {
@@ -516,9 +520,10 @@ fn report_unknown_keys(unknown: &[String], known: &[&str], what: &str, issues: &
 }
 
 fn number_at<N: Node>(value: Option<&N>, key: &'static str, issues: &mut Issues) -> Result<f64, N::Error> {
-    issues.at(key, |issues| match value {
-        Some(v) => v.number(issues),
-        None => {
+    issues.at(key, |issues| {
+        if let Some(v) = value {
+            v.number(issues)
+        } else {
             issues.report(Code::Missing, format!("missing {key:?}"));
             Ok(0.0)
         }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use sonic_rs::{JsonContainerTrait as _, JsonType, JsonValueTrait as _, Value};
 
-use super::node::Node;
+use super::node::{Node, Visit};
 use crate::issues::{Code, Issues};
 use crate::model::Text;
 
@@ -112,7 +112,7 @@ impl JsonNode<'_> {
     }
 }
 
-impl<'a> Node for JsonNode<'a> {
+impl Node for JsonNode<'_> {
     type Error = Refused;
 
     fn is_null(&self) -> bool {
@@ -139,12 +139,7 @@ impl<'a> Node for JsonNode<'a> {
         self.value.is_boolean() || self.value.is_number() && !self.value.is_f64()
     }
 
-    fn entries(
-        &self,
-        issues: &mut Issues,
-        expected: &str,
-        f: &mut dyn FnMut(&str, Self, &mut Issues) -> Result<(), Refused>,
-    ) -> Result<(), Refused> {
+    fn entries(&self, issues: &mut Issues, expected: &str, f: &mut Visit<'_, Self>) -> Result<(), Refused> {
         let Some(object) = self.value.as_object() else {
             return Err(self.type_error(issues, expected));
         };

@@ -251,12 +251,13 @@ mod tests {
 
     #[test]
     fn parallel_reading_keeps_file_order() {
+        use std::fmt::Write as _;
         let mut text = String::new();
         for i in 0..40_000 {
             if i % 1000 == 7 {
                 text.push_str("not json\n");
             } else {
-                text.push_str(&format!("{{\"dataRow\":{{\"globalKey\":\"k{i}\"}},\"name\":\"c\",\"point\":{{\"x\":{i},\"y\":0}}}}\n"));
+                let _ = writeln!(text, "{{\"dataRow\":{{\"globalKey\":\"k{i}\"}},\"name\":\"c\",\"point\":{{\"x\":{i},\"y\":0}}}}");
             }
         }
         let one = read_ndjson(text.as_bytes(), 5, 10, Some(1));

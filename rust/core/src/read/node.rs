@@ -11,6 +11,11 @@ pub enum Key<'a, N> {
     Value(N),
 }
 
+/// What [`Node::entries`] calls for each entry: `(key, value, issues)`.
+pub type Visit<'f, N> = dyn FnMut(&str, N, &mut Issues) -> Result<(), <N as Node>::Error> + 'f;
+/// What [`Node::keyed_entries`] calls for each entry.
+pub type KeyedVisit<'f, N> = dyn FnMut(Key<'_, N>, N, &mut Issues) -> Result<(), <N as Node>::Error> + 'f;
+
 /// A JSON-ish value: null, a boolean, a number, a string, a list or a dict.
 ///
 /// Reading a value of the wrong type gives `Err(Self::Error)`: for Python a
@@ -35,7 +40,7 @@ pub trait Node: Sized {
         &self,
         issues: &mut Issues,
         expected: &str,
-        f: &mut dyn FnMut(&str, Self, &mut Issues) -> Result<(), Self::Error>,
+        f: &mut Visit<'_, Self>,
     ) -> Result<(), Self::Error>;
 
     /// As [`Node::entries`], for a dict whose keys may be other than text (Python's
@@ -44,7 +49,7 @@ pub trait Node: Sized {
         &self,
         issues: &mut Issues,
         expected: &str,
-        f: &mut dyn FnMut(Key<'_, Self>, Self, &mut Issues) -> Result<(), Self::Error>,
+        f: &mut KeyedVisit<'_, Self>,
     ) -> Result<(), Self::Error> {
         self.entries(issues, expected, &mut |key, value, issues| f(Key::Text(key), value, issues))
     }
