@@ -311,3 +311,40 @@ def test_the_validator_checks_and_encodes_ndjson_text_as_its_dicts() -> None:
     problems = v.check_ndjson(bad, name="f", sources=sources, first_line=7)
     assert [(p.row, p.source) for p in problems] == [(3, "f:8")]
     assert v.rows == 4
+
+
+def test_a_relationship_is_linked_across_the_blocks_files_are_read_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lbfast.ontology import files
+
+    def label(k: int) -> list[dict[str, Any]]:
+        row = {"globalKey": f"img-{k}"}
+        return [
+            {"uuid": f"s{k}", "dataRow": row, "name": "car", "point": {"x": 1, "y": 2}},
+            {"uuid": f"t{k}", "dataRow": row, "name": "wheel", "point": {"x": 3, "y": 4}},
+            {
+                "uuid": f"r{k}",
+                "dataRow": row,
+                "name": "has",
+                "relationship": {"source": f"s{k}", "target": f"t{k}"},
+            },
+        ]
+
+    lines = [json.dumps(line) for k in range(40) for line in label(k)]
+    path = tmp_path / "rel.ndjson"
+    path.write_text("\n".join(lines) + "\n")
+    # Blocks of about 1 KB: many cut a Label's lines apart.
+    monkeypatch.setattr(files, "BLOCK_BYTES", 1000)
+    report = lbfast.validate_files([path])
+    assert report.errors == [] and report.items == 120
+    assert lbfast.dumps(list(lbfast.iter_load(path, block_bytes=1000))) == lbfast.dumps(
+        lbfast.load(path)
+    )
+    # An end that is in another data row is still refused, at its line.
+    lines[2] = lines[2].replace('"t0"', '"t1"')
+    path.write_text("\n".join(lines) + "\n")
+    report = lbfast.validate_files([path])
+    assert [(p.source, p.kind) for p in report.errors] == [(f"{path}:3", "relationship_end")]
+    with pytest.raises(lbfast.ValidationError, match=r"rel.ndjson:3: relationship.target"):
+        list(lbfast.iter_load(path.open("rb"), block_bytes=1000))

@@ -40,6 +40,7 @@ __all__ = [
     "ArrowBatch",
     "ArrowLines",
     "CheckState",
+    "Held",
     "Encoded",
     "ObjectAnnotation",
     "OntologyIndex",
@@ -283,7 +284,14 @@ def read_labels(
     first_row: int = 0,
     first_line: int = 1,
     threads: Optional[int] = None,
+    held: Optional[Held] = None,
+    last: bool = True,
 ) -> tuple[list[Label], list[_Problem], NDArray[np.uint64]]: ...
+
+# The last Label's lines of a block, held for the next block of the same text.
+@final
+class Held:
+    def __init__(self) -> None: ...
 
 # lbfast.ontology.validate: NDJSON text read, checked (and with `encode`, written) by
 # the core; the line of each row.
@@ -296,6 +304,8 @@ def check_ndjson(
     encode: bool = False,
     ontology: Optional[OntologyIndex] = None,
     state: Optional[CheckState] = None,
+    held: Optional[Held] = None,
+    last: bool = True,
     scores: str = "keep",
     max_mask_pixels: Optional[int] = None,
     resolve_schema_ids: bool = False,

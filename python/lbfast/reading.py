@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import os
 from collections.abc import Iterator
 from typing import IO, Optional, Union, cast
 
 from lbfast import _core
 from lbfast.errors import ProblemTuple, ValidationError
-from lbfast.ontology.files import BLOCK_BYTES, ndjson_blocks, open_predictions
+from lbfast.ontology.files import BLOCK_BYTES, SourceLines, ndjson_blocks, open_predictions
 from lbfast.types import Label
 
 PathOrFile = Union[str, "os.PathLike[str]", IO[bytes]]
@@ -72,34 +73,21 @@ def iter_load(
 def _iter_labels(
     f: IO[bytes], name: Optional[str], block_bytes: int, threads: Optional[int]
 ) -> Iterator[Label]:
-    held: Optional[Label] = None
+    # Each block's last Label is held by the core until the next block, which may
+    # hold more of its lines (and the ends of its relationships).
+    held = _core.Held()
+    sources = SourceLines()  # a held row's problem may come with a later block
     row = 0
-    for block, first_line in ndjson_blocks(f, block_bytes=block_bytes):
+    blocks = ndjson_blocks(f, block_bytes=block_bytes)
+    for block, first_line in itertools.chain(blocks, [(b"", 0)]):
         labels, problems, lines = _core.read_labels(
-            block, first_row=row, first_line=first_line, threads=threads
-        )
-        _raise_for(problems, lines, name, row)
+            block, first_row=row, first_line=first_line, threads=threads, held=held,
+            last=not block,
+        )  # fmt: skip
+        sources.add(row, name or "", lines)
+        _raise_for(problems, lines, name, row, sources)
         row += len(lines)
-        if not labels:
-            continue
-        if held is not None and _same_data_row(held, labels[0]):
-            held.annotations.extend(labels[0].annotations)
-            held.is_benchmark_reference |= labels[0].is_benchmark_reference
-            labels = labels[1:]
-        if labels:
-            if held is not None:
-                yield held
-            yield from labels[:-1]
-            held = labels[-1]
-    if held is not None:
-        yield held
-
-
-def _same_data_row(a: Label, b: Label) -> bool:
-    return (getattr(a.data, "uid", None), getattr(a.data, "global_key", None)) == (
-        getattr(b.data, "uid", None),
-        getattr(b.data, "global_key", None),
-    )
+        yield from labels
 
 
 def _maybe_gunzip(f: IO[bytes]) -> IO[bytes]:
@@ -136,13 +124,20 @@ class _Prefixed(io.RawIOBase):
 
 
 def _raise_for(
-    problems: list[ProblemTuple], lines: object, name: Optional[str], first_row: int
+    problems: list[ProblemTuple],
+    lines: object,
+    name: Optional[str],
+    first_row: int,
+    sources: Optional[SourceLines] = None,
 ) -> None:
     """``ValidationError`` for what could not be read, each problem naming its line."""
     if not problems:
         return
 
     def source(row: int) -> str:
+        if sources is not None:
+            where = sources(row) or ""
+            return where if name else f"line {where.lstrip(':')}"
         line = int(lines[row - first_row])  # type: ignore[index]
         return f"{name}:{line}" if name else f"line {line}"
 

@@ -50,11 +50,12 @@ def is_json_array(path: PathLike) -> bool:
 
 
 def ndjson_blocks(
-    f: IO[bytes], *, block_bytes: int = BLOCK_BYTES, on_bytes: Optional[OnBytes] = None
+    f: IO[bytes], *, block_bytes: Optional[int] = None, on_bytes: Optional[OnBytes] = None
 ) -> Iterator[tuple[bytes, int]]:
     """``(block, first_line)``: NDJSON read from ``f`` in blocks of whole lines (a line
     longer than ``block_bytes`` is one block), ``first_line`` numbering the block's first
     line from 1. ``on_bytes(n)`` is told of the bytes of each block."""
+    block_bytes = block_bytes or BLOCK_BYTES  # read now: tests change it
     pending = b""
     line = 1
     while True:

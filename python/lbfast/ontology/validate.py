@@ -84,6 +84,8 @@ class Validator:
         self.max_mask_pixels = max_mask_pixels
         self.threads = threads
         self._state = _core.CheckState()
+        # The last Label of an NDJSON block, until the next block (check_ndjson).
+        self._held = _core.Held()
         self._report = Report()
         self._rows = 0
 
@@ -141,13 +143,22 @@ class Validator:
         return encoded if self.ok else None
 
     def check_ndjson(
-        self, data: bytes, *, name: str, sources: SourceLines, first_line: int = 1
+        self,
+        data: bytes,
+        *,
+        name: str,
+        sources: SourceLines,
+        first_line: int = 1,
+        last: bool = True,
     ) -> list[Problem]:
         """Checks NDJSON text (whole lines; its first line is ``first_line`` of the file
         ``name``) as :meth:`check` checks its dicts, read by the core without making
         them: one row per line that is not blank, ``sources`` told of each row's
-        ``name:line``; a line that is not JSON is a problem of kind ``unreadable``."""
-        return self._ndjson(data, name, sources, first_line, encode=False)[1]
+        ``name:line``; a line that is not JSON is a problem of kind ``unreadable``.
+        ``last=False``: a block of a longer text, whose last Label's lines are held
+        (and checked with the next block's), so that relationships are linked across
+        blocks; the text's last block (or ``b""``) comes with ``last=True``."""
+        return self._ndjson(data, name, sources, first_line, last, encode=False)[1]
 
     def encode_ndjson(
         self,
@@ -156,11 +167,12 @@ class Validator:
         name: str,
         sources: SourceLines,
         first_line: int = 1,
+        last: bool = True,
         scores: Literal["keep", "refuse", "strip"] = "keep",
     ) -> Optional[Encoded]:
         """Checks NDJSON text as :meth:`check_ndjson` does and, when it has no error,
         writes it as :meth:`encode` does (what ``ShardWriter.write_encoded`` takes)."""
-        return self._ndjson(data, name, sources, first_line, encode=True, scores=scores)[0]
+        return self._ndjson(data, name, sources, first_line, last, encode=True, scores=scores)[0]
 
     def _ndjson(
         self,
@@ -168,6 +180,7 @@ class Validator:
         name: str,
         sources: SourceLines,
         first_line: int,
+        last: bool,
         *,
         encode: bool,
         scores: Literal["keep", "refuse", "strip"] = "keep",
@@ -178,6 +191,8 @@ class Validator:
             first_row=first,
             first_line=first_line,
             encode=encode,
+            held=self._held,
+            last=last,
             scores=scores,
             resolve_schema_ids=self.resolve_schema_ids,
             **self._job(),
@@ -305,7 +320,10 @@ def validate_files(
             rows = v.rows
             with open_predictions(path) as f:
                 for block, first_line in ndjson_blocks(f, on_bytes=progress):
-                    v.check_ndjson(block, name=name, sources=sources, first_line=first_line)
+                    v.check_ndjson(
+                        block, name=name, sources=sources, first_line=first_line, last=False
+                    )
+            v.check_ndjson(b"", name=name, sources=sources)  # the file's last Label
             if v.rows == rows:
                 v.add_problem(empty_file(path, v.rows))
             continue

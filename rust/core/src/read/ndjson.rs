@@ -54,6 +54,17 @@ pub fn read_ndjson(text: &[u8], first_row: usize, first_line: u64, threads: Opti
     ReadLines { batch, lines }
 }
 
+/// Takes off the end of `items` the lines of its last data row (its last run of
+/// consecutive lines): when a text is read in blocks, that Label may go on in the
+/// next block, and its relationships must find their ends there. The caller puts
+/// them before the next block's lines (or checks them with the last block).
+pub fn split_last_label(items: &mut Vec<Located>) -> Vec<Located> {
+    let Some(last) = items.last() else { return Vec::new() };
+    let data_row = &last.annotation.data_row;
+    let start = items.iter().rposition(|item| item.annotation.data_row != *data_row).map_or(0, |at| at + 1);
+    items.split_off(start)
+}
+
 /// The byte ranges of the lines that are not blank (without `\r\n`), and their numbers.
 fn split_lines(text: &[u8], first_line: u64) -> (Vec<Range<usize>>, Vec<u64>) {
     let mut ranges = Vec::new();
@@ -247,6 +258,21 @@ mod tests {
             (8, "metricName".into(), "metricName belongs to a metric line, which needs metricValue".into())
         );
         assert_eq!(found.len(), 6);
+    }
+
+    #[test]
+    fn the_last_labels_lines_are_held_for_the_next_block() {
+        let line = |key: &str, x: u32| {
+            format!("{{\"dataRow\":{{\"globalKey\":\"{key}\"}},\"name\":\"c\",\"point\":{{\"x\":{x},\"y\":0}}}}\n")
+        };
+        let text = [line("a", 0), line("b", 1), line("a", 2), line("a", 3)].concat();
+        let mut items = read(&text).batch.items;
+        let held = split_last_label(&mut items);
+        assert_eq!(held.iter().map(|i| i.row).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(items.iter().map(|i| i.row).collect::<Vec<_>>(), [0, 1]);
+        let mut one = read(&line("a", 0)).batch.items;
+        assert_eq!(split_last_label(&mut one).len(), 1, "one data row: all held");
+        assert!(one.is_empty() && split_last_label(&mut one).is_empty());
     }
 
     #[test]
