@@ -586,7 +586,7 @@ def test_a_bad_schema_id_or_data_row_is_reported_on_each_prediction_that_uses_it
     no_data_row = "data row must have exactly one non-empty id or global key, got neither"
     assert found == [
         (0, "data_rows[2]", no_data_row),
-        (0, "features[1]", "schema id must be 25 characters long, got 24 (\"" + "x" * 24 + "\")"),
+        (0, "features[1]", 'schema id must be 25 characters long, got 24 ("' + "x" * 24 + '")'),
         (0, "features[0]", 'schema id must be 25 characters long, got 5 ("short")'),
         (1, "data_rows[1]", no_data_row),
         (1, "features[0]", 'schema id must be 25 characters long, got 5 ("short")'),

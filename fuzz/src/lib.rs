@@ -7,6 +7,8 @@ use base64::Engine as _;
 use lbfast_core::colors::{self, bits_in_box, instance_bits, mask_extent};
 use lbfast_core::mask::{self, binary_mask, check_png, decode_png, encode_binary_png, Image};
 use lbfast_core::model::MaskColor;
+use lbfast_core::options::Options;
+use lbfast_core::read::read_ndjson;
 use lbfast_core::rle;
 
 /// Small enough that a fuzzer's claimed sizes cannot exhaust memory.
@@ -181,6 +183,24 @@ pub fn mask_encode(data: &[u8]) {
     }
 }
 
+/// The NDJSON reader on arbitrary text: one row per line that is not blank, problems
+/// only at those rows, annotations in row order; and what it accepts, once checked and
+/// written, reads back and writes again to the same bytes.
+pub fn ndjson_read(data: &[u8]) {
+    let read = read_ndjson(data, 0, 1, Some(1));
+    let text = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
+    let rows = text.split(|&b| b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)).count();
+    assert_eq!(read.rows(), rows);
+    assert!(read.lines.windows(2).all(|w| w[0] < w[1]), "lines in order");
+    assert!(read.batch.issues.listed().iter().all(|i| i.row < rows));
+    assert!(read.batch.items.windows(2).all(|w| w[0].row < w[1].row), "one annotation a row, in order");
+    let Ok(written) = read.batch.into_ndjson(&Options::default()) else { return };
+    let again = read_ndjson(&written, 0, 1, Some(1));
+    assert!(again.batch.issues.is_empty(), "what was written reads back");
+    let rewritten = again.batch.into_ndjson(&Options::default()).expect("what was written is valid");
+    assert_eq!(rewritten, written);
+}
+
 #[cfg(test)]
 mod tests {
     //! The targets as a seeded random/mutation loop on stable: valid PNGs of every
@@ -335,6 +355,41 @@ mod tests {
         let mut rng = fastrand::Rng::with_seed(0x6d65);
         for _ in 0..iterations() {
             mask_encode(&random_bytes(&mut rng, 400));
+        }
+    }
+
+    #[test]
+    fn the_ndjson_reader_survives_mutants() {
+        let mut rng = fastrand::Rng::with_seed(0x6e64);
+        let seeds: Vec<Vec<u8>> = [
+            r#"{"uuid":"u","dataRow":{"globalKey":"k"},"name":"car","confidence":0.5,"bbox":{"top":1,"left":2,"height":3,"width":4}}"#,
+            r#"{"dataRow":{"id":"d"},"schemaId":"ckrb1sfkn099c0y910wbo0p1a","point":{"x":1.5,"y":-2}}"#,
+            r#"{"dataRow":{"globalKey":"k"},"name":"l","line":[{"x":1,"y":2},{"x":3,"y":4}],"classifications":[{"name":"q","answer":{"name":"a"}}]}"#,
+            r#"{"dataRow":{"globalKey":"k"},"name":"m","mask":{"instanceURI":"https://x/m.png","colorRGB":[255,0,0]}}"#,
+            r#"{"dataRow":{"globalKey":"k"},"name":"t","answer":"text \u00e9\n","messageId":"m","isBenchmarkReferenceLabel":true}"#,
+            r#"{"dataRow":{"globalKey":"k"},"name":"c","answer":[{"name":"a","confidence":0.1,"classifications":[{"name":"n","answer":"x"}]}]}"#,
+        ]
+        .iter()
+        .map(|line| line.as_bytes().to_vec())
+        .collect();
+        let deep = [b"[".repeat(5000), b"{\"a\":".repeat(200), b"[{".repeat(100)];
+        for seed in seeds.iter().chain(&deep) {
+            ndjson_read(seed);
+        }
+        let all = seeds.join(&b"\n"[..]);
+        ndjson_read(&all);
+        assert!(
+            read_ndjson(&all, 0, 1, Some(1)).batch.into_ndjson(&Options::default()).is_ok(),
+            "seeds are valid"
+        );
+        for _ in 0..iterations() / 2 {
+            let mut text = Vec::new();
+            for _ in 0..rng.usize(1..4) {
+                let seed = &seeds[rng.usize(..seeds.len())];
+                text.extend(mutate(&mut rng, seed));
+                text.extend_from_slice(if rng.bool() { b"\n" } else { b"\r\n" });
+            }
+            ndjson_read(&text);
         }
     }
 }

@@ -22,6 +22,7 @@ from lbfast.ontology import (
     validate,
     validate_files,
 )
+from lbfast.reading import iter_load, load, loads
 from lbfast.serialize import NDJsonConverter, dump, dumps, serialize
 from lbfast.writer import Manifest, Shard, ShardWriter
 
@@ -44,6 +45,9 @@ __all__ = [
     "columnar",
     "dump",
     "dumps",
+    "iter_load",
+    "load",
+    "loads",
     "masks",
     "serialize",
     "types",

@@ -12,6 +12,7 @@ from lbfast.items import Item
 from lbfast.types import (
     ClassificationAnnotation,
     CustomMetric,
+    Label,
     Line,
     Mask,
     Polygon,
@@ -40,6 +41,7 @@ __all__ = [
     "ArrowLines",
     "CheckState",
     "Encoded",
+    "Held",
     "ObjectAnnotation",
     "OntologyIndex",
     "Point",
@@ -51,9 +53,11 @@ __all__ = [
     "arrow_manifest",
     "check",
     "check_and_encode",
+    "check_ndjson",
     "dumps",
     "encode",
     "mask_colors",
+    "read_labels",
     "rle_area",
     "rle_bbox",
     "rle_compress",
@@ -270,6 +274,44 @@ def check_and_encode(
     required: bool = True,
     threads: Optional[int] = None,
 ) -> tuple[Optional[Encoded], _Checked]: ...
+
+# lbfast.reading: NDJSON text to lbfast.types Labels, with what could not be read and
+# the line of each row.
+def read_labels(
+    data: bytes,
+    /,
+    *,
+    first_row: int = 0,
+    first_line: int = 1,
+    threads: Optional[int] = None,
+    held: Optional[Held] = None,
+    last: bool = True,
+) -> tuple[list[Label], list[_Problem], NDArray[np.uint64]]: ...
+
+# The last Label's lines of a block, held for the next block of the same text.
+@final
+class Held:
+    def __init__(self) -> None: ...
+
+# lbfast.ontology.validate: NDJSON text read, checked (and with `encode`, written) by
+# the core; the line of each row.
+def check_ndjson(
+    data: bytes,
+    /,
+    *,
+    first_row: int = 0,
+    first_line: int = 1,
+    encode: bool = False,
+    ontology: Optional[OntologyIndex] = None,
+    state: Optional[CheckState] = None,
+    held: Optional[Held] = None,
+    last: bool = True,
+    scores: str = "keep",
+    max_mask_pixels: Optional[int] = None,
+    resolve_schema_ids: bool = False,
+    required: bool = True,
+    threads: Optional[int] = None,
+) -> tuple[Optional[Encoded], _Checked, NDArray[np.uint64]]: ...
 
 # The `_lbkind` / `_lbcolumnar` tags of lbfast.types and lbfast.columnar.
 TAG_POINT: Final[int]

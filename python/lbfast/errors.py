@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Optional, TypedDict
+from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, TypedDict
 
 if TYPE_CHECKING:
     from typing_extensions import TypeAlias
@@ -111,8 +111,17 @@ class ValidationError(ValueError):
     # How many problems the message shows; errors() always has them all.
     MAX_SHOWN = 50
 
-    def __init__(self, errors: Iterable[ProblemTuple], *, report: Optional[Report] = None) -> None:
-        self._problems = [Problem.of(found) for found in errors]
+    def __init__(
+        self,
+        errors: Iterable[ProblemTuple],
+        *,
+        report: Optional[Report] = None,
+        sources: Optional[Callable[[int], Optional[str]]] = None,
+    ) -> None:
+        # ``sources(row)`` names where a row came from (``line 3``, ``file:3``).
+        self._problems = [
+            Problem.of(found, sources(found[1]) if sources else None) for found in errors
+        ]
         self.report = report
         super().__init__(self._render())
 
@@ -127,7 +136,7 @@ class ValidationError(ValueError):
         for p in self._problems[: self.MAX_SHOWN]:
             where = f"{p.path}: " if p.path else ""
             fix = f"; {p.suggestion}" if p.suggestion else ""
-            lines.append(f"  row {p.row}: {where}{p.message}{fix}")
+            lines.append(f"  {p.source or f'row {p.row}'}: {where}{p.message}{fix}")
         if count > self.MAX_SHOWN:
             lines.append(f"  ... and {count - self.MAX_SHOWN} more (see .errors())")
         return "\n".join(lines)

@@ -64,6 +64,7 @@ class _Repr:
             getattr(self, name, None) == getattr(other, name, None)
             for cls in type(self).__mro__
             for name in getattr(cls, "__slots__", ())
+            if not name.startswith("_")
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -132,7 +133,7 @@ class MaskData(_Repr):
     decoded once per write.
     """
 
-    __slots__ = ("arr", "file_path", "global_key", "im_bytes", "uid", "url")
+    __slots__ = ("_ndjson_png", "arr", "file_path", "global_key", "im_bytes", "uid", "url")
 
     def __init__(
         self,
@@ -156,6 +157,9 @@ class MaskData(_Repr):
         self.file_path = file_path
         self.uid = uid
         self.global_key = global_key
+        # The PNG of a mask read from NDJSON (``lbfast.loads``): written as read while
+        # it is still this MaskData's only pixels.
+        self._ndjson_png: Optional[bytes] = None
 
     @classmethod
     def from_2D_arr(cls, arr: Any, **kwargs: Any) -> MaskData:
@@ -180,6 +184,8 @@ class MaskData(_Repr):
         if self.url is not None:
             return ("url", self.url)
         if self.im_bytes is not None:
+            if self.im_bytes is self._ndjson_png and self.arr is None and self.file_path is None:
+                return ("ndjson_png", self.im_bytes)
             return ("png", self.im_bytes)
         if self.arr is not None:
             return ("array", self.arr)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import gzip
 import json
 import os
 from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, Callable, Optional, Union
+from typing import IO, Any, Callable, Optional, Union, cast
 
 from lbfast.errors import EMPTY_INPUT, Problem
 
@@ -21,6 +22,60 @@ CHUNK_LINES = 20_000
 PathLike = Union[str, "os.PathLike[str]"]
 #: Told of every ``n`` bytes read.
 OnBytes = Callable[[int], None]
+
+#: Bytes of NDJSON read (and handed to the core) at a time: large enough for the core
+#: to spread over its threads, small enough to keep memory bounded.
+BLOCK_BYTES = 16 << 20
+
+_GZIP = b"\x1f\x8b"
+
+
+def open_predictions(path: PathLike) -> IO[bytes]:
+    """A predictions file opened for reading bytes, gzip-compressed or not."""
+    f = open(Path(os.fspath(path)), "rb")  # noqa: SIM115 (returned open)
+    if f.read(2) == _GZIP:
+        f.close()
+        return cast("IO[bytes]", gzip.open(Path(os.fspath(path)), "rb"))
+    f.seek(0)
+    return f
+
+
+def is_json_array(path: PathLike) -> bool:
+    """Whether the file starts as one JSON array (or NDJSON whose first line is a list),
+    which only :func:`read_predictions` reads."""
+    with open_predictions(path) as f:
+        head = f.read(64)
+    head = head[len(_BOM) :] if head.startswith(_BOM) else head
+    return head.lstrip().startswith(b"[")
+
+
+def ndjson_blocks(
+    f: IO[bytes], *, block_bytes: Optional[int] = None, on_bytes: Optional[OnBytes] = None
+) -> Iterator[tuple[bytes, int]]:
+    """``(block, first_line)``: NDJSON read from ``f`` in blocks of whole lines (a line
+    longer than ``block_bytes`` is one block), ``first_line`` numbering the block's first
+    line from 1. ``on_bytes(n)`` is told of the bytes of each block."""
+    block_bytes = block_bytes or BLOCK_BYTES  # read now: tests change it
+    pending = b""
+    line = 1
+    while True:
+        data = f.read(block_bytes)
+        if not data:
+            break
+        data = pending + data if pending else data
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            pending = data
+            continue
+        block, pending = data[:cut], data[cut:]
+        if on_bytes:
+            on_bytes(len(block))
+        yield block, line
+        line += block.count(b"\n")
+    if pending:
+        if on_bytes:
+            on_bytes(len(pending))
+        yield pending, line
 
 
 def read_predictions(
@@ -217,6 +272,11 @@ class SourceLines:
         self._next = 0
 
     def add(self, first_row: int, path: str, lines: Iterable[int]) -> None:
+        tobytes = getattr(lines, "astype", None)
+        if tobytes is not None:  # a numpy array (from the core): copied in one go
+            packed = array("I")
+            packed.frombytes(tobytes("uint32").tobytes())
+            lines = packed
         if self._parts and self._parts[-1][0] == path and self._next == first_row:
             self._parts[-1][1].extend(lines)
         else:

@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Callable, Optional, TypedDict, Union
 from lbfast import _core
 from lbfast.columnar import _Columns
 from lbfast.errors import UNREADABLE, Problem, ProblemTuple
-from lbfast.ontology.files import PathLike, SourceLines, chunked, empty_file, read_predictions
+from lbfast.ontology.files import (
+    PathLike,
+    SourceLines,
+    chunked,
+    empty_file,
+    is_json_array,
+    ndjson_blocks,
+    open_predictions,
+    read_predictions,
+)
 from lbfast.ontology.ontology import Ontology, ontology_index
 from lbfast.ontology.report import MAX_LISTED, Report
 
@@ -75,6 +84,8 @@ class Validator:
         self.max_mask_pixels = max_mask_pixels
         self.threads = threads
         self._state = _core.CheckState()
+        # The last Label of an NDJSON block, until the next block (check_ndjson).
+        self._held = _core.Held()
         self._report = Report()
         self._rows = 0
 
@@ -130,6 +141,67 @@ class Validator:
         self._advance(items)
         self._add_found(found, sources, locate)
         return encoded if self.ok else None
+
+    def check_ndjson(
+        self,
+        data: bytes,
+        *,
+        name: str,
+        sources: SourceLines,
+        first_line: int = 1,
+        last: bool = True,
+    ) -> list[Problem]:
+        """Checks NDJSON text (whole lines; its first line is ``first_line`` of the file
+        ``name``) as :meth:`check` checks its dicts, read by the core without making
+        them: one row per line that is not blank, ``sources`` told of each row's
+        ``name:line``; a line that is not JSON is a problem of kind ``unreadable``.
+        ``last=False``: a block of a longer text, whose last Label's lines are held
+        (and checked with the next block's), so that relationships are linked across
+        blocks; the text's last block (or ``b""``) comes with ``last=True``."""
+        return self._ndjson(data, name, sources, first_line, last, encode=False)[1]
+
+    def encode_ndjson(
+        self,
+        data: bytes,
+        *,
+        name: str,
+        sources: SourceLines,
+        first_line: int = 1,
+        last: bool = True,
+        scores: Literal["keep", "refuse", "strip"] = "keep",
+    ) -> Optional[Encoded]:
+        """Checks NDJSON text as :meth:`check_ndjson` does and, when it has no error,
+        writes it as :meth:`encode` does (what ``ShardWriter.write_encoded`` takes)."""
+        return self._ndjson(data, name, sources, first_line, last, encode=True, scores=scores)[0]
+
+    def _ndjson(
+        self,
+        data: bytes,
+        name: str,
+        sources: SourceLines,
+        first_line: int,
+        last: bool,
+        *,
+        encode: bool,
+        scores: Literal["keep", "refuse", "strip"] = "keep",
+    ) -> tuple[Optional[Encoded], list[Problem]]:
+        first = self._rows
+        encoded, found, lines = _core.check_ndjson(
+            data,
+            first_row=first,
+            first_line=first_line,
+            encode=encode,
+            held=self._held,
+            last=last,
+            scores=scores,
+            resolve_schema_ids=self.resolve_schema_ids,
+            **self._job(),
+        )
+        sources.add(first, name, lines)
+        self._rows += len(lines)
+        self._report.items += len(lines)
+        problems = self._add_found(found, sources)
+        return (encoded if self.ok else None), problems
 
     def _job(self) -> _Job:
         """The keywords every call of this job passes to the core."""
@@ -233,7 +305,8 @@ def validate_files(
     progress: Optional[Callable[[int], None]] = None,
     **options: Unpack[CheckOptions],
 ) -> Report:
-    """Checks NDJSON files of predictions (or JSON arrays of them) as one job.
+    """Checks NDJSON files of predictions (gzip-compressed or not, or JSON arrays of
+    them) as one job; NDJSON is read by the core, in blocks, in bounded memory.
 
     Problems carry ``source`` = ``file:line``; a file without predictions is a
     warning (kind ``empty_input``). ``progress(n)`` is told of every ``n``
@@ -242,6 +315,19 @@ def validate_files(
     v = Validator(ontology, **options)
     sources = SourceLines()
     for path in paths:
+        name = os.fspath(path)
+        if not is_json_array(path):
+            rows = v.rows
+            with open_predictions(path) as f:
+                for block, first_line in ndjson_blocks(f, on_bytes=progress):
+                    v.check_ndjson(
+                        block, name=name, sources=sources, first_line=first_line, last=False
+                    )
+            v.check_ndjson(b"", name=name, sources=sources)  # the file's last Label
+            if v.rows == rows:
+                v.add_problem(empty_file(path, v.rows))
+            continue
+        # One JSON array of dicts (rare, and small): read in Python.
         empty = True
         for chunk, lines, bad in chunked(read_predictions(path, on_bytes=progress)):
             empty = False

@@ -54,6 +54,8 @@ pub enum Code {
     Structure,
     /// Nesting deeper than the format allows (or a cycle).
     TooDeep,
+    /// An input line that is not one JSON value.
+    Unreadable,
     /// Text that is not valid Unicode (a lone surrogate).
     InvalidText,
     /// A value of the wrong Python type.
@@ -106,7 +108,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 44] = [
+    pub const ALL: [Code; 45] = [
         Code::DataRow,
         Code::MissingFeature,
         Code::SchemaId,
@@ -129,6 +131,7 @@ impl Code {
         Code::UnknownKey,
         Code::Structure,
         Code::TooDeep,
+        Code::Unreadable,
         Code::InvalidText,
         Code::Type,
         Code::MetricValue,
@@ -177,6 +180,7 @@ impl Code {
             Code::UnknownKey => "unknown_key",
             Code::Structure => "structure",
             Code::TooDeep => "too_deep",
+            Code::Unreadable => "unreadable",
             Code::InvalidText => "invalid_text",
             Code::Type => "type",
             Code::MetricValue => "metric_value",
@@ -491,6 +495,11 @@ impl Issues {
                 self.found.push(issue);
             }
         }
+    }
+
+    /// The problems kept so far, in the order found.
+    pub fn listed(&self) -> &[Issue] {
+        &self.found
     }
 
     /// The problems kept, without the count of omitted ones; see [`Issues::into_report`].

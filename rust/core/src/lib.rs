@@ -17,6 +17,7 @@ pub mod ndjson;
 pub mod ontology;
 pub mod options;
 pub mod parallel;
+pub mod read;
 pub mod rle;
 pub mod rules;
 pub mod stacks;

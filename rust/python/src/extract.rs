@@ -8,16 +8,15 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use lbfast_core::issues::{Code, Issue, Issues, Problem};
+use lbfast_core::issues::{Code, Issue, Issues};
 use lbfast_core::mask::{self, Image};
-use lbfast_core::model::{DataRow, MaskColor, Metric, Text};
+use lbfast_core::model::{MaskColor, Metric, Text};
 use pyo3::exceptions::PyUnicodeEncodeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyComplex, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyComplex, PyFloat, PyInt, PyList, PyString, PyTuple};
 
-/// Nested classifications deeper than this are refused: real ontologies are a few
-/// levels deep, and a reference cycle must not exhaust the stack.
-pub const MAX_DEPTH: usize = 32;
+/// Nested classifications deeper than this are refused (the core's bound).
+pub use lbfast_core::read::MAX_DEPTH;
 
 /// Nesting past [`MAX_DEPTH`], raised at once as a `ValidationError`: continuing would
 /// walk every path of a cycle that fans out (2^depth of them) before reporting.
@@ -35,14 +34,7 @@ pub fn type_error(issues: &Issues, expected: &str, got: &Bound<'_, PyAny>) -> Py
     crate::errors::field_type_error(got.py(), issues.row(), issues.current_path(), message)
 }
 
-/// The data row, or the stand-in for a refused one, its problem recorded at the
-/// current path.
-pub fn data_row_or_refused(data_row: Result<DataRow, Problem>, issues: &mut Issues) -> DataRow {
-    data_row.unwrap_or_else(|problem| {
-        issues.report_problem(problem);
-        DataRow::refused()
-    })
-}
+pub use lbfast_core::read::annotation::data_row_or_refused;
 
 pub fn f64_of(value: &Bound<'_, PyAny>, issues: &Issues) -> PyResult<f64> {
     if let Ok(f) = value.cast::<PyFloat>() {
@@ -192,46 +184,6 @@ pub fn key_text<'a>(key: &'a Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<
     }
 }
 
-/// Reports `key`, unknown in `what`: `unknown key "z" in a point (expected x, y)`.
-pub fn report_unknown(issues: &mut Issues, key: &str, what: &str) {
-    issues.push_owned_key(key.to_string());
-    issues.report(Code::UnknownKey, format!("unknown key {key:?}{what}"));
-    issues.pop();
-}
-
-/// Reports every key of `dict` that is not in `known`.
-/// [`check_keys`] for a dict whose `known` keys were all read already, each missing
-/// one reported as missing: then the common case (as many keys as `known`, nothing
-/// missing yet) needs no lookup. For the hot small dicts (points, boxes).
-pub fn check_read_keys(
-    dict: &Bound<'_, PyDict>,
-    known: &[&str],
-    what: &str,
-    issues: &mut Issues,
-) -> PyResult<()> {
-    if dict.len() == known.len() && issues.count_of(Code::Missing) == 0 {
-        return Ok(());
-    }
-    check_keys(dict, known, what, issues)
-}
-
-pub fn check_keys(dict: &Bound<'_, PyDict>, known: &[&str], what: &str, issues: &mut Issues) -> PyResult<()> {
-    // The common case, only known keys, costs one lookup per known key.
-    let present = known.iter().filter(|k| dict.contains(**k).unwrap_or(false)).count();
-    if present == dict.len() {
-        return Ok(());
-    }
-    let what = format!(" in {what} (expected {})", known.join(", "));
-    for key in dict.keys() {
-        if let Some(text) = key_text(&key, issues)? {
-            if !known.contains(&text) {
-                report_unknown(issues, text, &what);
-            }
-        }
-    }
-    Ok(())
-}
-
 /// A list or tuple (the only sequences accepted where a list is expected, so that a
 /// string or dict given by mistake is a `TypeError` rather than a surprise).
 pub fn sequence<'py>(
@@ -248,64 +200,14 @@ pub fn sequence<'py>(
     Err(type_error(issues, what, value))
 }
 
-/// `[CustomMetric | {"name", "value"}]`.
+/// `[CustomMetric | {"name", "value"}]`, by the core's rules.
 pub fn metrics(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Option<Vec<Metric>>> {
-    if value.is_none() {
-        return Ok(None);
-    }
-    let items = sequence(value, issues, "a list of custom metrics")?;
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        out.push(issues.at_index(i, |issues| metric_of(item, issues))?);
-    }
-    Ok(Some(out))
+    lbfast_core::read::annotation::metrics(&crate::py_node::PyNode(value.clone()), issues)
 }
 
-/// One custom metric: a dict `{"name", "value"}` or an object with those attributes.
-fn metric_of(item: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Metric> {
-    let py = item.py();
-    let (name, value, expected) = if let Ok(dict) = item.cast::<PyDict>() {
-        check_keys(dict, &["name", "value"], "a custom metric", issues)?;
-        let name = dict.get_item(pyo3::intern!(py, "name"))?;
-        (name, dict.get_item(pyo3::intern!(py, "value"))?, "a metric dict with `name` and `value`")
-    } else {
-        let name = item.getattr_opt(pyo3::intern!(py, "name"))?;
-        (
-            name,
-            item.getattr_opt(pyo3::intern!(py, "value"))?,
-            "a CustomMetric or a dict with `name` and `value`",
-        )
-    };
-    let (Some(name), Some(value)) = (name, value) else {
-        return Err(type_error(issues, expected, item));
-    };
-    let name = issues.at("name", |i| string_of(&name, i))?;
-    let value = issues.at("value", |i| f64_of(&value, i))?;
-    Ok(Metric { name, value })
-}
-
-/// A mask colour: one int, or three ints.
+/// A mask colour: one int, or three ints, by the core's rules.
 pub fn color_of(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Option<MaskColor>> {
-    if value.is_instance_of::<PyInt>()
-        || value.hasattr("__index__").unwrap_or(false) && !value.is_instance_of::<PyFloat>()
-    {
-        if let Ok(v) = i64_of(value, issues) {
-            return Ok(Some(MaskColor::Gray(v)));
-        }
-    }
-    let items = sequence(value, issues, "an int or an (r, g, b) tuple of ints")?;
-    if items.len() != 3 {
-        issues.report(
-            Code::MaskColor,
-            format!("colour must be an int or 3 ints (r, g, b), got {} values", items.len()),
-        );
-        return Ok(None);
-    }
-    let mut rgb = [0i64; 3];
-    for (slot, item) in rgb.iter_mut().zip(&items) {
-        *slot = i64_of(item, issues)?;
-    }
-    Ok(Some(MaskColor::Rgb(rgb)))
+    lbfast_core::read::annotation::color_of(&crate::py_node::PyNode(value.clone()), issues)
 }
 
 /// Decoded mask sources of one call, keyed by the Python object they came from, so

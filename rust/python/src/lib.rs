@@ -16,10 +16,12 @@ mod lower_columns;
 mod lower_dicts;
 mod lower_typed;
 mod masks;
-mod metric_values;
+mod ndjson;
 mod ontology;
 mod options;
 mod output;
+mod py_node;
+mod raise_typed;
 mod tags;
 mod types;
 
@@ -197,6 +199,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dumps, m)?)?;
     m.add_function(wrap_pyfunction!(encode, m)?)?;
     m.add_function(wrap_pyfunction!(check_and_encode, m)?)?;
+    m.add_function(wrap_pyfunction!(ndjson::read_labels, m)?)?;
+    m.add_function(wrap_pyfunction!(ndjson::check_ndjson, m)?)?;
+    m.add_class::<ndjson::Held>()?;
     m.add_class::<encoded::Encoded>()?;
     m.add_class::<types::Point>()?;
     m.add_class::<types::Rectangle>()?;

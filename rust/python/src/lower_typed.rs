@@ -283,7 +283,9 @@ impl<'py> TypedLowering<'py> {
         let py = self.py;
         let issues = &mut self.batch.issues;
         let value = ann.getattr(intern!(py, "value"))?;
-        let value = issues.at("value", |i| crate::metric_values::metric_value_of(kind, &value, i))?;
+        let value = issues.at("value", |i| {
+            lbfast_core::read::metric::metric_value(kind, &crate::py_node::PyNode(value.clone()), i)
+        })?;
         let mut text = |key: &'static str| -> PyResult<Option<Text>> {
             let v = ann.getattr(key)?;
             issues.at(key, |i| opt_text(&v, i))
@@ -451,12 +453,15 @@ impl<'py> TypedLowering<'py> {
         match self.kind_of(value) {
             POINT => Ok(Geometry::Point(self.point(value)?)),
             RECTANGLE => {
-                let (start, end) = match value.cast::<crate::types::Rectangle>() {
+                let (start, end, native) = match value.cast::<crate::types::Rectangle>() {
                     Ok(rect) => {
+                        let native = rect.clone();
                         let rect = rect.borrow();
-                        (rect.start.bind(py).clone(), rect.end.bind(py).clone())
+                        (rect.start.bind(py).clone(), rect.end.bind(py).clone(), Some(native))
                     }
-                    Err(_) => (value.getattr(intern!(py, "start"))?, value.getattr(intern!(py, "end"))?),
+                    Err(_) => {
+                        (value.getattr(intern!(py, "start"))?, value.getattr(intern!(py, "end"))?, None)
+                    }
                 };
                 self.batch.issues.push_key("start");
                 let start = self.point(&start);
@@ -464,7 +469,14 @@ impl<'py> TypedLowering<'py> {
                 self.batch.issues.push_key("end");
                 let end = self.point(&end);
                 self.batch.issues.pop();
-                Ok(Geometry::Bbox(BBox::Corners(Corners { start: start?, end: end? })))
+                let (start, end) = (start?, end?);
+                // A box read from NDJSON and not moved since is written as it was read.
+                if let Some(tlhw) =
+                    native.and_then(|rect| rect.borrow().unchanged_wire((start.x, start.y), (end.x, end.y)))
+                {
+                    return Ok(Geometry::Bbox(BBox::TopLeftHeightWidth(tlhw)));
+                }
+                Ok(Geometry::Bbox(BBox::Corners(Corners { start, end })))
             }
             LINE => Ok(Geometry::Line(self.points(value)?)),
             POLYGON => Ok(Geometry::Polygon(self.points(value)?)),
@@ -508,6 +520,14 @@ impl<'py> TypedLowering<'py> {
             .call_method0(intern!(py, "_source"))
             .map_err(|_| type_error(&self.batch.issues, "a MaskData", data))?;
         let (kind, payload): (String, Bound<'py, PyAny>) = source.extract()?;
+        // A PNG read from NDJSON (already binary, white where set) is written as read.
+        if kind == "ndjson_png" && color.rgb() == [255; 3] {
+            if let Ok(bytes) = payload.cast::<PyBytes>() {
+                let bytes = bytes.as_bytes().to_vec();
+                return Ok(Mask::Png(bytes));
+            }
+        }
+        let kind = if kind == "ndjson_png" { "png".to_string() } else { kind };
         if kind == "url" {
             self.batch.issues.push_key("url");
             let uri = string_of(&payload, &mut self.batch.issues);

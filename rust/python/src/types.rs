@@ -74,6 +74,26 @@ pub struct Rectangle {
     pub end: Py<PyAny>,
     #[pyo3(get, set)]
     pub extra: Option<Py<PyAny>>,
+    /// A box read from NDJSON: its top, left, height and width exactly as read, which
+    /// the corners cannot always hold (`top + height - top` may differ in its last
+    /// bit). Written as read for as long as the corners are those it was read with.
+    pub wire: Option<[f64; 4]>,
+}
+
+impl Rectangle {
+    /// A box read as top, left, height and width.
+    pub fn from_wire(py: Python<'_>, tlhw: [f64; 4]) -> PyResult<Rectangle> {
+        let [top, left, height, width] = tlhw;
+        let start = Py::new(py, Point { x: left, y: top, extra: None })?.into_any();
+        let end = Py::new(py, Point { x: left + width, y: top + height, extra: None })?.into_any();
+        Ok(Rectangle { start, end, extra: None, wire: Some(tlhw) })
+    }
+
+    /// The box as read, when its corners are still those it was read with.
+    pub fn unchanged_wire(&self, start: (f64, f64), end: (f64, f64)) -> Option<[f64; 4]> {
+        let [top, left, height, width] = self.wire?;
+        (start == (left, top) && end == (left + width, top + height)).then_some([top, left, height, width])
+    }
 }
 
 #[pymethods]
@@ -81,7 +101,7 @@ impl Rectangle {
     #[new]
     #[pyo3(signature = (start, end, extra = None))]
     fn new(start: Py<PyAny>, end: Py<PyAny>, extra: Option<Py<PyAny>>) -> Self {
-        Rectangle { start, end, extra }
+        Rectangle { start, end, extra, wire: None }
     }
 
     /// A box from its top-left corner, height and width.

@@ -1,0 +1,17 @@
+//! Reading NDJSON-shaped values into the [`crate::model`]: the one set of key rules
+//! for every entrance that takes Labelbox's own shape.
+//!
+//! [`annotation`] interprets a value's keys (which key names what, unknown keys
+//! reported, bounded nesting). It walks any value that implements [`Node`]: Python
+//! dicts in the binding, JSON text here ([`json`]). [`ndjson`] reads whole NDJSON
+//! texts: lines split and numbered, read in parallel, in file order.
+
+pub mod annotation;
+pub mod json;
+pub mod metric;
+pub mod ndjson;
+pub mod node;
+
+pub use annotation::{read_annotation, MAX_DEPTH};
+pub use ndjson::{read_ndjson, split_last_label, ReadLines};
+pub use node::{Key, Node};

@@ -1,0 +1,301 @@
+//! Whole NDJSON texts into a [`Batch`]: one row per line that is not blank, each
+//! numbered with its line, read in parallel and kept in file order. A line that is
+//! not JSON is a problem of its row ([`Code::Unreadable`]), as is any problem of its
+//! keys; reading goes on with the next line, so that every problem is reported.
+
+use std::ops::Range;
+
+use super::annotation::read_annotation;
+use super::json::{self, JsonNode, Texts};
+use crate::batch::{Batch, Located};
+use crate::issues::{Code, Issues, MAX_LISTED};
+use crate::parallel;
+
+/// Lines per unit of parallel reading.
+const TASK_LINES: usize = 4096;
+/// Texts with fewer lines are read on the calling thread alone.
+const PARALLEL_LINES: usize = 16_384;
+
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// What [`read_ndjson`] read: the annotations and problems, by row, and the line of
+/// each row (row `first_row + i` is line `lines[i]`).
+#[derive(Debug, Default)]
+pub struct ReadLines {
+    pub batch: Batch,
+    pub lines: Vec<u64>,
+}
+
+impl ReadLines {
+    /// Number of rows (lines that are not blank).
+    pub fn rows(&self) -> usize {
+        self.lines.len()
+    }
+}
+
+/// Reads `text` (NDJSON, UTF-8, a leading byte-order mark skipped); its first line is
+/// line `first_line` and its first row `first_row`. `threads` as in [`parallel`].
+pub fn read_ndjson(text: &[u8], first_row: usize, first_line: u64, threads: Option<usize>) -> ReadLines {
+    let text = text.strip_prefix(BOM).unwrap_or(text);
+    let (ranges, lines) = split_lines(text, first_line);
+    let threads = if ranges.len() < PARALLEL_LINES { Some(1) } else { threads };
+    let tasks = ranges.len().div_ceil(TASK_LINES);
+    let parts = parallel::map_ordered(threads, tasks, |t| {
+        let start = t * TASK_LINES;
+        let end = ranges.len().min(start + TASK_LINES);
+        read_rows(text, &ranges[start..end], first_row + start)
+    });
+    let mut batch = Batch::new();
+    batch.items.reserve(ranges.len());
+    for (items, issues) in parts {
+        batch.items.extend(items);
+        batch.issues.extend(issues);
+    }
+    ReadLines { batch, lines }
+}
+
+/// Takes off the end of `items` the lines of its last data row (its last run of
+/// consecutive lines): when a text is read in blocks, that Label may go on in the
+/// next block, and its relationships must find their ends there. The caller puts
+/// them before the next block's lines (or checks them with the last block).
+pub fn split_last_label(items: &mut Vec<Located>) -> Vec<Located> {
+    let Some(last) = items.last() else { return Vec::new() };
+    let data_row = &last.annotation.data_row;
+    let start = items.iter().rposition(|item| item.annotation.data_row != *data_row).map_or(0, |at| at + 1);
+    items.split_off(start)
+}
+
+/// The byte ranges of the lines that are not blank (without `\r\n`), and their numbers.
+fn split_lines(text: &[u8], first_line: u64) -> (Vec<Range<usize>>, Vec<u64>) {
+    let mut ranges = Vec::new();
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let mut number = first_line;
+    while start < text.len() {
+        let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |at| start + at);
+        let line = &text[start..end];
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            let trimmed = if line.ends_with(b"\r") { end - 1 } else { end };
+            ranges.push(start..trimmed);
+            lines.push(number);
+        }
+        number += 1;
+        start = end + 1;
+    }
+    (ranges, lines)
+}
+
+/// Reads consecutive lines, the first of them row `first_row`.
+fn read_rows(text: &[u8], ranges: &[Range<usize>], first_row: usize) -> (Vec<Located>, Issues) {
+    let texts = Texts::default();
+    let mut issues = Issues::with_limit(MAX_LISTED);
+    let mut items = Vec::with_capacity(ranges.len());
+    for (i, range) in ranges.iter().enumerate() {
+        let row = first_row + i;
+        issues.set_row(row);
+        match json::parse(&text[range.clone()]) {
+            Ok(value) => {
+                let node = JsonNode { value: &value, texts: &texts };
+                if let Ok(Some(annotation)) = read_annotation(&node, &mut issues) {
+                    items.push(Located { row, slot: None, annotation });
+                }
+            }
+            Err(reason) => issues.report(Code::Unreadable, reason),
+        }
+    }
+    (items, issues)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{BBox, Body, ClassificationValue, DataRow, Geometry, Mask, MaskColor};
+
+    fn read(text: &str) -> ReadLines {
+        read_ndjson(text.as_bytes(), 0, 1, Some(1))
+    }
+
+    fn problems(read: &ReadLines) -> Vec<(usize, String, String)> {
+        read.batch.issues.listed().iter().map(|i| (i.row, i.path.clone(), i.message.clone())).collect()
+    }
+
+    #[test]
+    fn lines_become_annotations_in_order_with_their_line_numbers() {
+        let text = "\u{feff}{\"uuid\":\"u1\",\"dataRow\":{\"globalKey\":\"a\"},\"name\":\"car\",\"bbox\":{\"top\":1,\"left\":2.5,\"height\":3,\"width\":4}}\r\n\n  \n{\"dataRow\":{\"id\":\"d\"},\"name\":\"q\",\"answer\":{\"name\":\"yes\",\"confidence\":0.5}}\n";
+        let read = read(text);
+        assert_eq!(read.lines, [1, 4]);
+        assert!(read.batch.issues.is_empty(), "{:?}", problems(&read));
+        let items = &read.batch.items;
+        assert_eq!((items[0].row, items[1].row), (0, 1));
+        let a = &items[0].annotation;
+        assert_eq!(a.data_row, DataRow::global_key("a"));
+        assert_eq!(a.uuid, crate::model::AnnotationId::Given("u1".into()));
+        let Body::Object(o) = &a.body else { panic!("an object") };
+        assert!(matches!(o.geometry, Geometry::Bbox(BBox::TopLeftHeightWidth([1.0, 2.5, 3.0, 4.0]))));
+        let Body::Classification(c) = &items[1].annotation.body else { panic!("a classification") };
+        let ClassificationValue::Radio(answer) = &c.value else { panic!("a radio") };
+        assert_eq!(answer.scores.confidence, Some(0.5));
+    }
+
+    #[test]
+    fn a_malformed_line_is_a_problem_of_its_row_and_reading_goes_on() {
+        let read = read("{\"dataRow\":{\"id\":\"d\"},\"name\":\"c\",\"point\":{\"x\":1,\"y\":2}}\n{\"a\": tru}\n{\"dataRow\":{\"id\":\"d\"},\"name\":\"c\",\"point\":{\"x\":\"1\",\"y\":2}}\n{\"dataRow\":{\"id\":\"d\"},\"name\":\"c\",\"point\":{\"x\":1,\"y\":2,\"z\":3}}");
+        assert_eq!(read.lines, [1, 2, 3, 4]);
+        assert_eq!(read.batch.items.len(), 2, "the line with a string coordinate is left out");
+        let found = problems(&read);
+        assert_eq!(found[0].0, 1);
+        assert!(found[0].2.starts_with("not valid JSON: Invalid literal"), "{found:?}");
+        assert!(found[0].2.ends_with("(column 10)"), "{found:?}");
+        assert_eq!(found[1], (2, "point.x".into(), "expected a number, got str".into()));
+        assert_eq!(found[2].1, "point.z");
+        assert!(found[2].2.starts_with("unknown key \"z\" in a point"), "{found:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_with_its_column_never_a_crash() {
+        let deep = "[".repeat(100_000) + &"]".repeat(100_000);
+        let read = read(&format!("{deep}\n{}", "{\"a\":".repeat(300)));
+        let found = problems(&read);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].2, "not valid JSON: nested more than 128 levels deep (column 129)");
+        assert_eq!(found[1].0, 1);
+        let mut nested = "{\"name\":\"q\",\"answer\":\"t\"}".to_string();
+        for _ in 0..40 {
+            nested =
+                format!("{{\"name\":\"q\",\"answer\":{{\"name\":\"a\",\"classifications\":[{nested}]}}}}");
+        }
+        let line = format!("{{\"dataRow\":{{\"id\":\"d\"}},\"name\":\"q\",\"answer\":{{\"name\":\"a\",\"classifications\":[{nested}]}}}}");
+        let found = problems(&read_ndjson(line.as_bytes(), 0, 1, Some(1)));
+        assert!(found[0].2.starts_with("classifications are nested more than 32 levels deep"), "{found:?}");
+    }
+
+    #[test]
+    fn masks_colours_and_numbers_read_as_the_dict_entrance_reads_them() {
+        let read = read(concat!(
+            "{\"dataRow\":{\"id\":\"d\"},\"name\":\"m\",\"mask\":{\"instanceURI\":\"https://x/m.png\",\"colorRGB\":[1,2,3]}}\n",
+            "{\"dataRow\":{\"id\":\"d\"},\"name\":\"m\",\"mask\":{\"png\":\"iVBORw==\"}}\n",
+            "{\"dataRow\":{\"id\":\"d\"},\"name\":\"m\",\"mask\":{\"instanceURI\":\"u\",\"colorRGB\":[1.5,2,3]}}\n",
+            "{\"dataRow\":{\"id\":\"d\",\"globalKey\":\"g\"},\"name\":\"p\",\"point\":{\"x\":1e3,\"y\":-2}}\n",
+            "{\"dataRow\":{\"id\":\"d\"},\"name\":\"p\",\"point\":{\"x\":1,\"y\":2},\"isBenchmarkReferenceLabel\":1}\n",
+        ));
+        let items = &read.batch.items;
+        let mask = |i: usize| match &items[i].annotation.body {
+            Body::Object(o) => match &o.geometry {
+                Geometry::Mask(m) => m.clone(),
+                _ => panic!("a mask"),
+            },
+            _ => panic!("an object"),
+        };
+        assert!(
+            matches!(mask(0), Mask::Url { ref uri, color: MaskColor::Rgb([1, 2, 3]) } if uri == "https://x/m.png")
+        );
+        assert!(matches!(mask(1), Mask::Png(ref png) if png == b"\x89PNG"));
+        let found = problems(&read);
+        assert_eq!(found[0], (2, "mask.colorRGB".into(), "expected an integer, got float".into()));
+        assert_eq!(found[1].0, 3);
+        assert!(found[1].2.contains("exactly one of id and global key"), "{found:?}");
+        assert_eq!(
+            found[2],
+            (4, "isBenchmarkReferenceLabel".into(), "expected True or False, got int".into())
+        );
+        assert_eq!(items.len(), 3, "lines with a value of the wrong type are left out");
+        let Body::Object(o) = &items[2].annotation.body else { panic!("an object") };
+        assert!(matches!(o.geometry, Geometry::Point(p) if p.x == 1000.0 && p.y == -2.0));
+    }
+
+    #[test]
+    fn metric_and_relationship_lines_read_by_the_same_key_rules() {
+        use crate::model::{End, MetricKind, MetricValue};
+        let read = read(concat!(
+            "{\"dataRow\":{\"id\":\"d\"},\"metricValue\":0.5,\"metricName\":\"iou\"}\n",
+            "{\"dataRow\":{\"id\":\"d\"},\"metricValue\":{\"0.1\":[1,2,3,4],\" 0.5\":[0,0,0,1]},\"featureName\":\"car\"}\n",
+            "{\"dataRow\":{\"id\":\"d\"},\"metricValue\":{\"0.5\":1},\"aggregation\":\"CONFUSION_MATRIX\"}\n",
+            "{\"uuid\":\"r\",\"dataRow\":{\"id\":\"d\"},\"name\":\"has\",\"relationship\":{\"source\":\"a\",\"target\":\"b\",\"type\":\"bidirectional\",\"readonly\":true}}\n",
+            "{\"dataRow\":{\"id\":\"d\"},\"relationship\":{\"source\":\"a\",\"colour\":1}}\n",
+            "{\"dataRow\":{\"id\":\"d\"},\"relationship\":{\"target\":\"b\",\"readonly\":1}}\n",
+            "{\"dataRow\":{\"id\":\"d\"},\"metricValue\":{\"high\":1}}\n",
+            "{\"dataRow\":{\"id\":\"d\"},\"metricValue\":1,\"confidence\":0.5}\n",
+            "{\"dataRow\":{\"id\":\"d\"},\"name\":\"c\",\"point\":{\"x\":1,\"y\":2},\"metricName\":\"iou\"}\n",
+        ));
+        let bodies: Vec<&Body> = read.batch.items.iter().map(|i| &i.annotation.body).collect();
+        let Body::Metric(scalar) = bodies[0] else { panic!("a metric") };
+        assert_eq!((scalar.kind, &scalar.value), (MetricKind::Scalar, &MetricValue::Single(vec![0.5])));
+        assert_eq!(scalar.metric_name.as_deref(), Some("iou"));
+        let Body::Metric(matrix) = bodies[1] else { panic!("a metric") };
+        let by =
+            MetricValue::ByConfidence(vec![(0.1, vec![1.0, 2.0, 3.0, 4.0]), (0.5, vec![0.0, 0.0, 0.0, 1.0])]);
+        assert_eq!((matrix.kind, &matrix.value), (MetricKind::ConfusionMatrix, &by));
+        let Body::Relationship(r) = bodies[2] else { panic!("a relationship") };
+        assert_eq!((&r.source, &r.target), (&Some(End::Uuid("a".into())), &End::Uuid("b".into())));
+        assert_eq!(
+            (&*r.kind, r.readonly, r.feature.name.as_deref()),
+            ("bidirectional", Some(true), Some("has"))
+        );
+        let Body::Relationship(r) = bodies[3] else { panic!("a relationship") };
+        assert_eq!((&*r.kind, &r.target), ("unidirectional", &End::Refused));
+        assert_eq!(bodies.len(), 4);
+        let mut found = problems(&read);
+        // The aggregation names the kind: a confusion matrix wants counts.
+        assert_eq!(
+            found.remove(0),
+            (2, "metricValue[0]".into(), "expected four counts (tp, fp, tn, fn), got int".into())
+        );
+        assert_eq!(found[0].0, 4);
+        assert_eq!(found[0].1, "relationship.colour");
+        assert!(found[0].2.starts_with("unknown key \"colour\" in a relationship (expected source, target, type, readonly, sourceOntologyName)"));
+        assert_eq!(found[1], (4, "relationship.target".into(), "a relationship needs a target".into()));
+        assert_eq!(found[2], (5, "relationship.readonly".into(), "expected true or false, got int".into()));
+        assert_eq!(
+            found[3],
+            (6, "metricValue[0]".into(), "expected a confidence (a number), got str".into())
+        );
+        assert_eq!(
+            found[4],
+            (7, "confidence".into(), "a metric line (metricValue) has no confidence".into())
+        );
+        assert_eq!(
+            found[5],
+            (8, "metricName".into(), "metricName belongs to a metric line, which needs metricValue".into())
+        );
+        assert_eq!(found.len(), 6);
+    }
+
+    #[test]
+    fn the_last_labels_lines_are_held_for_the_next_block() {
+        let line = |key: &str, x: u32| {
+            format!("{{\"dataRow\":{{\"globalKey\":\"{key}\"}},\"name\":\"c\",\"point\":{{\"x\":{x},\"y\":0}}}}\n")
+        };
+        let text = [line("a", 0), line("b", 1), line("a", 2), line("a", 3)].concat();
+        let mut items = read(&text).batch.items;
+        let held = split_last_label(&mut items);
+        assert_eq!(held.iter().map(|i| i.row).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(items.iter().map(|i| i.row).collect::<Vec<_>>(), [0, 1]);
+        let mut one = read(&line("a", 0)).batch.items;
+        assert_eq!(split_last_label(&mut one).len(), 1, "one data row: all held");
+        assert!(one.is_empty() && split_last_label(&mut one).is_empty());
+    }
+
+    #[test]
+    fn parallel_reading_keeps_file_order() {
+        use std::fmt::Write as _;
+        let mut text = String::new();
+        for i in 0..40_000 {
+            if i % 1000 == 7 {
+                text.push_str("not json\n");
+            } else {
+                let _ = writeln!(text, "{{\"dataRow\":{{\"globalKey\":\"k{i}\"}},\"name\":\"c\",\"point\":{{\"x\":{i},\"y\":0}}}}");
+            }
+        }
+        let one = read_ndjson(text.as_bytes(), 5, 10, Some(1));
+        let many = read_ndjson(text.as_bytes(), 5, 10, Some(4));
+        assert_eq!(many.lines, one.lines);
+        assert_eq!(many.lines[39_999], 40_009);
+        let keys = |r: &ReadLines| {
+            r.batch.items.iter().map(|i| (i.row, i.annotation.data_row.clone())).collect::<Vec<_>>()
+        };
+        assert_eq!(keys(&many), keys(&one));
+        assert_eq!(many.batch.items.len(), 40_000 - 40);
+        assert_eq!(problems(&many), problems(&one));
+        assert_eq!(problems(&many)[0].0, 5 + 7);
+    }
+}

@@ -1,0 +1,124 @@
+//! NDJSON text in: `read_labels` (for `lbfast.loads`) and `check_ndjson` (for
+//! `validate_files`, `lbfast validate` and `lbfast convert`), both read by the core's
+//! one NDJSON reader (`lbfast_core::read`) with the GIL released, without making a
+//! Python dict per line.
+
+use std::sync::Mutex;
+
+use lbfast_core::batch::{Batch, Located};
+use lbfast_core::read::{read_ndjson, split_last_label, ReadLines};
+use numpy::{IntoPyArray, PyArray1};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+
+use crate::errors::{guarded, problem, Problem};
+use crate::ontology::{check_job, checked_out, CheckState, Checked, OntologyIndex};
+
+/// What `read_labels` gives: the Labels, what could not be read, the line of each row.
+type Read<'py> = (Vec<Bound<'py, PyAny>>, Vec<Problem>, Bound<'py, PyArray1<u64>>);
+
+/// The lines of the last Label of a block, held for the next block of the same text
+/// (`lbfast_core::read::split_last_label`), so that a Label cut by a block's end is
+/// checked, linked and made whole.
+#[pyclass(module = "lbfast._core")]
+#[derive(Default)]
+pub struct Held(Mutex<Vec<Located>>);
+
+#[pymethods]
+impl Held {
+    #[new]
+    fn new() -> Self {
+        Held::default()
+    }
+}
+
+/// Puts the held lines before `batch`'s and, unless `last`, holds its last Label's.
+fn carry(held: Option<&Held>, last: bool, batch: &mut Batch) {
+    let Some(held) = held else { return };
+    let mut lines = held.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !lines.is_empty() {
+        lines.append(&mut batch.items);
+        std::mem::swap(&mut *lines, &mut batch.items);
+    }
+    if !last {
+        *lines = split_last_label(&mut batch.items);
+    }
+}
+
+/// Reads `data` on `threads` threads without the GIL; rows from `first_row`.
+fn read(
+    py: Python<'_>,
+    data: &[u8],
+    first_row: usize,
+    first_line: u64,
+    threads: Option<usize>,
+) -> PyResult<ReadLines> {
+    py.detach(|| guarded(|| read_ndjson(data, first_row, first_line, threads)))
+}
+
+/// Reads Labelbox import NDJSON into `lbfast.types.Label`s, one per data row in order
+/// of first appearance: `(labels, problems, lines)`, `problems` being what could not
+/// be read (rows from `first_row`, one per line that is not blank), `lines` the line
+/// of each row (from `first_line`). The rules are not applied: `dumps` applies them.
+/// With `held`, a block of a longer text: see [`Held`]; `last` for its last block.
+#[pyfunction]
+#[pyo3(signature = (data, /, *, first_row = 0, first_line = 1, threads = None, held = None, last = true))]
+pub fn read_labels<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyBytes>,
+    first_row: usize,
+    first_line: u64,
+    threads: Option<&Bound<'py, PyAny>>,
+    held: Option<PyRef<'py, Held>>,
+    last: bool,
+) -> PyResult<Read<'py>> {
+    let threads = crate::options::threads(threads)?;
+    let ReadLines { mut batch, lines } = read(py, data.as_bytes(), first_row, first_line, threads)?;
+    carry(held.as_deref(), last, &mut batch);
+    let mut issues = batch.issues;
+    let labels = crate::raise_typed::labels(py, batch.items, &mut issues)?;
+    let problems = issues.into_report().issues.into_iter().map(|i| problem(i, 0)).collect();
+    Ok((labels, problems, lines.into_pyarray(py)))
+}
+
+/// Reads and checks NDJSON text as one call of a job, as `check` (or, with `encode`,
+/// `check_and_encode`) does with the same text's dicts: `(encoded, checked, lines)`,
+/// `encoded` being `None` unless `encode` and no error was found, `checked` the
+/// problems, counts and number of annotations, and `lines` the line of each row (one
+/// row per line that is not blank, from `first_row`; a line that is not JSON is a
+/// problem of its row, kind `unreadable`). With `held`, a block of a longer text: see
+/// [`Held`]; `last` for its last block. `**options`: see `options::read`.
+#[pyfunction]
+#[pyo3(signature = (data, /, *, first_row = 0, first_line = 1, encode = false, ontology = None, state = None, held = None, last = true, **options))]
+#[allow(clippy::too_many_arguments)] // Python's keywords
+pub fn check_ndjson<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyBytes>,
+    first_row: usize,
+    first_line: u64,
+    encode: bool,
+    ontology: Option<PyRef<'py, OntologyIndex>>,
+    state: Option<PyRef<'py, CheckState>>,
+    held: Option<PyRef<'py, Held>>,
+    last: bool,
+    options: Option<&Bound<'py, PyDict>>,
+) -> PyResult<(Option<crate::encoded::Encoded>, Checked, Bound<'py, PyArray1<u64>>)> {
+    let options = crate::options::read(options)?;
+    let ReadLines { mut batch, lines } = read(py, data.as_bytes(), first_row, first_line, options.threads)?;
+    carry(held.as_deref(), last, &mut batch);
+    let count = batch.lines();
+    let onto = ontology.as_ref().map(|o| o.inner.clone());
+    let state = state.as_deref();
+    // Rows are the file's already: no offset.
+    let (checked, report) = py.detach(|| {
+        guarded(|| {
+            check_job(onto.as_deref(), state, 0, &options, &mut batch);
+            batch.check_and_report(&options)
+        })
+    })?;
+    let encoded = match checked.filter(|_| encode) {
+        Some(checked) => Some(crate::encoded::Encoded::write(py, checked, options.threads)?),
+        None => None,
+    };
+    Ok((encoded, checked_out(report, 0, count), lines.into_pyarray(py)))
+}
