@@ -15,7 +15,8 @@ use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntyp
 use pyo3::exceptions::{PyMemoryError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
 use crate::arrays::{c_order, int_values, opt_floats, opt_ints};
 use crate::extract::{
@@ -248,7 +249,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 
 // ---- InstanceMasks / InstanceMap lowering -------------------------------------------
 
-/// The mask item classes of `lbfast.masks`, looked up once per `dumps` call.
+static INSTANCE_MASKS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static INSTANCE_MAP: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// The mask item classes of `lbfast.masks` (looked up once per process).
 pub struct MaskItems<'py> {
     instance_masks: Bound<'py, PyAny>,
     instance_map: Bound<'py, PyAny>,
@@ -258,10 +262,9 @@ pub struct MaskItems<'py> {
 
 impl<'py> MaskItems<'py> {
     pub fn new(py: Python<'py>, max_pixels: u64) -> PyResult<Self> {
-        let module = py.import(intern!(py, "lbfast.masks"))?;
         Ok(MaskItems {
-            instance_masks: module.getattr(intern!(py, "InstanceMasks"))?,
-            instance_map: module.getattr(intern!(py, "InstanceMap"))?,
+            instance_masks: INSTANCE_MASKS.import(py, "lbfast.masks", "InstanceMasks")?.clone().into_any(),
+            instance_map: INSTANCE_MAP.import(py, "lbfast.masks", "InstanceMap")?.clone().into_any(),
             max_pixels,
         })
     }
