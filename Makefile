@@ -57,7 +57,7 @@ lint: setup
 	$(BIN)/python -m mypy.stubtest lbfast._core
 
 bench: build
-	$(BIN)/python benches/compare.py
+	$(BIN)/python benches/summary.py
 
 clean:
 	cargo clean
