@@ -50,7 +50,10 @@ pub fn check_mask(m: &mut Mask, style: Style, options: &Options, issues: &mut Is
 /// The binary PNG of the pixels of `image` that equal `color`. A colour that does not
 /// occur is an error: an empty mask is never what the caller meant.
 fn threshold(image: &Arc<mask::Image>, color: MaskColor) -> Result<Vec<u8>, Problem> {
-    let Some(bits) = crate::colors::instance_bits(image, color) else {
+    let encoded = crate::colors::with_instance_bits(image, color, |bits| {
+        mask::encode_binary_png(image.width, image.height, bits)
+    });
+    let Some(encoded) = encoded else {
         return Err(Problem::new(
             Code::MaskColor,
             format!(
@@ -61,8 +64,7 @@ fn threshold(image: &Arc<mask::Image>, color: MaskColor) -> Result<Vec<u8>, Prob
             ),
         ));
     };
-    mask::encode_binary_png(image.width, image.height, &bits)
-        .map_err(|reason| Problem::new(Code::MaskImage, reason))
+    encoded.map_err(|reason| Problem::new(Code::MaskImage, reason))
 }
 
 /// Why a mask of `image` cannot belong to the Label's image of `size` (`(width,
