@@ -559,7 +559,7 @@ mod tests {
             let caught =
                 std::panic::catch_unwind(|| with_instance_bits(&image, first, |_| panic!("encoder")));
             assert!(caught.is_err());
-            let last = image.color_index().colors.last().unwrap().clone();
+            let last = *image.color_index().colors.last().unwrap();
             let color = MaskColor::Rgb(last.rgb.map(i64::from));
             let fresh = bits_in_box(&image, color, last.bbox);
             assert_eq!(with_instance_bits(&image, color, <[u8]>::to_vec), Some(fresh));
