@@ -4,6 +4,7 @@ use std::ops::Range;
 
 use crate::columnar::{Columns, ColumnsWriter, Prepared, CHUNK_ROWS};
 use crate::issues::{Issues, Report, MAX_LISTED};
+use crate::kept::Kept;
 use crate::model::{Annotation, Body, Geometry, Mask};
 use crate::ndjson;
 use crate::options::Options;
@@ -46,6 +47,18 @@ pub struct Batch {
     pub issues: Issues,
 }
 
+/// The vectors of annotations of past calls, kept for the next (see [`Kept`]): 39 MB
+/// at 100,000 typed boxes, which glibc maps fresh (and faults in) on each call, as it
+/// does any allocation over 32 MB. Smaller ones are left to glibc, which reuses them
+/// best when they are freed (keeping a 3 MB one made it map each call's output fresh).
+static ITEMS: Kept<Located> = Kept::new(16 << 20, 64 << 20);
+
+impl Drop for Checked {
+    fn drop(&mut self) {
+        ITEMS.give(std::mem::take(&mut self.items));
+    }
+}
+
 /// Annotations per unit of parallel checking; masks are decoded and encoded one by one.
 const CHECK_ANNOTATIONS: usize = 2048;
 const CHECK_MASKS: usize = 1;
@@ -57,7 +70,7 @@ const WRITE_ANNOTATIONS: usize = 1024;
 
 impl Batch {
     pub fn new() -> Self {
-        Self::default()
+        Batch { items: ITEMS.take(), ..Self::default() }
     }
 
     /// Adds a columnar batch after the items so far; its rows start at `first_row`.
@@ -95,6 +108,7 @@ impl Batch {
         let Batch { items, columns, issues } = self;
         let report = issues.into_report();
         if report.has_errors() {
+            ITEMS.give(items);
             return (None, report);
         }
         let prepared = columns.iter().map(|part| part.columns.prepare()).collect();

@@ -10,6 +10,7 @@ pub mod colors;
 pub mod columnar;
 pub mod issues;
 pub mod json;
+pub mod kept;
 pub mod mask;
 pub mod memory;
 pub mod model;

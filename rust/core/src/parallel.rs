@@ -6,6 +6,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::kept::Kept;
+
 use rayon::prelude::*;
 use rayon::ThreadPool;
 
@@ -84,26 +86,15 @@ pub fn thread_count(threads: Option<usize>) -> usize {
 /// Output buffers kept between calls, so that writing lands in memory that is
 /// already mapped (fresh pages cost a fault each); at most this many bytes.
 const POOL_BYTES: usize = 64 << 20;
-static BUFFERS: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+static BUFFERS: Kept<u8> = Kept::new(0, POOL_BYTES);
 
 fn take_buffers(count: usize) -> Vec<Vec<u8>> {
-    let mut pool = BUFFERS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut out: Vec<Vec<u8>> = Vec::with_capacity(count);
-    while out.len() < count {
-        out.push(pool.pop().unwrap_or_default());
-    }
-    out
+    (0..count).map(|_| BUFFERS.take()).collect()
 }
 
 fn give_back(buffers: Vec<Vec<u8>>) {
-    let mut pool = BUFFERS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut kept: usize = pool.iter().map(Vec::capacity).sum();
-    for mut buffer in buffers {
-        if kept + buffer.capacity() <= POOL_BYTES {
-            kept += buffer.capacity();
-            buffer.clear();
-            pool.push(buffer);
-        }
+    for buffer in buffers {
+        BUFFERS.give(buffer);
     }
 }
 
