@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -31,14 +32,15 @@ def boxes(n, *, images=10, ids="deterministic", confidence=True):
     )
 
 
+def shard_lines_of(shard):
+    data = shard.path.read_bytes()
+    if shard.path.suffix == ".gz":
+        data = gzip.decompress(data)
+    return data.splitlines(keepends=True)
+
+
 def shard_lines(manifest):
-    out = []
-    for shard in manifest.shards:
-        data = shard.path.read_bytes()
-        if shard.path.suffix == ".gz":
-            data = gzip.decompress(data)
-        out.extend(data.splitlines(keepends=True))
-    return out
+    return [line for shard in manifest.shards for line in shard_lines_of(shard)]
 
 
 def test_row_cap_splits_in_order_and_the_manifest_adds_up(tmp_path, monkeypatch):
@@ -98,6 +100,14 @@ def test_labels_dicts_and_columns_mix(tmp_path):
         w.write(items)
     assert b"".join(shard_lines(w.manifest)) == lbfast.dumps(items)
     assert w.manifest.features == {"pt": 2, "car": 3, "bus": 2}
+    # Each shard counts its own lines per feature, as read back from its file.
+    for shard in w.manifest.shards:
+        names = [json.loads(line)["name"] for line in shard_lines_of(shard)]
+        assert shard.features == Counter(names)
+        assert w.manifest.as_dict()["shards"][w.manifest.shards.index(shard)]["features"] == dict(
+            Counter(names)
+        )
+    assert sum((s.features for s in w.manifest.shards), Counter()) == w.manifest.features
 
 
 def test_a_bad_batch_leaves_no_partial_shard(tmp_path):

@@ -15,7 +15,6 @@ batches anyway. It is untyped, hence ``Any`` at this boundary.
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional, TypedDict
@@ -108,22 +107,6 @@ class ShardJob:
             remove_temporaries(self.directory)
 
 
-class _ShardFeatureWriter(ShardWriter):
-    """A ShardWriter that also keeps each shard's feature counts (its manifest only has
-    their sum over all shards)."""
-
-    def __init__(self, directory: str, **options: Any) -> None:
-        super().__init__(directory, **options)
-        self.shard_features: list[Counter[str]] = []
-
-    def _finish(self) -> None:
-        shard = self._open
-        listed = len(self.manifest.shards)
-        super()._finish()
-        if shard is not None and len(self.manifest.shards) > listed:
-            self.shard_features.append(Counter(shard.features))
-
-
 def index_runs(batch: Any, index: str) -> list[tuple[int, int, int]]:
     """``(offset, rows, first row number)`` of each run of rows of ``batch`` that its
     ``index`` column numbers consecutively (``n, n+1, ...``): deterministic ids are
@@ -151,7 +134,7 @@ def write_task(job: ShardJob, key: str, batches: Iterable[Any], start: Optional[
     import pyarrow as pa  # type: ignore[import-untyped]
 
     rows_so_far = 0
-    writer = _ShardFeatureWriter(job.directory, **job._writer_options(key))
+    writer = ShardWriter(job.directory, **job._writer_options(key))
     with writer:
         for batch in batches:
             if batch.num_rows == 0:
@@ -165,7 +148,7 @@ def write_task(job: ShardJob, key: str, batches: Iterable[Any], start: Optional[
                 raise ValueError("rows need a start or an index column")
             rows_so_far += batch.num_rows
     shards = writer.manifest.shards
-    table = pa.record_batch(manifest_batch(shards, writer.shard_features))
+    table = pa.record_batch(manifest_batch(shards, [s.features for s in shards]))
     return table.cast(manifest_schema())
 
 

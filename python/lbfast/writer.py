@@ -74,6 +74,8 @@ class Shard:
     rows: int
     bytes: int
     masks: int
+    #: Lines per feature in this shard (its name, or its schema id when it has none).
+    features: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -99,7 +101,13 @@ class Manifest:
     def as_dict(self) -> dict[str, Any]:
         return {
             "shards": [
-                {"path": str(s.path), "rows": s.rows, "bytes": s.bytes, "masks": s.masks}
+                {
+                    "path": str(s.path),
+                    "rows": s.rows,
+                    "bytes": s.bytes,
+                    "masks": s.masks,
+                    "features": dict(s.features),
+                }
                 for s in self.shards
             ],
             "rows": self.rows,
@@ -306,7 +314,7 @@ class ShardWriter:
                     for data_row, feature, n in sorted(over)
                 ]
             )
-        listed = Shard(shard.path, shard.rows, shard.bytes, shard.masks)
+        listed = Shard(shard.path, shard.rows, shard.bytes, shard.masks, Counter(shard.features))
         shards = self.manifest.shards
         try:
             shard.commit()
