@@ -293,6 +293,9 @@ def read_labels(
 class Held:
     def __init__(self) -> None: ...
 
+# lbfast.ontology.files: the number of line ends of a block of NDJSON.
+def ndjson_line_ends(data: bytes, /) -> int: ...
+
 # lbfast.ontology.validate: NDJSON text read, checked (and with `encode`, written) by
 # the core; the line of each row.
 def check_ndjson(

@@ -5,8 +5,8 @@
 
 use std::sync::Mutex;
 
-use lbfast_core::batch::{Batch, Located};
-use lbfast_core::read::{read_ndjson, split_last_label, ReadLines};
+use lbfast_core::batch::Located;
+use lbfast_core::read::{count_lines, read_ndjson, read_ndjson_after, split_last_label, ReadLines};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -32,28 +32,29 @@ impl Held {
     }
 }
 
-/// Puts the held lines before `batch`'s and, unless `last`, holds its last Label's.
-fn carry(held: Option<&Held>, last: bool, batch: &mut Batch) {
-    let Some(held) = held else { return };
-    let mut lines = held.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if !lines.is_empty() {
-        lines.append(&mut batch.items);
-        std::mem::swap(&mut *lines, &mut batch.items);
-    }
-    if !last {
-        *lines = split_last_label(&mut batch.items);
-    }
-}
-
-/// Reads `data` on `threads` threads without the GIL; rows from `first_row`.
+/// Reads `data` on `threads` threads without the GIL; rows from `first_row`. With
+/// `held`, the lines it holds go first and, unless `last`, it then holds the last
+/// Label's lines of what was read.
 fn read(
     py: Python<'_>,
     data: &[u8],
     first_row: usize,
     first_line: u64,
     threads: Option<usize>,
+    (held, last): (Option<&Held>, bool),
 ) -> PyResult<ReadLines> {
-    py.detach(|| guarded(|| read_ndjson(data, first_row, first_line, threads)))
+    let Some(held) = held else {
+        return py.detach(|| guarded(|| read_ndjson(data, first_row, first_line, threads)));
+    };
+    // Not locked while the GIL is released: another thread may want it meanwhile.
+    let lock = || held.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let before = std::mem::take(&mut *lock());
+    let mut read =
+        py.detach(|| guarded(|| read_ndjson_after(before, data, first_row, first_line, threads)))?;
+    if !last {
+        *lock() = split_last_label(&mut read.batch.items);
+    }
+    Ok(read)
 }
 
 /// Reads Labelbox import NDJSON into `lbfast.types.Label`s, one per data row in order
@@ -73,8 +74,8 @@ pub fn read_labels<'py>(
     last: bool,
 ) -> PyResult<Read<'py>> {
     let threads = crate::options::threads(threads)?;
-    let ReadLines { mut batch, lines } = read(py, data.as_bytes(), first_row, first_line, threads)?;
-    carry(held.as_deref(), last, &mut batch);
+    let ReadLines { batch, lines } =
+        read(py, data.as_bytes(), first_row, first_line, threads, (held.as_deref(), last))?;
     let mut issues = batch.issues;
     let labels = crate::raise_typed::labels(py, batch.items, &mut issues)?;
     let problems = issues.into_report().issues.into_iter().map(|i| problem(i, 0)).collect();
@@ -104,8 +105,9 @@ pub fn check_ndjson<'py>(
     options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<(Option<crate::encoded::Encoded>, Checked, Bound<'py, PyArray1<u64>>)> {
     let options = crate::options::read(options)?;
-    let ReadLines { mut batch, lines } = read(py, data.as_bytes(), first_row, first_line, options.threads)?;
-    carry(held.as_deref(), last, &mut batch);
+    let held = (held.as_deref(), last);
+    let ReadLines { mut batch, lines } =
+        read(py, data.as_bytes(), first_row, first_line, options.threads, held)?;
     let count = batch.lines();
     let onto = ontology.as_ref().map(|o| o.inner.clone());
     let state = state.as_deref();
@@ -121,4 +123,12 @@ pub fn check_ndjson<'py>(
         None => None,
     };
     Ok((encoded, checked_out(report, 0, count), lines.into_pyarray(py)))
+}
+
+/// The number of line ends in `data` (NDJSON read in blocks: the next block's first
+/// line), counted without the GIL.
+#[pyfunction]
+pub fn ndjson_line_ends(py: Python<'_>, data: &Bound<'_, PyBytes>) -> u64 {
+    let data = data.as_bytes();
+    py.detach(|| count_lines(data))
 }

@@ -36,6 +36,19 @@ impl ReadLines {
 /// Reads `text` (NDJSON, UTF-8, a leading byte-order mark skipped); its first line is
 /// line `first_line` and its first row `first_row`. `threads` as in [`parallel`].
 pub fn read_ndjson(text: &[u8], first_row: usize, first_line: u64, threads: Option<usize>) -> ReadLines {
+    read_ndjson_after(Vec::new(), text, first_row, first_line, threads)
+}
+
+/// As [`read_ndjson`], the items read going after `before` (a Label held from the
+/// previous block, see [`split_last_label`]): the block's items are moved once, not
+/// again to put the held ones first.
+pub fn read_ndjson_after(
+    before: Vec<Located>,
+    text: &[u8],
+    first_row: usize,
+    first_line: u64,
+    threads: Option<usize>,
+) -> ReadLines {
     let text = text.strip_prefix(BOM).unwrap_or(text);
     let (ranges, lines) = split_lines(text, first_line);
     let threads = if ranges.len() < PARALLEL_LINES { Some(1) } else { threads };
@@ -46,12 +59,18 @@ pub fn read_ndjson(text: &[u8], first_row: usize, first_line: u64, threads: Opti
         read_rows(text, &ranges[start..end], first_row + start)
     });
     let mut batch = Batch::new();
+    batch.items = before;
     batch.items.reserve(ranges.len());
     for (items, issues) in parts {
         batch.items.extend(items);
         batch.issues.extend(issues);
     }
     ReadLines { batch, lines }
+}
+
+/// The number of line ends (`\n`) in `text`: where the next block's lines start.
+pub fn count_lines(text: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', text).count() as u64
 }
 
 /// Takes off the end of `items` the lines of its last data row (its last run of
@@ -273,6 +292,14 @@ mod tests {
         let mut one = read(&line("a", 0)).batch.items;
         assert_eq!(split_last_label(&mut one).len(), 1, "one data row: all held");
         assert!(one.is_empty() && split_last_label(&mut one).is_empty());
+    }
+
+    #[test]
+    fn line_ends_are_counted_as_the_reader_numbers_lines() {
+        let text = "{}\n\n  \r\n{}";
+        assert_eq!(count_lines(text.as_bytes()), 3);
+        assert_eq!(read(text).lines, [1, 4], "the line after three line ends is line 4");
+        assert_eq!(count_lines(b""), 0);
     }
 
     #[test]
