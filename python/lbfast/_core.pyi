@@ -296,6 +296,9 @@ class Held:
 # lbfast.ontology.files: the number of line ends of a block of NDJSON.
 def ndjson_line_ends(data: bytes, /) -> int: ...
 
+# lbfast.ontology.files: where the last Label of a chunk of a JSON array's dicts starts.
+def last_label_of(values: list[Any], /) -> int: ...
+
 # lbfast.ontology.validate: NDJSON text read, checked (and with `encode`, written) by
 # the core; the line of each row.
 def check_ndjson(

@@ -291,18 +291,25 @@ def chunked(
 ) -> Iterator[tuple[list[Any], list[int], Optional[tuple[int, ValueError]]]]:
     """Chunks of ``(values, their lines, None)`` of a file's ``(line, value)``
     (:func:`read_predictions`); an unreadable line ends a chunk and comes as the third
-    element."""
+    element. A full chunk is cut where its last Label starts (the core reads where),
+    that Label going whole into the next chunk, so that its relationships find their
+    ends; a Label longer than a chunk makes a longer chunk."""
     chunk: list[Any] = []
     lines: list[int] = []
+    limit = CHUNK_LINES
     for line, value in values:
         if isinstance(value, ValueError):
             yield chunk, lines, (line, value)
-            chunk, lines = [], []
+            chunk, lines, limit = [], [], CHUNK_LINES
             continue
         chunk.append(value)
         lines.append(line)
-        if len(chunk) >= CHUNK_LINES:
-            yield chunk, lines, None
-            chunk, lines = [], []
+        if len(chunk) >= limit:
+            cut = _core.last_label_of(chunk)
+            if cut == 0:  # one Label so far: read on
+                limit += CHUNK_LINES
+                continue
+            yield chunk[:cut], lines[:cut], None
+            chunk, lines, limit = chunk[cut:], lines[cut:], CHUNK_LINES
     if chunk:
         yield chunk, lines, None

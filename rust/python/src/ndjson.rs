@@ -6,13 +6,16 @@
 use std::sync::Mutex;
 
 use lbfast_core::batch::Located;
-use lbfast_core::read::{count_lines, read_ndjson, read_ndjson_after, split_last_label, ReadLines};
+use lbfast_core::read::{
+    count_lines, last_label_start, read_ndjson, read_ndjson_after, split_last_label, ReadLines,
+};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::errors::{guarded, problem, Problem};
 use crate::ontology::{check_job, checked_out, CheckState, Checked, OntologyIndex};
+use crate::py_node::PyNode;
 
 /// What `read_labels` gives: the Labels, what could not be read, the line of each row.
 type Read<'py> = (Vec<Bound<'py, PyAny>>, Vec<Problem>, Bound<'py, PyArray1<u64>>);
@@ -131,4 +134,13 @@ pub fn check_ndjson<'py>(
 pub fn ndjson_line_ends(py: Python<'_>, data: &Bound<'_, PyBytes>) -> u64 {
     let data = data.as_bytes();
     py.detach(|| count_lines(data))
+}
+
+/// Where the last data row's run of `values` (NDJSON-shaped dicts, a chunk of a JSON
+/// array) starts: the chunk is cut there so that its last Label goes whole into the
+/// next chunk (`lbfast_core::read::last_label_start`).
+#[pyfunction]
+pub fn last_label_of(values: &Bound<'_, PyList>) -> usize {
+    let nodes: Vec<PyNode<'_>> = values.iter().map(PyNode).collect();
+    last_label_start(&nodes)
 }
