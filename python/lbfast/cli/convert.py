@@ -28,10 +28,11 @@ if TYPE_CHECKING:
 
 
 class Conversion:
-    """Reads the input files once each, in order, and checks and writes their
-    predictions a chunk at a time (``Validator.encode``: each chunk is lowered and
-    checked once). After the first error nothing more is written; the rest is only
-    checked, so that every problem is reported."""
+    """Reads the input files in order, and checks and writes their predictions a piece
+    at a time, each read and checked once: NDJSON text a block at a time by the core
+    (``Validator.encode_ndjson``), COCO results and JSON arrays a chunk of values at a
+    time (``Validator.encode``). After the first error nothing more is written; the
+    rest is only checked, so that every problem is reported."""
 
     def __init__(self, args: argparse.Namespace, onto: Optional[Ontology], sink: Output) -> None:
         self.args = args

@@ -131,6 +131,7 @@ pub fn check_ndjson<'py>(
 /// The number of line ends in `data` (NDJSON read in blocks: the next block's first
 /// line), counted without the GIL.
 #[pyfunction]
+#[pyo3(signature = (data, /))]
 pub fn ndjson_line_ends(py: Python<'_>, data: &Bound<'_, PyBytes>) -> u64 {
     let data = data.as_bytes();
     py.detach(|| count_lines(data))
@@ -140,6 +141,7 @@ pub fn ndjson_line_ends(py: Python<'_>, data: &Bound<'_, PyBytes>) -> u64 {
 /// array) starts: the chunk is cut there so that its last Label goes whole into the
 /// next chunk (`lbfast_core::read::last_label_start`).
 #[pyfunction]
+#[pyo3(signature = (values, /))]
 pub fn last_label_of(values: &Bound<'_, PyList>) -> usize {
     let nodes: Vec<PyNode<'_>> = values.iter().map(PyNode).collect();
     last_label_start(&nodes)
