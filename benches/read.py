@@ -1,5 +1,6 @@
-"""Reading NDJSON back: ``lbfast validate`` of an N-line bbox file (default 1M) against a
-Python loop of ``orjson.loads`` over the same lines, in the same run.
+"""Reading NDJSON back: ``lbfast validate``, ``lbfast convert`` and ``lbfast.load`` of an
+N-line bbox file (default 1M) against a Python loop of ``orjson.loads`` over the same
+lines, in the same run.
 
     python benches/read.py [--lines 1000000] [--threads 1]
 
@@ -7,7 +8,8 @@ The goal (issue 10): ``lbfast validate`` at 1.5M lines/s or more on one core, an
 least 3x the ``orjson`` loop (which only parses: no checks, no model). The file is
 written by ``lbfast.dumps`` (uuids, data rows, confidences, boxes) into a temporary
 folder. The command line runs in-process (``lbfast.cli.main``), pinned to
-``--threads`` cores with ``RAYON_NUM_THREADS``; ``lbfast.loads`` is timed too.
+``--threads`` cores with ``RAYON_NUM_THREADS``; ``convert`` writes one NDJSON file
+beside the input (and must give back the input's bytes: ``dumps`` wrote it).
 """
 
 from __future__ import annotations
@@ -79,16 +81,27 @@ def main() -> None:
             code = cli(["validate", str(path)], stdout=out, stderr=io.StringIO())
             assert code == 0, out.getvalue()
 
+        written = Path(tmp) / "converted.ndjson"
+
+        def convert() -> None:
+            out = io.StringIO()
+            code = cli(["convert", str(path), "-o", str(written)], stdout=out, stderr=io.StringIO())
+            assert code == 0, out.getvalue()
+
         loop = best_of(args.runs, orjson_loop)
         check = best_of(args.runs, validate)
+        converted = best_of(args.runs, convert)
+        assert written.read_bytes() == path.read_bytes(), "convert changed the bytes"
         load = best_of(1, lambda: lbfast.load(path, threads=args.threads))
         for what, seconds in (
             ("orjson.loads loop", loop),
             ("lbfast validate", check),
+            ("lbfast convert (-o)", converted),
             ("lbfast.load (typed Labels)", load),
         ):
-            print(f"{what:28} {seconds:7.3f} s  {args.lines / seconds / 1e6:6.2f} M lines/s")
-        print(f"lbfast validate vs the orjson loop: {loop / check:.1f}x")
+            ratio = f"{loop / seconds:5.2f}x the orjson loop" if seconds != loop else ""
+            rate = args.lines / seconds / 1e6
+            print(f"{what:28} {seconds:7.3f} s  {rate:6.2f} M lines/s  {ratio}")
 
 
 if __name__ == "__main__":

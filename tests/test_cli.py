@@ -698,19 +698,23 @@ def test_convert_lowers_and_checks_each_chunk_once(files, monkeypatch):
     import lbfast._core as core
 
     calls = []
-    for name in ("check", "encode", "check_and_encode", "dumps"):
+    for name in ("check", "encode", "check_and_encode", "dumps", "check_ndjson"):
         real = getattr(core, name)
         monkeypatch.setattr(
             core,
             name,
-            lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k),
+            lambda *a, _real=real, _name=name, **k: (
+                calls.append((_name, k.get("encode"), len(a[0]) > 0)) or _real(*a, **k)
+            ),
         )
     code, stdout, _ = run(
         "convert", files / "good.jsonl", "--ontology", files / "ontology.json",
         "-o", files / "o.ndjson",
     )  # fmt: skip
     assert code == 0, stdout
-    assert calls == ["check_and_encode"]
+    # JSONL is read by the core: its one block, then the end of the file (its last
+    # Label, held until then), each checked and written in one call.
+    assert calls == [("check_ndjson", True, True), ("check_ndjson", True, False)]
     # After the first error nothing is written any more: the rest is only checked.
     calls.clear()
     code, _, _ = run(
@@ -718,7 +722,15 @@ def test_convert_lowers_and_checks_each_chunk_once(files, monkeypatch):
         files / "ontology.json", "-o", files / "o.ndjson",
     )  # fmt: skip
     assert code == 1
-    assert calls == ["check_and_encode", "check"]
+    assert [(encode, block) for _, encode, block in calls] == [
+        (True, True), (False, False), (False, True), (False, False)
+    ]  # fmt: skip
+    # A JSON array is read in Python, a chunk of dicts at a time.
+    calls.clear()
+    (files / "good.json").write_text(one_per_line(lines(files / "good.jsonl")))
+    code, _, _ = run("convert", files / "good.json", "-o", files / "o.ndjson")
+    assert code == 0
+    assert [name for name, _, _ in calls] == ["check_and_encode"]
 
 
 def test_a_json_array_is_read_an_element_at_a_time(tmp_path):
@@ -733,3 +745,50 @@ def test_a_json_array_is_read_an_element_at_a_time(tmp_path):
     assert sum(read) < path.stat().st_size / 2
     assert sum(1 for _ in values) == 100_000 - 1
     assert sum(read) == path.stat().st_size
+
+
+def _related_labels(count: int) -> list[dict]:
+    """``count`` Labels of three lines each: two points and a relationship between them."""
+    out = []
+    for k in range(count):
+        row = {"globalKey": f"img-{k}"}
+        out += [
+            {"uuid": f"s{k}", "dataRow": row, "name": "person", "point": {"x": 1, "y": 2}},
+            {"uuid": f"t{k}", "dataRow": row, "name": "car", "point": {"x": 3, "y": 4}},
+            {
+                "uuid": f"r{k}",
+                "dataRow": row,
+                "name": "near",
+                "relationship": {"source": f"s{k}", "target": f"t{k}"},
+            },
+        ]
+    return out
+
+
+def test_convert_links_a_relationship_whose_ends_are_in_different_chunks(files, monkeypatch):
+    from lbfast.ontology import files as reading
+
+    # Chunks of 4 values and blocks of about 500 bytes: many cut a Label apart.
+    monkeypatch.setattr(reading, "CHUNK_LINES", 4)
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 500)
+    values = _related_labels(10)
+    (files / "rel.jsonl").write_text("".join(json.dumps(v) + "\n" for v in values))
+    code, stdout, _ = run("convert", files / "rel.jsonl", "-o", files / "rel.ndjson")
+    assert code == 0, stdout
+    assert len(lines(files / "rel.ndjson")) == 30
+    # An end in another data row is still refused, at its line.
+    values[2]["relationship"]["target"] = "t1"
+    (files / "rel.jsonl").write_text("".join(json.dumps(v) + "\n" for v in values))
+    code, stdout, _ = run("convert", files / "rel.jsonl", "-o", files / "rel.ndjson")
+    assert code == 1
+    assert f"{files / 'rel.jsonl'}:3: relationship.target" in stdout, stdout
+
+
+def test_validate_links_a_relationship_across_the_chunks_of_a_json_array(files, monkeypatch):
+    import lbfast
+    from lbfast.ontology import files as reading
+
+    monkeypatch.setattr(reading, "CHUNK_LINES", 4)
+    (files / "rel.json").write_text(one_per_line(_related_labels(10)))
+    report = lbfast.validate_files([files / "rel.json"])
+    assert report.errors == [] and report.items == 30

@@ -56,7 +56,9 @@ __all__ = [
     "check_ndjson",
     "dumps",
     "encode",
+    "last_label_of",
     "mask_colors",
+    "ndjson_line_ends",
     "read_labels",
     "rle_area",
     "rle_bbox",
@@ -292,6 +294,12 @@ def read_labels(
 @final
 class Held:
     def __init__(self) -> None: ...
+
+# lbfast.ontology.files: the number of line ends of a block of NDJSON.
+def ndjson_line_ends(data: bytes, /) -> int: ...
+
+# lbfast.ontology.files: where the last Label of a chunk of a JSON array's dicts starts.
+def last_label_of(values: list[Any], /) -> int: ...
 
 # lbfast.ontology.validate: NDJSON text read, checked (and with `encode`, written) by
 # the core; the line of each row.

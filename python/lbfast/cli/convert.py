@@ -18,19 +18,21 @@ from lbfast.cli.output import Progress, counted, print_report
 from lbfast.cli.sink import Output
 from lbfast.errors import PER_DATA_ROW_LIMIT, UNREADABLE, Problem, ValidationError
 from lbfast.ontology import CHUNK_LINES, Ontology, Report, SourceLines, Validator, empty_file
-from lbfast.ontology.files import chunked
+from lbfast.ontology.files import chunked, is_json_array, ndjson_blocks, open_predictions
 from lbfast.ontology.validate import Locate
 from lbfast.writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_MASKS, DEFAULT_MAX_ROWS
 
 if TYPE_CHECKING:
+    from lbfast._core import Encoded
     from lbfast.cli.options import Subcommands
 
 
 class Conversion:
-    """Reads the input files once each, in order, and checks and writes their
-    predictions a chunk at a time (``Validator.encode``: each chunk is lowered and
-    checked once). After the first error nothing more is written; the rest is only
-    checked, so that every problem is reported."""
+    """Reads the input files in order, and checks and writes their predictions a piece
+    at a time, each read and checked once: NDJSON text a block at a time by the core
+    (``Validator.encode_ndjson``), COCO results and JSON arrays a chunk of values at a
+    time (``Validator.encode``). After the first error nothing more is written; the
+    rest is only checked, so that every problem is reported."""
 
     def __init__(self, args: argparse.Namespace, onto: Optional[Ontology], sink: Output) -> None:
         self.args = args
@@ -50,15 +52,27 @@ class Conversion:
         coco = self.args.format == "coco" or (self.args.format == "auto" and is_coco_result(first))
         if coco:
             self._coco(str(path), values)
+        elif is_json_array(path):
+            self._array(str(path), values)
         else:
-            self._ndjson(str(path), values)
+            del values  # only its first line was read (and is closed): the core reads the text
+            self._ndjson(path, progress)
 
     def finish(self) -> Report:
         return self.validator.finish(sources=self.sources)
 
     # --- the two formats ------------------------------------------------------------
 
-    def _ndjson(self, name: str, values: Values) -> None:
+    def _ndjson(self, path: Path, progress: Progress) -> None:
+        """NDJSON text, read, checked and written by the core a block at a time (a
+        block's last Label held for the next, so that its relationships are linked)."""
+        name = str(path)
+        with open_predictions(path) as f:
+            for block, first_line in ndjson_blocks(f, on_bytes=progress):
+                self._send_text(name, block, first_line, last=False)
+        self._send_text(name, b"", 1, last=True)
+
+    def _array(self, name: str, values: Values) -> None:
         for chunk, lines, bad in chunked(values):
             self._send(name, chunk, lines)
             if bad is not None:
@@ -111,8 +125,23 @@ class Conversion:
             self.validator.check(items, sources=self.sources, locate=locate)
             return
         encoded = self.validator.encode(items, sources=self.sources, locate=locate)
-        if encoded is None:
+        if encoded is not None:
+            self._write(encoded)
+
+    def _send_text(self, name: str, block: bytes, first_line: int, *, last: bool) -> None:
+        """Checks NDJSON ``block`` (from ``first_line`` of ``name``) and, while nothing
+        has been wrong, writes it."""
+        v = self.validator
+        if not v.ok:
+            v.check_ndjson(block, name=name, sources=self.sources, first_line=first_line, last=last)
             return
+        encoded = v.encode_ndjson(
+            block, name=name, sources=self.sources, first_line=first_line, last=last
+        )
+        if encoded is not None:
+            self._write(encoded)
+
+    def _write(self, encoded: Encoded) -> None:
         try:
             self.sink.write(encoded)
         except ValidationError as e:

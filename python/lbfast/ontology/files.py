@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Callable, Optional, Union, cast
 
+from lbfast import _core
 from lbfast.errors import EMPTY_INPUT, Problem
 
 #: Values checked at a time when validating files.
@@ -56,26 +57,18 @@ def ndjson_blocks(
     longer than ``block_bytes`` is one block), ``first_line`` numbering the block's first
     line from 1. ``on_bytes(n)`` is told of the bytes of each block."""
     block_bytes = block_bytes or BLOCK_BYTES  # read now: tests change it
-    pending = b""
     line = 1
     while True:
-        data = f.read(block_bytes)
-        if not data:
+        block = f.read(block_bytes)
+        if not block:
             break
-        data = pending + data if pending else data
-        cut = data.rfind(b"\n") + 1
-        if cut == 0:
-            pending = data
-            continue
-        block, pending = data[:cut], data[cut:]
+        # The rest of the block's last line: one copy, and no tail carried over.
+        if not block.endswith(b"\n"):
+            block += f.readline()
         if on_bytes:
             on_bytes(len(block))
         yield block, line
-        line += block.count(b"\n")
-    if pending:
-        if on_bytes:
-            on_bytes(len(pending))
-        yield pending, line
+        line += _core.ndjson_line_ends(block)
 
 
 def read_predictions(
@@ -298,18 +291,25 @@ def chunked(
 ) -> Iterator[tuple[list[Any], list[int], Optional[tuple[int, ValueError]]]]:
     """Chunks of ``(values, their lines, None)`` of a file's ``(line, value)``
     (:func:`read_predictions`); an unreadable line ends a chunk and comes as the third
-    element."""
+    element. A full chunk is cut where its last Label starts (the core reads where),
+    that Label going whole into the next chunk, so that its relationships find their
+    ends; a Label longer than a chunk makes a longer chunk."""
     chunk: list[Any] = []
     lines: list[int] = []
+    limit = CHUNK_LINES
     for line, value in values:
         if isinstance(value, ValueError):
             yield chunk, lines, (line, value)
-            chunk, lines = [], []
+            chunk, lines, limit = [], [], CHUNK_LINES
             continue
         chunk.append(value)
         lines.append(line)
-        if len(chunk) >= CHUNK_LINES:
-            yield chunk, lines, None
-            chunk, lines = [], []
+        if len(chunk) >= limit:
+            cut = _core.last_label_of(chunk)
+            if cut == 0:  # one Label so far: read on
+                limit += CHUNK_LINES
+                continue
+            yield chunk[:cut], lines[:cut], None
+            chunk, lines, limit = chunk[cut:], lines[cut:], CHUNK_LINES
     if chunk:
         yield chunk, lines, None

@@ -278,8 +278,9 @@ impl fmt::Display for Issue {
     }
 }
 
-/// How many problems a call lists; the rest are counted in one closing issue, so
-/// that millions of bad predictions cannot exhaust memory.
+/// How many problems of each severity a call lists; the rest are counted in one
+/// closing issue, so that millions of bad predictions cannot exhaust memory (and
+/// warnings, however many, never keep an error from being listed).
 pub const MAX_LISTED: usize = 1000;
 
 /// Collects issues, tracking the current row and field path as a stack of segments
@@ -290,7 +291,9 @@ pub struct Issues {
     row: usize,
     path: Vec<PathSeg>,
     found: Vec<Issue>,
-    /// Past this many issues, further ones are only counted.
+    /// How many of `found` are errors and how many warnings.
+    kept: [usize; 2],
+    /// Past this many issues of a severity, further ones are only counted.
     limit: Option<usize>,
     omitted: usize,
     first_omitted_row: Option<usize>,
@@ -334,8 +337,15 @@ impl Issues {
         self.omitted
     }
 
-    fn is_full(&self) -> bool {
-        self.limit.is_some_and(|limit| self.found.len() >= limit)
+    /// Keeps `issue` unless its severity's limit is reached (then only counts it).
+    fn keep(&mut self, issue: Issue) {
+        let kept = &mut self.kept[issue.severity as usize];
+        if self.limit.is_some_and(|limit| *kept >= limit) {
+            self.omit(issue.row);
+        } else {
+            *kept += 1;
+            self.found.push(issue);
+        }
     }
 
     fn omit(&mut self, row: usize) {
@@ -439,12 +449,12 @@ impl Issues {
     /// Records a problem of any severity, with an optional suggestion.
     pub fn record(&mut self, code: Code, severity: Severity, message: String, suggestion: Option<String>) {
         *self.counts.entry((code, severity)).or_insert(0) += 1;
-        if self.is_full() {
+        if self.limit.is_some_and(|limit| self.kept[severity as usize] >= limit) {
             self.omit(self.row);
             return;
         }
         let path = self.current_path();
-        self.found.push(Issue { code, row: self.row, path, message, suggestion, severity });
+        self.keep(Issue { code, row: self.row, path, message, suggestion, severity });
     }
 
     /// Whether nothing was found (errors or warnings).
@@ -477,11 +487,7 @@ impl Issues {
             self.first_omitted_row = Some(self.first_omitted_row.map_or(row, |r| r.min(row)));
         }
         for issue in other.found {
-            if self.is_full() {
-                self.omit(issue.row);
-            } else {
-                self.found.push(issue);
-            }
+            self.keep(issue);
         }
     }
 
@@ -489,11 +495,7 @@ impl Issues {
     pub fn extend_issues(&mut self, issues: impl IntoIterator<Item = Issue>) {
         for issue in issues {
             *self.counts.entry((issue.code, issue.severity)).or_insert(0) += 1;
-            if self.is_full() {
-                self.omit(issue.row);
-            } else {
-                self.found.push(issue);
-            }
+            self.keep(issue);
         }
     }
 
@@ -508,17 +510,23 @@ impl Issues {
     }
 
     /// Every problem in row order (errors before warnings within a row), at most
-    /// [`MAX_LISTED`] of them, followed by one issue counting those left out, if any.
+    /// [`MAX_LISTED`] of each severity, followed by one issue counting those left out,
+    /// if any.
     pub fn into_report(self) -> Report {
         let Issues { mut found, mut omitted, mut first_omitted_row, counts, .. } = self;
         // Stable: problems of one row keep the order they were found in.
         found.sort_by_key(|issue| (issue.row, issue.severity));
-        if found.len() > MAX_LISTED {
-            let dropped = found.split_off(MAX_LISTED);
-            omitted += dropped.len();
-            let row = dropped[0].row;
-            first_omitted_row = Some(first_omitted_row.map_or(row, |r| r.min(row)));
-        }
+        let mut listed = [0usize; 2];
+        found.retain(|issue| {
+            let n = &mut listed[issue.severity as usize];
+            *n += 1;
+            if *n <= MAX_LISTED {
+                return true;
+            }
+            omitted += 1;
+            first_omitted_row = Some(first_omitted_row.map_or(issue.row, |r| r.min(issue.row)));
+            false
+        });
         if let (true, Some(row)) = (omitted > 0, first_omitted_row) {
             let message = format!(
                 "{omitted} more problem{} from this row on are not listed (lbfast lists at most {MAX_LISTED})",
@@ -541,6 +549,26 @@ fn push_key_text(out: &mut String, key: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn warnings_however_many_never_keep_an_error_from_being_listed() {
+        let mut issues = Issues::with_limit(MAX_LISTED);
+        for row in 0..=MAX_LISTED {
+            issues.set_row(row);
+            issues.record(Code::ChecklistAnswerNormalized, Severity::Warning, "amended".into(), None);
+        }
+        issues.set_row(MAX_LISTED + 1);
+        issues.report(Code::Confidence, "bad");
+        let mut all = Issues::new();
+        all.extend(issues);
+        let report = all.into_report();
+        let error =
+            report.issues.iter().find(|i| i.severity == Severity::Error && i.code == Code::Confidence);
+        assert_eq!(error.map(|i| i.row), Some(MAX_LISTED + 1));
+        let more = report.issues.last().unwrap();
+        assert_eq!((more.code, more.row), (Code::MoreProblems, MAX_LISTED), "one warning left out");
+        assert_eq!(report.issues.len(), MAX_LISTED + 2);
+    }
 
     #[test]
     fn a_limit_keeps_the_first_problems_and_counts_the_rest() {

@@ -201,6 +201,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check_and_encode, m)?)?;
     m.add_function(wrap_pyfunction!(ndjson::read_labels, m)?)?;
     m.add_function(wrap_pyfunction!(ndjson::check_ndjson, m)?)?;
+    m.add_function(wrap_pyfunction!(ndjson::ndjson_line_ends, m)?)?;
+    m.add_function(wrap_pyfunction!(ndjson::last_label_of, m)?)?;
     m.add_class::<ndjson::Held>()?;
     m.add_class::<encoded::Encoded>()?;
     m.add_class::<types::Point>()?;

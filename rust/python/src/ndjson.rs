@@ -5,14 +5,17 @@
 
 use std::sync::Mutex;
 
-use lbfast_core::batch::{Batch, Located};
-use lbfast_core::read::{read_ndjson, split_last_label, ReadLines};
+use lbfast_core::batch::Located;
+use lbfast_core::read::{
+    count_lines, last_label_start, read_ndjson, read_ndjson_after, split_last_label, ReadLines,
+};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::errors::{guarded, problem, Problem};
 use crate::ontology::{check_job, checked_out, CheckState, Checked, OntologyIndex};
+use crate::py_node::PyNode;
 
 /// What `read_labels` gives: the Labels, what could not be read, the line of each row.
 type Read<'py> = (Vec<Bound<'py, PyAny>>, Vec<Problem>, Bound<'py, PyArray1<u64>>);
@@ -32,28 +35,29 @@ impl Held {
     }
 }
 
-/// Puts the held lines before `batch`'s and, unless `last`, holds its last Label's.
-fn carry(held: Option<&Held>, last: bool, batch: &mut Batch) {
-    let Some(held) = held else { return };
-    let mut lines = held.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if !lines.is_empty() {
-        lines.append(&mut batch.items);
-        std::mem::swap(&mut *lines, &mut batch.items);
-    }
-    if !last {
-        *lines = split_last_label(&mut batch.items);
-    }
-}
-
-/// Reads `data` on `threads` threads without the GIL; rows from `first_row`.
+/// Reads `data` on `threads` threads without the GIL; rows from `first_row`. With
+/// `held`, the lines it holds go first and, unless `last`, it then holds the last
+/// Label's lines of what was read.
 fn read(
     py: Python<'_>,
     data: &[u8],
     first_row: usize,
     first_line: u64,
     threads: Option<usize>,
+    (held, last): (Option<&Held>, bool),
 ) -> PyResult<ReadLines> {
-    py.detach(|| guarded(|| read_ndjson(data, first_row, first_line, threads)))
+    let Some(held) = held else {
+        return py.detach(|| guarded(|| read_ndjson(data, first_row, first_line, threads)));
+    };
+    // Not locked while the GIL is released: another thread may want it meanwhile.
+    let lock = || held.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let before = std::mem::take(&mut *lock());
+    let mut read =
+        py.detach(|| guarded(|| read_ndjson_after(before, data, first_row, first_line, threads)))?;
+    if !last {
+        *lock() = split_last_label(&mut read.batch.items);
+    }
+    Ok(read)
 }
 
 /// Reads Labelbox import NDJSON into `lbfast.types.Label`s, one per data row in order
@@ -73,8 +77,8 @@ pub fn read_labels<'py>(
     last: bool,
 ) -> PyResult<Read<'py>> {
     let threads = crate::options::threads(threads)?;
-    let ReadLines { mut batch, lines } = read(py, data.as_bytes(), first_row, first_line, threads)?;
-    carry(held.as_deref(), last, &mut batch);
+    let ReadLines { batch, lines } =
+        read(py, data.as_bytes(), first_row, first_line, threads, (held.as_deref(), last))?;
     let mut issues = batch.issues;
     let labels = crate::raise_typed::labels(py, batch.items, &mut issues)?;
     let problems = issues.into_report().issues.into_iter().map(|i| problem(i, 0)).collect();
@@ -104,8 +108,9 @@ pub fn check_ndjson<'py>(
     options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<(Option<crate::encoded::Encoded>, Checked, Bound<'py, PyArray1<u64>>)> {
     let options = crate::options::read(options)?;
-    let ReadLines { mut batch, lines } = read(py, data.as_bytes(), first_row, first_line, options.threads)?;
-    carry(held.as_deref(), last, &mut batch);
+    let held = (held.as_deref(), last);
+    let ReadLines { mut batch, lines } =
+        read(py, data.as_bytes(), first_row, first_line, options.threads, held)?;
     let count = batch.lines();
     let onto = ontology.as_ref().map(|o| o.inner.clone());
     let state = state.as_deref();
@@ -121,4 +126,23 @@ pub fn check_ndjson<'py>(
         None => None,
     };
     Ok((encoded, checked_out(report, 0, count), lines.into_pyarray(py)))
+}
+
+/// The number of line ends in `data` (NDJSON read in blocks: the next block's first
+/// line), counted without the GIL.
+#[pyfunction]
+#[pyo3(signature = (data, /))]
+pub fn ndjson_line_ends(py: Python<'_>, data: &Bound<'_, PyBytes>) -> u64 {
+    let data = data.as_bytes();
+    py.detach(|| count_lines(data))
+}
+
+/// Where the last data row's run of `values` (NDJSON-shaped dicts, a chunk of a JSON
+/// array) starts: the chunk is cut there so that its last Label goes whole into the
+/// next chunk (`lbfast_core::read::last_label_start`).
+#[pyfunction]
+#[pyo3(signature = (values, /))]
+pub fn last_label_of(values: &Bound<'_, PyList>) -> usize {
+    let nodes: Vec<PyNode<'_>> = values.iter().map(PyNode).collect();
+    last_label_start(&nodes)
 }

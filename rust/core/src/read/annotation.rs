@@ -407,6 +407,20 @@ fn nested_classification<N: Node>(
     )
 }
 
+/// The data row a dict names, `None` when it names none that reads without a
+/// problem: where a Label's run of lines ends, for input cut into chunks.
+pub fn data_row_named<N: Node>(value: &N) -> Option<DataRow> {
+    let mut issues = Issues::new();
+    let mut found = None;
+    let read = value.entries(&mut issues, "a dict", &mut |key, value, issues| {
+        if key == "dataRow" {
+            found = Some(data_row_of(&value, issues)?);
+        }
+        Ok(())
+    });
+    found.filter(|_| read.is_ok() && issues.is_empty())
+}
+
 fn data_row_of<N: Node>(value: &N, issues: &mut Issues) -> Result<DataRow, N::Error> {
     let (mut id, mut global_key) = (None, None);
     value.entries(issues, "a dict with `id` or `globalKey`", &mut |key, value, issues| {

@@ -65,9 +65,10 @@ pub fn parse(line: &[u8]) -> Result<Value, String> {
 
 /// The column (from 1) where lists and dicts nest more than `limit` deep, if they do.
 pub fn too_deep_at(text: &[u8], limit: usize) -> Option<usize> {
-    // Fewer openings than the limit cannot nest past it: one quick (vectorised) count
-    // spares the scan on all but a few lines.
-    if text.iter().filter(|&&b| b | 0x20 == b'{').count() <= limit {
+    // Fewer openings than the limit cannot nest past it: a short line, or one quick
+    // count (memchr's, vectorised and stopping at the limit) spares the scan on all
+    // but a few lines.
+    if text.len() <= limit || memchr::memchr2_iter(b'{', b'[', text).nth(limit).is_none() {
         return None;
     }
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);

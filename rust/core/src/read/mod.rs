@@ -13,5 +13,7 @@ pub mod ndjson;
 pub mod node;
 
 pub use annotation::{read_annotation, MAX_DEPTH};
-pub use ndjson::{read_ndjson, split_last_label, ReadLines};
+pub use ndjson::{
+    count_lines, last_label_start, read_ndjson, read_ndjson_after, split_last_label, ReadLines,
+};
 pub use node::{Key, Node};

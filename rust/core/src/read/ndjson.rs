@@ -5,8 +5,9 @@
 
 use std::ops::Range;
 
-use super::annotation::read_annotation;
+use super::annotation::{data_row_named, read_annotation};
 use super::json::{self, JsonNode, Texts};
+use super::node::Node;
 use crate::batch::{Batch, Located};
 use crate::issues::{Code, Issues, MAX_LISTED};
 use crate::parallel;
@@ -36,6 +37,19 @@ impl ReadLines {
 /// Reads `text` (NDJSON, UTF-8, a leading byte-order mark skipped); its first line is
 /// line `first_line` and its first row `first_row`. `threads` as in [`parallel`].
 pub fn read_ndjson(text: &[u8], first_row: usize, first_line: u64, threads: Option<usize>) -> ReadLines {
+    read_ndjson_after(Vec::new(), text, first_row, first_line, threads)
+}
+
+/// As [`read_ndjson`], the items read going after `before` (a Label held from the
+/// previous block, see [`split_last_label`]): the block's items are moved once, not
+/// again to put the held ones first.
+pub fn read_ndjson_after(
+    before: Vec<Located>,
+    text: &[u8],
+    first_row: usize,
+    first_line: u64,
+    threads: Option<usize>,
+) -> ReadLines {
     let text = text.strip_prefix(BOM).unwrap_or(text);
     let (ranges, lines) = split_lines(text, first_line);
     let threads = if ranges.len() < PARALLEL_LINES { Some(1) } else { threads };
@@ -46,12 +60,18 @@ pub fn read_ndjson(text: &[u8], first_row: usize, first_line: u64, threads: Opti
         read_rows(text, &ranges[start..end], first_row + start)
     });
     let mut batch = Batch::new();
+    batch.items = before;
     batch.items.reserve(ranges.len());
     for (items, issues) in parts {
         batch.items.extend(items);
         batch.issues.extend(issues);
     }
     ReadLines { batch, lines }
+}
+
+/// The number of line ends (`\n`) in `text`: where the next block's lines start.
+pub fn count_lines(text: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', text).count() as u64
 }
 
 /// Takes off the end of `items` the lines of its last data row (its last run of
@@ -63,6 +83,15 @@ pub fn split_last_label(items: &mut Vec<Located>) -> Vec<Located> {
     let data_row = &last.annotation.data_row;
     let start = items.iter().rposition(|item| item.annotation.data_row != *data_row).map_or(0, |at| at + 1);
     items.split_off(start)
+}
+
+/// Where the run of values of the last one's data row starts in `values` (a chunk of
+/// a file's dicts): the chunk is cut there, as [`split_last_label`] cuts a block's
+/// items, so that the Label goes whole into the next chunk. A value that names no
+/// data row (or none that reads) ends a run; when the last does, nothing is held.
+pub fn last_label_start<N: Node>(values: &[N]) -> usize {
+    let Some(last) = values.last().and_then(data_row_named) else { return values.len() };
+    values.iter().rposition(|value| data_row_named(value).as_ref() != Some(&last)).map_or(0, |at| at + 1)
 }
 
 /// The byte ranges of the lines that are not blank (without `\r\n`), and their numbers.
@@ -273,6 +302,34 @@ mod tests {
         let mut one = read(&line("a", 0)).batch.items;
         assert_eq!(split_last_label(&mut one).len(), 1, "one data row: all held");
         assert!(one.is_empty() && split_last_label(&mut one).is_empty());
+    }
+
+    #[test]
+    fn line_ends_are_counted_as_the_reader_numbers_lines() {
+        let text = "{}\n\n  \r\n{}";
+        assert_eq!(count_lines(text.as_bytes()), 3);
+        assert_eq!(read(text).lines, [1, 4], "the line after three line ends is line 4");
+        assert_eq!(count_lines(b""), 0);
+    }
+
+    #[test]
+    fn a_chunk_of_values_is_cut_where_its_last_label_starts() {
+        let value = |row: &str| {
+            let text = format!("{{\"dataRow\":{row},\"name\":\"c\",\"point\":{{\"x\":0,\"y\":0}}}}");
+            json::parse(text.as_bytes()).unwrap()
+        };
+        let (a, b) = (r#"{"globalKey":"a"}"#, r#"{"id":"b"}"#);
+        let texts = Texts::default();
+        let start = |rows: &[&str]| {
+            let values: Vec<_> = rows.iter().map(|r| value(r)).collect();
+            let nodes: Vec<_> = values.iter().map(|value| JsonNode { value, texts: &texts }).collect();
+            last_label_start(&nodes)
+        };
+        assert_eq!(start(&[a, b, a, a]), 2);
+        assert_eq!(start(&[a, a]), 0, "one Label: all of it");
+        assert_eq!(start(&[b, "{}", b]), 2, "a data row that does not read ends a run");
+        assert_eq!(start(&[a, r#"{"id":"b","globalKey":"b"}"#]), 2, "the last names none: nothing held");
+        assert_eq!(start(&[]), 0);
     }
 
     #[test]
