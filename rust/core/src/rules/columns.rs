@@ -198,6 +198,18 @@ impl BadEntries {
     }
 }
 
+/// Reports, at the current row, the problem of entry `k` of the list `key` if it has
+/// one (see [`BadEntries`]); whether it has none.
+fn entry_ok(problems: &[Option<Problem>], key: &'static str, k: usize, issues: &mut Issues) -> bool {
+    match &problems[k] {
+        Some(problem) => {
+            report_cell(issues, &[key], k, None, problem.clone());
+            false
+        }
+        None => true,
+    }
+}
+
 /// Checks what concerns a columnar batch as a whole, at its first row (the current
 /// row of `issues`). Returns the bad entries of its lists if its predictions can be
 /// checked one by one.
@@ -388,11 +400,7 @@ pub fn check_column_row(c: &Columns, i: usize, bad: &BadEntries, issues: &mut Is
         }
     }
     if image_ok && !bad.data_rows.is_empty() {
-        let k = c.data_row_of(i);
-        if let Some(problem) = &bad.data_rows[k] {
-            report_cell(issues, &["data_rows"], k, None, problem.clone());
-            ok = false;
-        }
+        ok &= entry_ok(&bad.data_rows, "data_rows", c.data_row_of(i), issues);
     }
     match &c.kind {
         ColumnKind::Objects(o) => {
@@ -405,11 +413,7 @@ pub fn check_column_row(c: &Columns, i: usize, bad: &BadEntries, issues: &mut Is
                 }
             }
             if feature_ok && !bad.features.is_empty() {
-                let k = c.feature_of(i);
-                if let Some(problem) = &bad.features[k] {
-                    report_cell(issues, &["features"], k, None, problem.clone());
-                    ok = false;
-                }
+                ok &= entry_ok(&bad.features, "features", c.feature_of(i), issues);
             }
             ok &= check_row_confidence(c.confidence.as_ref(), i, &["confidence"], issues);
             ok &= check_row_geometry(c, o, i, image_ok, issues);
