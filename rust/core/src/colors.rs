@@ -398,15 +398,9 @@ struct BoxFilled<'a> {
 
 impl BoxFilled<'_> {
     fn fill(&mut self, image: &Image, color: MaskColor, bbox: [u32; 4]) {
-        let w = self.width;
         let [x0, y0, x1, y1] = bbox.map(|v| v as usize);
-        if x1 >= w || x0 > x1 || y0 > y1 || y1 >= image.height as usize {
-            return;
-        }
-        self.rows = Some((y0..=y1, x0..=x1));
-        for y in y0..=y1 {
-            let start = y * w + x0;
-            match_pixels(image, color, start, &mut self.buffer[start..=y * w + x1]);
+        if match_box(image, color, bbox, self.buffer) {
+            self.rows = Some((y0..=y1, x0..=x1));
         }
     }
 }
@@ -441,17 +435,24 @@ pub fn instance_bits(image: &Arc<Image>, color: MaskColor) -> Option<Vec<u8>> {
 
 /// The 0/1 mask of `color`, matched only inside `bbox` (zero elsewhere).
 pub fn bits_in_box(image: &Image, color: MaskColor, bbox: [u32; 4]) -> Vec<u8> {
-    let w = image.width as usize;
     let mut bits = vec![0u8; image.pixel_count()];
+    match_box(image, color, bbox, &mut bits);
+    bits
+}
+
+/// Writes the 0/1 match of `color` inside `bbox` into `bits` (an image-sized mask),
+/// leaving the rest as it is; whether the box lies in the image (else nothing is written).
+fn match_box(image: &Image, color: MaskColor, bbox: [u32; 4], bits: &mut [u8]) -> bool {
+    let w = image.width as usize;
     let [x0, y0, x1, y1] = bbox.map(|v| v as usize);
     if x1 >= w || x0 > x1 || y0 > y1 || y1 >= image.height as usize {
-        return bits;
+        return false;
     }
     for y in y0..=y1 {
         let start = y * w + x0;
         match_pixels(image, color, start, &mut bits[start..=y * w + x1]);
     }
-    bits
+    true
 }
 
 /// Inclusive bounding box `[x0, y0, x1, y1]` of the nonzero bytes of a row-major
