@@ -14,7 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::errors::{guarded, problem, Problem};
-use crate::ontology::{check_job, checked_out, CheckState, Checked, OntologyIndex};
+use crate::ontology::{check_read, CheckState, Checked, OntologyIndex};
 use crate::py_node::PyNode;
 
 /// What `read_labels` gives: the Labels, what could not be read, the line of each row.
@@ -109,23 +109,14 @@ pub fn check_ndjson<'py>(
 ) -> PyResult<(Option<crate::encoded::Encoded>, Checked, Bound<'py, PyArray1<u64>>)> {
     let options = crate::options::read(options)?;
     let held = (held.as_deref(), last);
-    let ReadLines { mut batch, lines } =
-        read(py, data.as_bytes(), first_row, first_line, options.threads, held)?;
-    let count = batch.lines();
-    let onto = ontology.as_ref().map(|o| o.inner.clone());
-    let state = state.as_deref();
+    let ReadLines { batch, lines } = read(py, data.as_bytes(), first_row, first_line, options.threads, held)?;
     // Rows are the file's already: no offset.
-    let (checked, report) = py.detach(|| {
-        guarded(|| {
-            check_job(onto.as_deref(), state, 0, &options, &mut batch);
-            batch.check_and_report(&options)
-        })
-    })?;
+    let (checked, report) = check_read(py, batch, ontology.as_deref(), state.as_deref(), 0, &options)?;
     let encoded = match checked.filter(|_| encode) {
         Some(checked) => Some(crate::encoded::Encoded::write(py, checked, options.threads)?),
         None => None,
     };
-    Ok((encoded, checked_out(report, 0, count), lines.into_pyarray(py)))
+    Ok((encoded, report, lines.into_pyarray(py)))
 }
 
 /// The number of line ends in `data` (NDJSON read in blocks: the next block's first

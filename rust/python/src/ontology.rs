@@ -127,7 +127,19 @@ pub fn run_job(
 ) -> PyResult<(Option<lbfast_core::batch::Checked>, Checked)> {
     let batch = crate::lower(py, items, options, true);
     crate::extract::forget_texts();
-    let mut batch = batch?;
+    check_read(py, batch?, ontology, state, first_row, options)
+}
+
+/// Checks a batch already read as one call of a job (see [`run_job`]), without the GIL:
+/// the batch ready to write when it has no error, and every problem.
+pub fn check_read(
+    py: Python<'_>,
+    mut batch: Batch,
+    ontology: Option<&OntologyIndex>,
+    state: Option<&CheckState>,
+    first_row: usize,
+    options: &Options,
+) -> PyResult<(Option<lbfast_core::batch::Checked>, Checked)> {
     let count = batch.lines();
     let onto = ontology.map(|o| o.inner.clone());
     let (checked, report) = py.detach(|| {
