@@ -160,7 +160,7 @@ class Encoded:
     @property
     def feature_index(self) -> NDArray[np.uint32]: ...  # into features
     @property
-    def features(self) -> list[str]: ...
+    def features(self) -> list[str]: ...  # a text may be listed twice: count by text
     @property
     def data_row_index(self) -> NDArray[np.uint32]: ...  # into data_rows
     @property

@@ -157,8 +157,8 @@ impl Batch {
 /// A batch with no problems, ready to be written.
 #[derive(Debug)]
 pub struct Checked {
-    items: Vec<Located>,
-    columns: Vec<ColumnarItem>,
+    pub(crate) items: Vec<Located>,
+    pub(crate) columns: Vec<ColumnarItem>,
     /// What the writer renders once per columnar batch, by batch.
     prepared: Vec<Prepared>,
     threads: Option<usize>,
@@ -224,7 +224,7 @@ impl Checked {
 }
 
 /// A run of output lines: annotations `items[range]`, or all of columnar batch `k`.
-enum Segment {
+pub(crate) enum Segment {
     Items(Range<usize>),
     Columns(usize),
 }
@@ -232,7 +232,7 @@ enum Segment {
 impl Checked {
     /// The output in order, as runs of annotations and columnar batches: the one
     /// definition of line order, shared by writing and by the line facts.
-    fn segments(&self) -> Vec<Segment> {
+    pub(crate) fn segments(&self) -> Vec<Segment> {
         let mut segments = Vec::with_capacity(2 * self.columns.len() + 1);
         let mut start = 0;
         for (k, part) in self.columns.iter().enumerate() {
@@ -299,64 +299,6 @@ fn classifications(list: &[crate::model::Classification]) -> usize {
                 }
         })
         .sum()
-}
-
-/// What a shard writer needs to know of one written line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LineFacts<'a> {
-    pub data_row: &'a str,
-    /// The feature's name, or its schema id when it has none.
-    pub feature: &'a str,
-    /// Whether the feature is named (Labelbox's per-data-row limit counts names only).
-    pub named: bool,
-    pub mask: bool,
-}
-
-impl Checked {
-    /// The facts of every line, in output order.
-    pub fn line_facts(&self) -> Vec<LineFacts<'_>> {
-        let mut facts = Vec::with_capacity(self.lines());
-        for segment in self.segments() {
-            match segment {
-                Segment::Items(range) => facts.extend(self.items[range].iter().map(item_facts)),
-                Segment::Columns(k) => {
-                    let columns = &self.columns[k].columns;
-                    for i in 0..columns.len() {
-                        let data_row = &columns.data_rows[columns.data_row_of(i)];
-                        let feature = columns.feature(columns.feature_of(i));
-                        facts.push(LineFacts {
-                            data_row: data_row.text(),
-                            feature: text_of(feature.name.as_ref(), feature.schema_id.as_ref()),
-                            named: feature.name.is_some(),
-                            mask: false,
-                        });
-                    }
-                }
-            }
-        }
-        facts
-    }
-}
-
-fn item_facts(item: &Located) -> LineFacts<'_> {
-    let a = &item.annotation;
-    let (feature, mask) = match &a.body {
-        Body::Object(o) => (Some(&o.feature), matches!(o.geometry, Geometry::Mask(_))),
-        Body::Classification(c) => (Some(&c.feature), false),
-        Body::Relationship(r) => (Some(&r.feature), false),
-        // A metric line is of no feature (its `featureName` is a reference, not its own).
-        Body::Metric(_) => (None, false),
-    };
-    LineFacts {
-        data_row: a.data_row.text(),
-        feature: feature.map_or("", |f| text_of(f.name.as_ref(), f.schema_id.as_ref())),
-        named: feature.is_some_and(|f| f.name.is_some()),
-        mask,
-    }
-}
-
-fn text_of<'a>(first: Option<&'a crate::model::Text>, second: Option<&'a crate::model::Text>) -> &'a str {
-    first.or(second).map_or("", |t| &**t)
 }
 
 /// Whether checking the annotation decodes or encodes an image.

@@ -11,6 +11,7 @@ pub mod columnar;
 pub mod issues;
 pub mod json;
 pub mod kept;
+pub mod line_facts;
 pub mod mask;
 pub mod memory;
 pub mod model;
