@@ -573,3 +573,72 @@ def test_any_table_in_any_chunking_writes_the_numpy_lines(rows, chunk, box_forma
         ]
     )
     assert lbfast.arrow.convert(chunked, spec) == expected
+
+
+def test_custom_metrics_mean_what_the_sdk_writes():
+    """A number column per metric; a null leaves that metric out of its row's line."""
+    from sdk_oracle import assert_lines_match, metric, sdk_lines
+    import labelbox.types as sdk_types
+
+    iou = [0.5, None, 0.25]
+    area = [10.0, 20.0, None]
+    data = pa.table(
+        {
+            "image": ["a", "a", "b"],
+            "label": ["car", "car", "dog"],
+            "x1": [1.0, 2.0, 3.0],
+            "y1": [1.0, 2.0, 3.0],
+            "x2": [5.0, 6.0, 7.0],
+            "y2": [5.0, 6.0, 9.0],
+            "iou": pa.array(iou, pa.float32()),
+            "area": pa.array(area, pa.float64()),
+        }
+    )
+    spec = ColumnMap(
+        global_key="image",
+        feature="label",
+        box=("x1", "y1", "x2", "y2"),
+        custom_metrics={"iou": "iou", "area": "area"},
+    )
+    fast = [json.loads(line) for line in lbfast.arrow.convert(data, spec).splitlines()]
+
+    def annotation(i):
+        given = [(n, v[i]) for n, v in (("iou", iou), ("area", area)) if v[i] is not None]
+        row = data.slice(i, 1).to_pylist()[0]
+        return sdk_types.ObjectAnnotation(
+            name=row["label"],
+            value=sdk_types.Rectangle(
+                start=sdk_types.Point(x=row["x1"], y=row["y1"]),
+                end=sdk_types.Point(x=row["x2"], y=row["y2"]),
+            ),
+            custom_metrics=[metric(sdk_types, n, v) for n, v in given],
+        )
+
+    labels = [
+        sdk_types.Label(data={"global_key": "a"}, annotations=[annotation(0), annotation(1)]),
+        sdk_types.Label(data={"global_key": "b"}, annotations=[annotation(2)]),
+    ]
+    assert_lines_match(fast, sdk_lines(labels))
+    assert "customMetrics" in fast[1] and [m["name"] for m in fast[1]["customMetrics"]] == ["area"]
+
+
+def test_a_bad_custom_metric_names_its_column_and_row():
+    spec = ColumnMap(
+        global_key="image", feature="label", box=("x1", "y1", "x2", "y2"), custom_metrics={"m": "m"}
+    )
+    bad = table(m=pa.array([0.5, float("nan")] + [0.1] * (len(IMAGES) - 2)))
+    with pytest.raises(lbfast.ValidationError) as caught:
+        lbfast.arrow.convert(bad, spec)
+    assert [(e["row"], e["path"]) for e in caught.value.errors()] == [(1, "m")]
+    assert "must be finite" in caught.value.errors()[0]["message"]
+    with pytest.raises(ValueError, match="custom_metrics are taken on objects"):
+        ColumnMap(global_key="image", question="q", text="t", custom_metrics={"m": "m"})
+
+
+def test_cli_map_takes_custom_metrics():
+    from lbfast.tables import column_map
+
+    spec = column_map(
+        ["global_key=image", "feature=label", "box=b", "custom_metrics=iou:iou_col,area", "custom_metrics=x"]
+    )
+    assert spec.custom_metrics == {"iou": "iou_col", "area": "area", "x": "x"}

@@ -47,6 +47,8 @@ of one ``lbfast.columnar`` batch over the whole input would get.
     them (a checklist's ``confidence`` is a list column too, one per answer), or
     ``text=`` a string column;
 - ``subclass=NestedRadio(question, answer=column, ...)``: a radio nested in every object;
+- ``custom_metrics={"iou": "iou_column", ...}``: objects' custom metrics, each a number
+  column, written in the map's order; a null leaves that metric out of its row's line;
 - ``ids=``: ``"random"``, ``"deterministic"`` or a ``uuid.UUID`` namespace, as in
   ``lbfast.columnar``.
 
@@ -160,6 +162,7 @@ class ColumnMap:
     text: Optional[str] = None
     answers: Optional[Sequence[str]] = None
     subclass: Optional[NestedRadio] = None
+    custom_metrics: Optional[Mapping[str, str]] = None
     ids: Ids = "random"
 
     def __post_init__(self) -> None:
@@ -194,6 +197,11 @@ class ColumnMap:
             )
         if self.normalized and (self.width is None or self.height is None):
             raise ValueError("normalized boxes need the width and height columns")
+        metrics = dict(self.custom_metrics or {})
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in metrics.items()):
+            raise TypeError("custom_metrics must map metric names to column names (strings)")
+        if metrics and classification:
+            raise ValueError("custom_metrics are taken on objects, not on global classifications")
         if self.subclass is not None and not isinstance(self.subclass, NestedRadio):
             raise TypeError(f"subclass must be a NestedRadio, got {type(self.subclass).__name__}")
         columns = getattr(self, geometry)
@@ -220,6 +228,7 @@ class ColumnMap:
             "normalized": bool(self.normalized),
             "size": (self.width, self.height) if self.normalized else None,
             "subclass": None if self.subclass is None else self.subclass._spec(),
+            "custom_metrics": list(metrics.items()),
             "namespace": _namespace(self.ids),
         }
 

@@ -41,7 +41,8 @@ def table_format(path: Path) -> Optional[str]:
 def column_map(pairs: Sequence[str]) -> ColumnMap:
     """A column map from ``KEY=VALUE`` options: keys are ``ColumnMap``'s fields;
     ``box``, ``point``, ``features`` and ``answers`` take comma-separated lists,
-    ``normalized`` true or false, and ``subclass`` ``QUESTION:ANSWER_COLUMN[:CONFIDENCE]``.
+    ``normalized`` true or false, ``subclass`` ``QUESTION:ANSWER_COLUMN[:CONFIDENCE]``, and
+    ``custom_metrics`` ``NAME[:COLUMN],...`` (a metric per number column; repeatable).
     A ``ValueError`` or ``TypeError`` says what is wrong."""
     given: dict[str, Any] = {}
     for pair in pairs:
@@ -56,6 +57,11 @@ def column_map(pairs: Sequence[str]) -> ColumnMap:
             if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
                 raise ValueError(f"--map {key}= must be true or false, got {value!r}")
             given[key] = value.lower() in ("true", "1", "yes")
+        elif key == "custom_metrics":
+            metrics = given.setdefault(key, {})
+            for part in filter(None, (p.strip() for p in value.split(","))):
+                name, _, column = part.partition(":")
+                metrics[name] = column or name
         elif key == "subclass":
             parts = value.split(":")
             if len(parts) not in (2, 3):

@@ -179,6 +179,7 @@ mod tests {
                     image_sizes: None,
                 }),
                 subclass: None,
+                custom_metrics: Vec::new(),
             }),
         };
         batch.push_columns(2, columns);

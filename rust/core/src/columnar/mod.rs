@@ -18,7 +18,7 @@ use crate::issues::{Issues, Problem, MAX_LISTED};
 use crate::json::push_i64;
 use crate::model::{
     Annotation, AnnotationId, Answer, BBox, Body, Classification, ClassificationValue, Corners, DataRow,
-    Feature, Geometry, GeometryKind, Marks, Object, Pt, Scores, Text,
+    Feature, Geometry, GeometryKind, Marks, Metric, Object, Pt, Scores, Text,
 };
 
 use crate::parallel;
@@ -157,6 +157,25 @@ pub struct ObjectColumns {
     pub class_ids: Option<Vec<i64>>,
     pub geometry: GeometryColumn,
     pub subclass: Option<RadioColumn>,
+    /// Custom metrics, a column each, written in this order; none when empty.
+    pub custom_metrics: Vec<MetricColumn>,
+}
+
+/// One custom metric of every object: `values` holds prediction `i`'s value, and a
+/// prediction whose value is absent (a null) has no such metric.
+#[derive(Debug, Clone)]
+pub struct MetricColumn {
+    pub name: String,
+    pub values: Confidences,
+}
+
+/// The custom metrics of prediction `i`, in column order; `None` when it has none.
+pub fn metrics_of(columns: &[MetricColumn], i: usize) -> Option<Vec<Metric>> {
+    let metrics: Vec<Metric> = columns
+        .iter()
+        .filter_map(|m| m.values.get(i).map(|value| Metric { name: m.name.clone(), value }))
+        .collect();
+    (!metrics.is_empty()).then_some(metrics)
 }
 
 #[derive(Debug, Clone)]
@@ -371,7 +390,7 @@ impl Columns {
                 };
                 Body::Object(Object {
                     feature: o.features[feature].clone(),
-                    scores: Scores { confidence, custom_metrics: None },
+                    scores: Scores { confidence, custom_metrics: metrics_of(&o.custom_metrics, i) },
                     geometry,
                     classifications,
                 })

@@ -16,6 +16,7 @@ fn objects(geometry: GeometryColumn, features: &[&str]) -> ColumnKind {
         class_ids: None,
         geometry,
         subclass: None,
+        custom_metrics: Vec::new(),
     })
 }
 
@@ -115,6 +116,13 @@ fn every_kind_writes_what_its_annotations_write() {
             class_ids: Some(vec![1, 0]),
             geometry: boxes(vec![[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]], BoxFormat::Xyxy),
             subclass: Some(sub),
+            custom_metrics: vec![
+                MetricColumn { name: "iou".into(), values: Confidences::from(vec![0.5, 0.25]) },
+                MetricColumn {
+                    name: "a\"rea".into(),
+                    values: Confidences { values: vec![3.0, 0.0], present: Some(vec![true, false]) },
+                },
+            ],
         }),
     ];
     let question = Feature { name: None, schema_id: Some("c".repeat(25).into()) };
@@ -204,6 +212,7 @@ fn bad_predictions_are_reported_by_index_and_field() {
                 BoxFormat::Xywh,
             ),
             subclass: None,
+            custom_metrics: Vec::new(),
         }),
     );
     c.image_index = Some(vec![0, 1, 2, 1]);
@@ -321,4 +330,33 @@ fn an_absent_confidence_writes_none_and_is_not_checked() {
     assert!(lines[0].contains("\"confidence\":0.5"), "{out}");
     assert!(!lines[1].contains("confidence"), "{out}");
     assert!(lines[2].contains("\"confidence\":1.0"), "{out}");
+}
+
+#[test]
+fn custom_metrics_are_written_per_object_and_checked_per_value() {
+    let metric = |name: &str, values: Vec<f64>, present: Option<Vec<bool>>| MetricColumn {
+        name: name.into(),
+        values: Confidences { values, present },
+    };
+    let mut c = columns(
+        3,
+        objects(boxes(vec![[0.0, 0.0, 1.0, 1.0]; 3], BoxFormat::Xyxy), &["car"]),
+    );
+    let ColumnKind::Objects(o) = &mut c.kind else { unreachable!() };
+    o.custom_metrics = vec![
+        metric("iou", vec![0.5, 0.0, 0.75], Some(vec![true, false, true])),
+        metric("area", vec![1.0, 0.0, 2.0], Some(vec![true, false, false])),
+    ];
+    let lines = assert_same_as_annotations(&c);
+    let lines: Vec<&str> = lines.lines().collect();
+    assert!(lines[0].starts_with(r#"{"customMetrics":[{"name":"iou","value":0.5},{"name":"area","value":1.0}],"uuid""#));
+    assert!(!lines[1].contains("customMetrics"), "{}", lines[1]);
+    assert!(lines[2].starts_with(r#"{"customMetrics":[{"name":"iou","value":0.75}],"uuid""#));
+
+    let ColumnKind::Objects(o) = &mut c.kind else { unreachable!() };
+    o.custom_metrics = vec![metric("iou", vec![0.5, f64::INFINITY, 0.5], None), metric("area", vec![1.0], None)];
+    assert_eq!(problems(&c), ["0|custom_metrics[1]|expected 3 values, one per prediction, got 1"]);
+    let ColumnKind::Objects(o) = &mut c.kind else { unreachable!() };
+    o.custom_metrics.truncate(1);
+    assert_eq!(problems(&c), ["1|custom_metrics[1][0]|metric value must be finite, got Infinity"]);
 }

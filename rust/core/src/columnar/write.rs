@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use super::{
-    checklist, fill_checklist, fill_text, radio, set_answer_confidence, text, AnswerColumn,
+    checklist, fill_checklist, fill_text, metrics_of, radio, set_answer_confidence, text, AnswerColumn,
     ClassificationColumns, ColumnKind, Columns, GeometryColumn, ObjectColumns, RadioColumn, NO_MARKS,
 };
 use crate::model::{BBox, Classification, Scores};
@@ -46,12 +46,13 @@ impl ColumnsWriter<'_> {
         let per_row = match &c.kind {
             ColumnKind::Objects(o) => {
                 let sub = o.subclass.as_ref().map_or(0, |s| 100 + self.p.sub_longest + s.question_len());
+                let metrics: usize = o.custom_metrics.iter().map(|m| 40 + 6 * m.name.len() + FLOAT_LEN).sum();
                 let ragged = match &o.geometry {
                     GeometryColumn::Boxes(_) => 5 * FLOAT_LEN,
                     GeometryColumn::Points(_) => 3 * FLOAT_LEN,
                     GeometryColumn::Lines(_) | GeometryColumn::Polygons(_) => 2 * FLOAT_LEN,
                 };
-                sub + ragged
+                sub + metrics + ragged
             }
             ColumnKind::Classifications(_) => 100 + self.p.sub_longest,
         };
@@ -190,13 +191,14 @@ impl<'a> RowWriter<'a> {
                     }
                     None => &[],
                 };
+                let scores = Scores { confidence, custom_metrics: metrics_of(&o.custom_metrics, i) };
                 ndjson::write_object_line(
                     out,
                     &ObjectLine {
                         uuid: &uuid,
                         data_row: &rendered_row,
                         feature: &self.p.features.get(feature),
-                        scores: &Scores { confidence, custom_metrics: None },
+                        scores: &scores,
                         classifications,
                         geometry,
                         marks: &NO_MARKS,

@@ -9,13 +9,14 @@ use std::ops::Range;
 use crate::columnar::Confidences;
 use crate::columnar::{
     AnswerColumn, BoxColumn, BoxFormat, ClassificationColumns, ColumnKind, Columns, GeometryColumn,
-    ObjectColumns, Ragged,
+    MetricColumn, ObjectColumns, Ragged,
 };
 use crate::issues::{Code, Issues, Problem};
 use crate::model::Feature;
 use crate::rules::geometry::{check_box, check_point, check_vertices, BoxForm, Field, Places};
 use crate::rules::values::{
-    confidence_problem, image_extent_problem, index_problem, length_problem, schema_id_problem,
+    confidence_problem, image_extent_problem, index_problem, length_problem, metric_problem,
+    schema_id_problem,
 };
 
 /// Reports `problem` at `keys[index][sub]` of the current row.
@@ -295,6 +296,12 @@ fn check_object_columns(o: &ObjectColumns, data_rows: usize, n: usize, issues: &
             usable &= check_offsets(&r.offsets, r.values.len(), "offsets", issues);
         }
     }
+    for (k, metric) in o.custom_metrics.iter().enumerate() {
+        if let Some(problem) = length_problem(metric.values.len(), n) {
+            issues.at_keys(&["custom_metrics"], |issues| issues.at_index(k, |issues| issues.report_problem(problem)));
+            usable = false;
+        }
+    }
     if let Some(s) = &o.subclass {
         usable &= check_answers(&s.question, &s.answers, &["subclass"], issues);
         usable &= check_len(Some(&s.answer_ids), n, &["subclass", "answer_ids"], issues);
@@ -416,6 +423,7 @@ pub fn check_column_row(c: &Columns, i: usize, bad: &BadEntries, issues: &mut Is
                 ok &= entry_ok(&bad.features, "features", c.feature_of(i), issues);
             }
             ok &= check_row_confidence(c.confidence.as_ref(), i, &["confidence"], issues);
+            ok &= check_row_metrics(&o.custom_metrics, i, issues);
             ok &= check_row_geometry(c, o, i, image_ok, issues);
             if let Some(s) = &o.subclass {
                 ok &= check_row_answer(
@@ -462,6 +470,19 @@ fn check_row_answer(
         }
         None => true,
     }
+}
+
+/// Each present custom metric value of prediction `i`, at `custom_metrics[i][k]`.
+#[inline]
+fn check_row_metrics(metrics: &[MetricColumn], i: usize, issues: &mut Issues) -> bool {
+    let mut ok = true;
+    for (k, metric) in metrics.iter().enumerate() {
+        if let Some(problem) = metric.values.get(i).and_then(metric_problem) {
+            report_cell(issues, &["custom_metrics"], i, Some(k), problem);
+            ok = false;
+        }
+    }
+    ok
 }
 
 #[inline]

@@ -55,6 +55,11 @@ pub fn column_scores(columns: &mut Columns, policy: Scores, issues: &mut Issues)
     }
     score(&mut columns.confidence, &["confidence"], "confidence", policy, issues);
     if let ColumnKind::Objects(objects) = &mut columns.kind {
+        let mut metrics = (!objects.custom_metrics.is_empty()).then_some(());
+        score(&mut metrics, &["custom_metrics"], "custom metrics", policy, issues);
+        if metrics.is_none() {
+            objects.custom_metrics.clear();
+        }
         if let Some(subclass) = objects.subclass.as_mut() {
             let keys = ["subclass", "confidence"];
             score(&mut subclass.confidence, &keys, "confidence", policy, issues);

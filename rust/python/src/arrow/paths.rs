@@ -62,6 +62,8 @@ fn rename(path: &str, spec: &Spec, read: Option<&Origins>) -> Option<(String, Op
         }
         "coords" | "offsets" | "texts" => from_list(geometry_columns.first().cloned()),
         "confidence" => from_list(spec.confidence.clone()),
+        // `custom_metrics[i][k]`: metric `k` of row `i`.
+        "custom_metrics" => from_list(spec.custom_metrics.get(*indices.get(1)?).map(|(_, c)| c.clone())),
         "image_index" | "data_rows" => from_list(Some(spec.data_row.clone())),
         "class_ids" => from_list(feature_column),
         "features" if matches!(spec.features, Some(super::spec::Names::Column { .. })) => {

@@ -9,7 +9,7 @@ use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_buffer::NullBuffer;
 use lbfast_core::columnar::{
     AnswerColumn, BoxColumn, ClassificationColumns, ColumnKind, Columns, Confidences, GeometryColumn,
-    ObjectColumns, RadioColumn, Ragged,
+    MetricColumn, ObjectColumns, RadioColumn, Ragged,
 };
 use lbfast_core::issues::{Code, Issues, MAX_LISTED};
 use lbfast_core::model::{DataRow, Feature, Pt, Text};
@@ -125,6 +125,14 @@ impl<'b> Reader<'b> {
             ),
         };
         let present = nulls.map(|n| n.iter().collect());
+        Ok(Some(Confidences { values, present }))
+    }
+
+    /// A number per row, a null meaning "none" (custom metrics).
+    fn nullable_numbers(&mut self, name: &str) -> R<Option<Confidences>> {
+        let Some(array) = self.column(name) else { return Ok(None) };
+        let values = floats(array.as_ref()).map_err(|e| Self::wrong(name, e, array.as_ref()))?;
+        let present = array.logical_nulls().map(|n| n.iter().collect());
         Ok(Some(Confidences { values, present }))
     }
 
@@ -354,11 +362,17 @@ impl<'b> Reader<'b> {
                     }
                     None => None,
                 };
+                let mut custom_metrics = Vec::with_capacity(spec.custom_metrics.len());
+                for (name, column) in &spec.custom_metrics {
+                    let Some(values) = self.nullable_numbers(column)? else { return Ok(None) };
+                    custom_metrics.push(MetricColumn { name: name.clone(), values });
+                }
                 ColumnKind::Objects(ObjectColumns {
                     features,
                     class_ids: Some(class_ids),
                     geometry,
                     subclass,
+                    custom_metrics,
                 })
             }
         };

@@ -73,6 +73,8 @@ pub struct Spec {
     pub confidence: Option<String>,
     pub geometry: Geometry,
     pub subclass: Option<Subclass>,
+    /// Objects' custom metrics: (metric name, its number column), in writing order.
+    pub custom_metrics: Vec<(String, String)>,
     pub ids: Ids,
 }
 
@@ -171,6 +173,7 @@ impl Spec {
             confidence: get(dict, "confidence")?,
             geometry,
             subclass,
+            custom_metrics: get(dict, "custom_metrics")?,
             ids,
         })
     }
