@@ -639,6 +639,140 @@ def test_cli_map_takes_custom_metrics():
     from lbfast.tables import column_map
 
     spec = column_map(
-        ["global_key=image", "feature=label", "box=b", "custom_metrics=iou:iou_col,area", "custom_metrics=x"]
+        [
+            "global_key=image",
+            "feature=label",
+            "box=b",
+            "custom_metrics=iou:iou_col,area",
+            "custom_metrics=x",
+        ]
     )
     assert spec.custom_metrics == {"iou": "iou_col", "area": "area", "x": "x"}
+
+
+def _without_uuids(ndjson: bytes) -> list[dict]:
+    lines = [json.loads(line) for line in ndjson.splitlines()]
+    for line in lines:
+        line.pop("uuid")
+    return lines
+
+
+def _two_masks():
+    first = np.zeros((4, 5), np.uint8)
+    first[1:3, 2:4] = 1
+    second = np.zeros((4, 5), np.uint8)
+    second[0, :] = 1
+    return first, second
+
+
+def test_rle_masks_give_the_instance_mask_lines():
+    from lbfast.masks import InstanceMasks, rle_encode
+
+    first, second = _two_masks()
+    compressed = [rle_encode(m) for m in (first, second)]
+    runs = [rle_encode(m, compressed=False) for m in (first, second)]
+    expected = lbfast.dumps(
+        [
+            InstanceMasks(
+                np.stack([first, second]),
+                data_rows=["img"],
+                features=["cell", "edge"],
+                class_ids=[0, 1],
+                confidence=[0.5, 0.75],
+            )
+        ]
+    )
+    for rles in (compressed, runs):
+        data = pa.table(
+            {
+                "image": ["img", "img"],
+                "label": ["cell", "edge"],
+                "score": [0.5, 0.75],
+                "rle": pa.array([{"size": r["size"], "counts": r["counts"]} for r in rles]),
+            }
+        )
+        spec = ColumnMap(global_key="image", feature="label", mask="rle", confidence="score")
+        assert _without_uuids(lbfast.arrow.convert(data, spec)) == _without_uuids(expected)
+
+
+def test_png_masks_give_the_dict_lines_and_deterministic_ids_repeat():
+    import base64
+    import io
+
+    from PIL import Image
+
+    pngs = []
+    for mask in _two_masks():
+        out = io.BytesIO()
+        Image.fromarray(mask * 255).save(out, format="PNG")
+        pngs.append(out.getvalue())
+    for binary in (pa.binary(), pa.large_binary()):
+        data = pa.table(
+            {"image": ["a", "b"], "label": ["cell", "cell"], "png": pa.array(pngs, binary)}
+        )
+        spec = ColumnMap(global_key="image", feature="label", mask="png", ids="deterministic")
+        dicts = [
+            {
+                "dataRow": {"globalKey": k},
+                "name": "cell",
+                "mask": {"png": base64.b64encode(p).decode()},
+            }
+            for k, p in zip(["a", "b"], pngs)
+        ]
+        lines = lbfast.arrow.convert(data, spec)
+        assert _without_uuids(lines) == _without_uuids(lbfast.dumps(dicts))
+        assert lines == lbfast.arrow.convert(data, spec)  # the same ids again
+        again = lbfast.arrow.convert(data.slice(1), spec, start=1)
+        assert again == lines.splitlines(keepends=True)[1]
+
+
+def test_bad_masks_name_their_row_and_column():
+    first, _ = _two_masks()
+    from lbfast.masks import rle_encode
+
+    good = rle_encode(first, compressed=False)
+    data = pa.table(
+        {
+            "image": ["a", "a", "a", "a"],
+            "label": ["cell"] * 4,
+            "rle": pa.array(
+                [
+                    good,
+                    None,
+                    {"size": [4, 5], "counts": [3, 2]},
+                    {"size": [4, 5], "counts": [20]},
+                ]
+            ),
+        }
+    )
+    spec = ColumnMap(global_key="image", feature="label", mask="rle")
+    with pytest.raises(lbfast.ValidationError) as caught:
+        lbfast.arrow.convert(data, spec)
+    found = [(e["row"], e["path"], e["message"]) for e in caught.value.errors()]
+    assert [(row, path) for row, path, _ in found] == [(1, "rle"), (2, "rle"), (3, "rle")]
+    assert "null" in found[0][2] and "add up to" in found[1][2] and "empty" in found[2][2]
+    with pytest.raises(TypeError, match="rle"):
+        lbfast.arrow.convert(pa.table({"image": ["a"], "label": ["c"], "rle": [1.5]}), spec)
+
+
+def test_mask_rows_name_the_users_columns_in_rule_problems():
+    data = pa.table(
+        {
+            "image": ["a", "a"],
+            "label": ["c", "c"],
+            "png": pa.array([b"not a png", b"x"], pa.binary_view()),
+            "m": [float("nan"), 0.5],
+            "s": [0.5, 2.0],
+        }
+    )
+    spec = ColumnMap(
+        global_key="image", feature="label", mask="png", custom_metrics={"m": "m"}, confidence="s"
+    )
+    with pytest.raises(lbfast.ValidationError) as caught:
+        lbfast.arrow.convert(data, spec)
+    assert [(e["row"], e["path"]) for e in caught.value.errors()] == [
+        (0, "m"),
+        (0, "png"),
+        (1, "s"),
+        (1, "png"),
+    ]

@@ -42,6 +42,11 @@ of one ``lbfast.columnar`` batch over the whole input would get.
     number columns;
   - ``line=`` / ``polygon=``: a ``List`` or ``LargeList`` of ``Struct{x, y}``, of lists
     of 2 numbers, or of flat numbers ``x0, y0, x1, y1, ...``;
+  - ``mask=``: a column of binary PNGs (``Binary``, ``LargeBinary``, ``BinaryView``),
+    written as given (as a dict's ``{"png": ...}``), or of COCO RLEs, a
+    ``Struct{size: [height, width], counts}`` with the compressed string or a list of
+    run lengths, written as the ``InstanceMasks`` plane it decodes to; each row is one
+    mask (with ``ids="deterministic"``, named ``mask`` in the id's name);
   - global classifications of the question ``question=``: ``radio=`` a column of the
     chosen answer's name (or index into ``answers=``), ``checklist=`` a list column of
     them (a checklist's ``confidence`` is a list column too, one per answer), or
@@ -135,7 +140,7 @@ class NestedRadio:
         }
 
 
-_GEOMETRIES = ("box", "point", "line", "polygon", "radio", "checklist", "text")
+_GEOMETRIES = ("box", "point", "line", "polygon", "mask", "radio", "checklist", "text")
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,7 @@ class ColumnMap:
     point: Union[str, tuple[str, str], None] = None
     line: Optional[str] = None
     polygon: Optional[str] = None
+    mask: Optional[str] = None
     question: Optional[str] = None
     radio: Optional[str] = None
     checklist: Optional[str] = None
@@ -173,7 +179,7 @@ class ColumnMap:
         given = [g for g in _GEOMETRIES if getattr(self, g) is not None]
         if len(given) != 1:
             raise ValueError(
-                "a column map needs exactly one of box, point, line, polygon, radio, "
+                "a column map needs exactly one of box, point, line, polygon, mask, radio, "
                 f"checklist and text, got {', '.join(given) or 'none'}"
             )
         return given[0]
@@ -202,6 +208,8 @@ class ColumnMap:
             raise TypeError("custom_metrics must map metric names to column names (strings)")
         if metrics and classification:
             raise ValueError("custom_metrics are taken on objects, not on global classifications")
+        if geometry == "mask" and self.subclass is not None:
+            raise ValueError("mask rows take no subclass")
         if self.subclass is not None and not isinstance(self.subclass, NestedRadio):
             raise TypeError(f"subclass must be a NestedRadio, got {type(self.subclass).__name__}")
         columns = getattr(self, geometry)

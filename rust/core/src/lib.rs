@@ -13,6 +13,7 @@ pub mod json;
 pub mod kept;
 pub mod line_facts;
 pub mod mask;
+pub mod mask_rows;
 pub mod memory;
 pub mod model;
 pub mod ndjson;

@@ -107,7 +107,16 @@ fn read_columns(item: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<(Colum
             s if s.is_none() => None,
             s => Some(issues.at("subclass", |issues| subclass(&s, issues))?),
         };
-        (ColumnKind::Objects(ObjectColumns { features, class_ids, geometry, subclass, custom_metrics: Vec::new() }), rows)
+        (
+            ColumnKind::Objects(ObjectColumns {
+                features,
+                class_ids,
+                geometry,
+                subclass,
+                custom_metrics: Vec::new(),
+            }),
+            rows,
+        )
     };
     Ok((Columns { data_rows, refused_data_rows, image_index, confidence, ids, index_base, kind }, rows))
 }

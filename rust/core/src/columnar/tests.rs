@@ -338,10 +338,7 @@ fn custom_metrics_are_written_per_object_and_checked_per_value() {
         name: name.into(),
         values: Confidences { values, present },
     };
-    let mut c = columns(
-        3,
-        objects(boxes(vec![[0.0, 0.0, 1.0, 1.0]; 3], BoxFormat::Xyxy), &["car"]),
-    );
+    let mut c = columns(3, objects(boxes(vec![[0.0, 0.0, 1.0, 1.0]; 3], BoxFormat::Xyxy), &["car"]));
     let ColumnKind::Objects(o) = &mut c.kind else { unreachable!() };
     o.custom_metrics = vec![
         metric("iou", vec![0.5, 0.0, 0.75], Some(vec![true, false, true])),
@@ -349,12 +346,14 @@ fn custom_metrics_are_written_per_object_and_checked_per_value() {
     ];
     let lines = assert_same_as_annotations(&c);
     let lines: Vec<&str> = lines.lines().collect();
-    assert!(lines[0].starts_with(r#"{"customMetrics":[{"name":"iou","value":0.5},{"name":"area","value":1.0}],"uuid""#));
+    assert!(lines[0]
+        .starts_with(r#"{"customMetrics":[{"name":"iou","value":0.5},{"name":"area","value":1.0}],"uuid""#));
     assert!(!lines[1].contains("customMetrics"), "{}", lines[1]);
     assert!(lines[2].starts_with(r#"{"customMetrics":[{"name":"iou","value":0.75}],"uuid""#));
 
     let ColumnKind::Objects(o) = &mut c.kind else { unreachable!() };
-    o.custom_metrics = vec![metric("iou", vec![0.5, f64::INFINITY, 0.5], None), metric("area", vec![1.0], None)];
+    o.custom_metrics =
+        vec![metric("iou", vec![0.5, f64::INFINITY, 0.5], None), metric("area", vec![1.0], None)];
     assert_eq!(problems(&c), ["0|custom_metrics[1]|expected 3 values, one per prediction, got 1"]);
     let ColumnKind::Objects(o) = &mut c.kind else { unreachable!() };
     o.custom_metrics.truncate(1);

@@ -298,7 +298,9 @@ fn check_object_columns(o: &ObjectColumns, data_rows: usize, n: usize, issues: &
     }
     for (k, metric) in o.custom_metrics.iter().enumerate() {
         if let Some(problem) = length_problem(metric.values.len(), n) {
-            issues.at_keys(&["custom_metrics"], |issues| issues.at_index(k, |issues| issues.report_problem(problem)));
+            issues.at_keys(&["custom_metrics"], |issues| {
+                issues.at_index(k, |issues| issues.report_problem(problem));
+            });
             usable = false;
         }
     }

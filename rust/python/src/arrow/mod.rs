@@ -29,7 +29,7 @@ use crate::errors::{field_type_error, guarded, validation_error};
 
 pub use capsule::ArrowBatch;
 use capsule::{arrow_error, record_batch, Source};
-use read::{Read, WrongLayout};
+use read::{Lowered, Read, WrongLayout};
 use spec::Spec;
 
 struct State {
@@ -112,7 +112,7 @@ fn check(
         let WrongLayout { column, expected, got } = wrong;
         field_type_error(py, first_row, column, format!("expected {expected}, got {got}"))
     })?;
-    let Some(Read { columns, origins }) = read else {
+    let Some(Read { lowered, origins }) = read else {
         if issues.has_errors() {
             let mut found = issues.into_report().issues;
             paths::relabel(&mut found, spec, None, first_row);
@@ -121,7 +121,12 @@ fn check(
         return Ok(None);
     };
     let mut whole = Batch { issues, ..Batch::new() };
-    whole.push_columns(first_row, columns);
+    match lowered {
+        Lowered::Columns(columns) => whole.push_columns(first_row, columns),
+        Lowered::Masks(rows, column) => {
+            rows.lower(&column, options.max_mask_pixels, &mut whole.issues, &mut whole.items);
+        }
+    }
     let checked = py.detach(|| guarded(|| whole.check(options)))?;
     checked.map(Some).map_err(|report| {
         let mut found = report.issues;

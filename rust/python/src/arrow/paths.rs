@@ -39,9 +39,10 @@ fn rename(path: &str, spec: &Spec, read: Option<&Origins>) -> Option<(String, Op
         |rows: Option<&Vec<usize>>| rows.and_then(|r| indices.first().and_then(|&k| r.get(k).copied()));
     let geometry_columns: &[String] = match &spec.geometry {
         Geometry::Box { columns, .. } | Geometry::Point { columns } => columns,
-        Geometry::Line { column } | Geometry::Polygon { column } | Geometry::Text { column } => {
-            std::slice::from_ref(column)
-        }
+        Geometry::Line { column }
+        | Geometry::Polygon { column }
+        | Geometry::Text { column }
+        | Geometry::Mask { column } => std::slice::from_ref(column),
         Geometry::Radio { .. } | Geometry::Checklist { .. } => &[],
     };
     let answers_column = match &spec.geometry {
@@ -60,8 +61,11 @@ fn rename(path: &str, spec: &Spec, read: Option<&Origins>) -> Option<(String, Op
             };
             Some((name, None))
         }
-        "coords" | "offsets" | "texts" => from_list(geometry_columns.first().cloned()),
+        // `mask.png`: a mask row's annotation (dict paths).
+        "coords" | "offsets" | "texts" | "mask" | "mask.png" => from_list(geometry_columns.first().cloned()),
         "confidence" => from_list(spec.confidence.clone()),
+        // A mask row's annotation (dict paths): its metric `k`.
+        "customMetrics" => from_list(spec.custom_metrics.get(*indices.first()?).map(|(_, c)| c.clone())),
         // `custom_metrics[i][k]`: metric `k` of row `i`.
         "custom_metrics" => from_list(spec.custom_metrics.get(*indices.get(1)?).map(|(_, c)| c.clone())),
         "image_index" | "data_rows" => from_list(Some(spec.data_row.clone())),

@@ -5,14 +5,18 @@
 //! missing column is recorded as an issue at its row and column; a column of a
 //! layout that cannot mean what the map says is a [`WrongLayout`].
 
-use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, ArrayRef, BinaryArray, BinaryViewArray, LargeBinaryArray, RecordBatch};
 use arrow_buffer::NullBuffer;
+use arrow_schema::DataType;
 use lbfast_core::columnar::{
     AnswerColumn, BoxColumn, ClassificationColumns, ColumnKind, Columns, Confidences, GeometryColumn,
     MetricColumn, ObjectColumns, RadioColumn, Ragged,
 };
 use lbfast_core::issues::{Code, Issues, MAX_LISTED};
+use lbfast_core::mask_rows::{MaskRows, RowMask};
 use lbfast_core::model::{DataRow, Feature, Pt, Text};
+use lbfast_core::rle;
 
 use super::arrays::{floats, intern, ints, xy, Layout, Lists, StringColumn};
 use super::spec::{Geometry, Names, Spec};
@@ -25,10 +29,17 @@ pub struct WrongLayout {
     pub got: String,
 }
 
-/// A batch read: its columns, and where their listed things first occur.
+/// A batch read: its columns (or mask rows), and where their listed things first occur.
 pub struct Read {
-    pub columns: Columns,
+    pub lowered: Lowered,
     pub origins: Origins,
+}
+
+/// What a batch becomes: columns for the columnar writer, or a mask per row.
+pub enum Lowered {
+    Columns(Columns),
+    /// Mask rows, and the name of their mask column.
+    Masks(MaskRows, String),
 }
 
 /// The batch row where each data row, feature and answer of the columns first
@@ -126,6 +137,54 @@ impl<'b> Reader<'b> {
         };
         let present = nulls.map(|n| n.iter().collect());
         Ok(Some(Confidences { values, present }))
+    }
+
+    /// A mask per row: PNG bytes (Binary, LargeBinary, BinaryView), or a COCO RLE
+    /// `Struct{size: [height, width], counts}` whose counts are the compressed string
+    /// or a list of run lengths. A null or unreadable mask is reported at its row.
+    fn masks(&mut self, name: &str) -> R<Option<Vec<Option<RowMask>>>> {
+        let Some(array) = self.column(name) else { return Ok(None) };
+        let nulls = array.logical_nulls();
+        let rows = self.rows();
+        let mut masks = Vec::with_capacity(rows);
+        if let Some(binary) = Binaries::of(array.as_ref()) {
+            for i in 0..rows {
+                let null = nulls.as_ref().is_some_and(|n| n.is_null(i));
+                masks.push((!null).then(|| RowMask::Png(binary.value(i).to_vec())));
+            }
+        } else if let Some(rles) = array.as_struct_opt() {
+            let wrong = || Self::wrong(name, RLE, array.as_ref());
+            let size = rles.column_by_name("size").ok_or_else(wrong)?;
+            let counts = rles.column_by_name("counts").ok_or_else(wrong)?;
+            let sizes = Lists::of(size.as_ref()).ok_or_else(wrong)?;
+            let size_values = ints(sizes.child.as_ref()).map_err(|_| wrong())?;
+            let counts = Counts::of(counts.as_ref()).ok_or_else(wrong)?;
+            for i in 0..rows {
+                if nulls.as_ref().is_some_and(|n| n.is_null(i)) {
+                    masks.push(None);
+                    continue;
+                }
+                let read = match &size_values[sizes.bounds(i)] {
+                    &[h, w] if h >= 0 && w >= 0 => counts.row(i).map(|counts| RowMask::Rle {
+                        height: h as usize,
+                        width: w as usize,
+                        counts,
+                    }),
+                    other => Err(format!("an RLE size must be [height, width], got {other:?}")),
+                };
+                match read {
+                    Ok(mask) => masks.push(Some(mask)),
+                    Err(reason) => {
+                        self.report(i, name, Code::MaskImage, reason);
+                        masks.push(None);
+                    }
+                }
+            }
+        } else {
+            return Err(Self::wrong(name, MASKS, array.as_ref()));
+        }
+        self.refuse_nulls(name, nulls.as_ref());
+        Ok(Some(masks))
     }
 
     /// A number per row, a null meaning "none" (custom metrics).
@@ -350,6 +409,27 @@ impl<'b> Reader<'b> {
                 let Some(names) = &spec.features else { return Ok(None) };
                 let Some((features, class_ids, first)) = self.names(names)? else { return Ok(None) };
                 feature_rows = first;
+                let mut custom_metrics = Vec::with_capacity(spec.custom_metrics.len());
+                for (name, column) in &spec.custom_metrics {
+                    let Some(values) = self.nullable_numbers(column)? else { return Ok(None) };
+                    custom_metrics.push(MetricColumn { name: name.clone(), values });
+                }
+                if let Geometry::Mask { column } = geometry {
+                    let Some(masks) = self.masks(column)? else { return Ok(None) };
+                    let rows = MaskRows {
+                        data_rows,
+                        image_index,
+                        features,
+                        class_ids,
+                        confidence,
+                        custom_metrics,
+                        masks,
+                        ids: spec.ids,
+                        index_base: self.first_row,
+                    };
+                    let origins = Origins { data_row_rows, feature_rows, answer_rows };
+                    return Ok(Some(Read { lowered: Lowered::Masks(rows, column.clone()), origins }));
+                }
                 let Some(geometry) = self.geometry(geometry, sizes, &data_row_rows)? else { return Ok(None) };
                 let subclass = match &spec.subclass {
                     Some(s) => {
@@ -362,11 +442,6 @@ impl<'b> Reader<'b> {
                     }
                     None => None,
                 };
-                let mut custom_metrics = Vec::with_capacity(spec.custom_metrics.len());
-                for (name, column) in &spec.custom_metrics {
-                    let Some(values) = self.nullable_numbers(column)? else { return Ok(None) };
-                    custom_metrics.push(MetricColumn { name: name.clone(), values });
-                }
                 ColumnKind::Objects(ObjectColumns {
                     features,
                     class_ids: Some(class_ids),
@@ -386,7 +461,8 @@ impl<'b> Reader<'b> {
             index_base: self.first_row,
             kind,
         };
-        Ok(Some(Read { columns, origins: Origins { data_row_rows, feature_rows, answer_rows } }))
+        let origins = Origins { data_row_rows, feature_rows, answer_rows };
+        Ok(Some(Read { lowered: Lowered::Columns(columns), origins }))
     }
 
     fn geometry(
@@ -422,7 +498,10 @@ impl<'b> Reader<'b> {
                 Some(r) => GeometryColumn::Polygons(r),
                 None => return Ok(None),
             },
-            Geometry::Radio { .. } | Geometry::Checklist { .. } | Geometry::Text { .. } => return Ok(None),
+            Geometry::Radio { .. }
+            | Geometry::Checklist { .. }
+            | Geometry::Text { .. }
+            | Geometry::Mask { .. } => return Ok(None),
         }))
     }
 
@@ -477,6 +556,65 @@ impl<'b> Reader<'b> {
             }
             _ => return Ok(None),
         }))
+    }
+}
+
+const MASKS: Layout = "PNG bytes (Binary, LargeBinary or BinaryView) or a COCO RLE Struct{size, counts}";
+const RLE: Layout =
+    "a COCO RLE Struct{size: list of [height, width], counts: a string or a list of integers}";
+
+/// A column of bytes, whichever of the three binary layouts.
+enum Binaries<'a> {
+    Small(&'a BinaryArray),
+    Large(&'a LargeBinaryArray),
+    View(&'a BinaryViewArray),
+}
+
+impl<'a> Binaries<'a> {
+    fn of(array: &'a dyn Array) -> Option<Self> {
+        Some(match array.data_type() {
+            DataType::Binary => Binaries::Small(array.as_binary::<i32>()),
+            DataType::LargeBinary => Binaries::Large(array.as_binary::<i64>()),
+            DataType::BinaryView => Binaries::View(array.as_binary_view()),
+            _ => return None,
+        })
+    }
+
+    fn value(&self, i: usize) -> &'a [u8] {
+        match self {
+            Binaries::Small(a) => a.value(i),
+            Binaries::Large(a) => a.value(i),
+            Binaries::View(a) => a.value(i),
+        }
+    }
+}
+
+/// RLE counts: the compressed COCO string, or a list of run lengths.
+enum Counts<'a> {
+    Compressed(StringColumn<'a>),
+    Runs(Lists, Vec<i64>),
+}
+
+impl<'a> Counts<'a> {
+    fn of(array: &'a dyn Array) -> Option<Self> {
+        if let Ok(strings) = StringColumn::of(array) {
+            return Some(Counts::Compressed(strings));
+        }
+        let lists = Lists::of(array)?;
+        let runs = ints(lists.child.as_ref()).ok()?;
+        Some(Counts::Runs(lists, runs))
+    }
+
+    fn row(&self, i: usize) -> Result<Vec<u32>, String> {
+        match self {
+            Counts::Compressed(strings) => rle::from_string(strings.value(i).as_bytes()),
+            Counts::Runs(lists, runs) => runs[lists.bounds(i)]
+                .iter()
+                .map(|&c| {
+                    u32::try_from(c).map_err(|_| format!("an RLE count must be within [0, 2^32), got {c}"))
+                })
+                .collect(),
+        }
     }
 }
 

@@ -53,6 +53,10 @@ pub enum Geometry {
     Text {
         column: String,
     },
+    /// A binary column of PNGs, or a `Struct{size, counts}` column of COCO RLEs.
+    Mask {
+        column: String,
+    },
 }
 
 /// A radio question nested in every object.
@@ -140,6 +144,7 @@ impl Spec {
             "radio" => Geometry::Radio { answers: required_names(dict, "answers")? },
             "checklist" => Geometry::Checklist { answers: required_names(dict, "answers")? },
             "text" => Geometry::Text { column: first() },
+            "mask" => Geometry::Mask { column: first() },
             other => return Err(PyTypeError::new_err(format!("unknown geometry '{other}' in a column map"))),
         };
         let subclass = match get::<Option<Bound<'_, PyDict>>>(dict, "subclass")? {
