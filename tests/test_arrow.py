@@ -577,8 +577,8 @@ def test_any_table_in_any_chunking_writes_the_numpy_lines(rows, chunk, box_forma
 
 def test_custom_metrics_mean_what_the_sdk_writes():
     """A number column per metric; a null leaves that metric out of its row's line."""
-    from sdk_oracle import assert_lines_match, metric, sdk_lines
     import labelbox.types as sdk_types
+    from sdk_oracle import assert_lines_match, metric, sdk_lines
 
     iou = [0.5, None, 0.25]
     area = [10.0, 20.0, None]
