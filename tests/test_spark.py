@@ -195,3 +195,12 @@ def test_a_frame_that_changes_between_count_and_write_fails_and_leaves_no_shards
     with pytest.raises(Exception, match="not computed the same way twice"):
         lbfast.spark.write_shards(changing, SPEC, out, max_rows=SHARD_ROWS)
     assert list(out.iterdir()) == []
+
+
+def test_the_counting_job_sends_python_only_a_constant_column_unless_the_plan_shuffles(spark, table):
+    from lbfast.spark import _shuffles
+
+    frame = spark.createDataFrame(table.to_pandas())
+    assert not _shuffles(frame)
+    assert _shuffles(frame.repartition(3))
+    assert _shuffles(frame.groupBy("image").count())

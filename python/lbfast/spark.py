@@ -111,11 +111,27 @@ def write_shards(
     return df.sparkSession.createDataFrame(rows, ddl)
 
 
+def _shuffles(df: Any) -> bool:
+    """Whether ``df``'s physical plan has an exchange (or cannot be seen: Spark
+    Connect frames have no JVM plan here)."""
+    try:
+        plan = str(df._jdf.queryExecution().executedPlan().toString())
+    except Exception:  # noqa: BLE001 - any failure: count the safe way
+        return True
+    return "Exchange" in plan
+
+
 def _partition_offsets(df: Any) -> dict[int, tuple[int, int]]:
     """Partition id -> (its first row's number, its rows), by a counting job through
     ``mapInArrow`` too: an opaque step the optimiser cannot rewrite, so the partitions
     counted are those written (a projection such as ``spark_partition_id()`` may be
-    planned differently). Only the counts come back."""
+    planned differently). Only the counts come back.
+
+    Without a shuffle in the plan, partitions are the input's splits (file splits,
+    cached blocks, local slices), whichever columns are read: then only a constant
+    column is sent to Python, not every prediction twice. With a shuffle, adaptive
+    execution may coalesce partitions by the bytes shuffled, so the whole rows are
+    counted. Either way a task that meets another count fails (``write_shards``)."""
 
     def count(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa  # type: ignore[import-untyped]
@@ -127,7 +143,10 @@ def _partition_offsets(df: Any) -> dict[int, tuple[int, int]]:
             [pa.array([partition], pa.int32()), pa.array([rows], pa.int64())], ["partition", "rows"]
         )
 
-    counts = df.mapInArrow(count, "partition int, rows bigint").collect()
+    from pyspark.sql import functions
+
+    counted = df if _shuffles(df) else df.select(functions.lit(0).alias("lbfast_count"))
+    counts = counted.mapInArrow(count, "partition int, rows bigint").collect()
     offsets = {}
     first = 0
     for partition, rows in sorted((int(r["partition"]), int(r["rows"])) for r in counts):
