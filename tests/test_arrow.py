@@ -776,3 +776,42 @@ def test_mask_rows_name_the_users_columns_in_rule_problems():
         (1, "s"),
         (1, "png"),
     ]
+
+
+def test_tables_are_checked_against_an_ontology_as_dumps_checks_columns(tmp_path):
+    import lbfast as lb
+
+    ontology = lb.OntologyBuilder(
+        tools=[
+            lb.Tool(tool=lb.Tool.Type.BBOX, name=name, feature_schema_id=f"{name:c<25}")
+            for name in sorted(set(LABELS))
+        ]
+    )
+    numpy_like = lbfast.dumps(
+        [
+            Boxes(
+                CORNERS,
+                data_rows=sorted(set(IMAGES)),
+                image_index=[sorted(set(IMAGES)).index(i) for i in IMAGES],
+                features=sorted(set(LABELS)),
+                class_ids=[sorted(set(LABELS)).index(f) for f in LABELS],
+                confidence=SCORES,
+                ids="deterministic",
+            )
+        ],
+        ontology=ontology,
+        resolve_schema_ids=True,
+    )
+    fast = lbfast.arrow.convert(table(), BOXES, ontology=ontology, resolve_schema_ids=True)
+    assert fast == numpy_like and b'"schemaId"' in fast
+    unknown = table(label=pa.array(["bicycle"] * len(IMAGES)))
+    with pytest.raises(lbfast.ValidationError) as caught:
+        lbfast.arrow.convert(unknown, BOXES, ontology=ontology)
+    assert {e["path"] for e in caught.value.errors()} == {"label"}
+    assert "bicycle" in caught.value.errors()[0]["message"]
+    with (
+        pytest.raises(lbfast.ValidationError),
+        lbfast.ShardWriter(tmp_path, ontology=ontology) as w,
+    ):
+        w.write_arrow(unknown, BOXES)
+    assert list(tmp_path.iterdir()) == []

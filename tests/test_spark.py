@@ -197,7 +197,9 @@ def test_a_frame_that_changes_between_count_and_write_fails_and_leaves_no_shards
     assert list(out.iterdir()) == []
 
 
-def test_the_counting_job_sends_python_only_a_constant_column_unless_the_plan_shuffles(spark, table):
+def test_the_counting_job_sends_python_only_a_constant_column_unless_the_plan_shuffles(
+    spark, table
+):
     from lbfast.spark import _shuffles
 
     frame = spark.createDataFrame(table.to_pandas())

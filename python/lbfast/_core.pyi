@@ -196,8 +196,12 @@ def arrow_lines(
     /,
     *,
     start: int = 0,
-    threads: Optional[int] = None,
     output: Literal["bytes", "arrow", "encoded"] = "bytes",
+    ontology: Optional[OntologyIndex] = None,
+    max_mask_pixels: Optional[int] = None,
+    resolve_schema_ids: bool = False,
+    required: bool = True,
+    threads: Optional[int] = None,
 ) -> ArrowLines: ...
 def arrow_manifest(
     paths: list[str],

@@ -81,9 +81,10 @@ from typing import TYPE_CHECKING, Any, Literal, Optional, Protocol, Union
 
 from lbfast import _core
 from lbfast.columnar import Ids, _namespace
+from lbfast.options import Options, core_options
 
 if TYPE_CHECKING:
-    from typing_extensions import TypeAlias
+    from typing_extensions import TypeAlias, Unpack
 
 __all__ = [
     "ArrowBatch",
@@ -242,38 +243,40 @@ class ColumnMap:
 
 
 def iter_convert(
-    data: Any, spec: ColumnMap, *, start: int = 0, threads: Optional[int] = None
+    data: Any, spec: ColumnMap, *, start: int = 0, **options: Unpack[Options]
 ) -> Iterator[bytes]:
     """The NDJSON lines of ``data``, one ``bytes`` per input record batch with rows.
 
     ``start`` is the row number of ``data``'s first row (for errors and deterministic
-    ids: give a slice's offset to get the ids of the whole table). ``threads``: how many
-    threads check and write each batch.
+    ids: give a slice's offset to get the ids of the whole table). ``options`` as for
+    ``lbfast.dumps`` (``lbfast.options.Options``): ``threads`` (how many threads check
+    and write each batch), ``ontology`` (checked against, batch by batch),
+    ``max_mask_pixels``, ...
     """
-    return iter(_core.arrow_lines(data, _spec_of(spec), start=start, threads=threads))
+    return iter(_core.arrow_lines(data, _spec_of(spec), start=start, **core_options(options)))
 
 
-def convert(data: Any, spec: ColumnMap, *, start: int = 0, threads: Optional[int] = None) -> bytes:
+def convert(data: Any, spec: ColumnMap, *, start: int = 0, **options: Unpack[Options]) -> bytes:
     """All NDJSON lines of ``data`` (a table, a batch, a stream), one per row."""
-    return b"".join(iter_convert(data, spec, start=start, threads=threads))
+    return b"".join(iter_convert(data, spec, start=start, **options))
 
 
 def convert_batch(
-    batch: Any, spec: ColumnMap, *, start: int = 0, threads: Optional[int] = None
+    batch: Any, spec: ColumnMap, *, start: int = 0, **options: Unpack[Options]
 ) -> bytes:
     """The lines of one record batch (or anything ``convert`` takes); for engines that
     hand out batches one by one (Spark ``mapInArrow``, Ray ``map_batches``): ``start``
     is the batch's first row in the whole input."""
-    return convert(batch, spec, start=start, threads=threads)
+    return convert(batch, spec, start=start, **options)
 
 
 def convert_to_arrow(
-    data: Any, spec: ColumnMap, *, start: int = 0, threads: Optional[int] = None
+    data: Any, spec: ColumnMap, *, start: int = 0, **options: Unpack[Options]
 ) -> Iterator[ArrowBatch]:
     """The lines of ``data`` as record batches of one ``ndjson`` string column, one
     batch per input batch with rows, a line (without newline) per input row."""
-    lines = _core.arrow_lines(data, _spec_of(spec), start=start, threads=threads, output="arrow")
-    return iter(lines)
+    core = core_options(options)
+    return iter(_core.arrow_lines(data, _spec_of(spec), start=start, output="arrow", **core))
 
 
 class ShardFacts(Protocol):

@@ -205,14 +205,11 @@ class ShardWriter:
     def write_arrow(self, data: Any, spec: ColumnMap, *, start: int = 0) -> int:
         """Converts and writes Arrow data (see ``lbfast.arrow``) batch by batch, mapped by
         ``spec``; returns the rows read. ``start``: the row number of its first row.
-        Against an ontology, use ``write`` (the Arrow entrance does not check one)."""
+        The writer's options apply (its ``ontology`` included)."""
         if self._closed:
             raise ValueError("write_arrow() on a closed ShardWriter")
-        if self._options.get("ontology") is not None:
-            raise ValueError("write_arrow() does not check against an ontology yet")
-        threads = self._options.get("threads")
         lines = _core.arrow_lines(
-            data, spec._spec(), start=start, threads=threads, output="encoded"
+            data, spec._spec(), start=start, output="encoded", **self._options
         )
         self._write_all(lines)
         return int(lines.rows)

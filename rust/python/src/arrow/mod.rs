@@ -26,6 +26,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::errors::{field_type_error, guarded, validation_error};
+use crate::ontology::OntologyIndex;
 
 pub use capsule::ArrowBatch;
 use capsule::{arrow_error, record_batch, Source};
@@ -36,6 +37,8 @@ struct State {
     source: Source,
     spec: Spec,
     options: Options,
+    /// Checked against, as `dumps(ontology=...)` checks (amends, warns, refuses).
+    ontology: Option<Py<OntologyIndex>>,
     /// Row (of the whole input) of the next batch's first row.
     next_row: usize,
     start: usize,
@@ -79,7 +82,10 @@ impl ArrowLines {
             let Some(batch) = state.source.next_batch()? else { return Ok(None) };
             let first_row = state.next_row;
             state.next_row += batch.num_rows();
-            let Some(checked) = check(py, &state.spec, &batch, first_row, &state.options)? else { continue };
+            let ontology = state.ontology.as_ref().map(Py::get);
+            let Some(checked) = check(py, &state.spec, &batch, first_row, ontology, &state.options)? else {
+                continue;
+            };
             let threads = state.options.threads;
             return Ok(Some(match state.output {
                 Output::Arrow => Py::new(py, ArrowBatch::new(lines_batch(py, checked)?))?.into_any(),
@@ -106,6 +112,7 @@ fn check(
     spec: &Spec,
     batch: &RecordBatch,
     first_row: usize,
+    ontology: Option<&OntologyIndex>,
     options: &Options,
 ) -> PyResult<Option<Checked>> {
     let (read, issues) = py.detach(|| guarded(|| read::read(spec, batch, first_row)))?.map_err(|wrong| {
@@ -126,6 +133,9 @@ fn check(
         Lowered::Masks(rows, column) => {
             rows.lower(&column, options.max_mask_pixels, &mut whole.issues, &mut whole.items);
         }
+    }
+    if let Some(onto) = ontology {
+        crate::ontology::check_batch(py, onto, &mut whole, options)?;
     }
     let checked = py.detach(|| guarded(|| whole.check(options)))?;
     checked.map(Some).map_err(|report| {
@@ -170,15 +180,16 @@ fn lines_batch(py: Python<'_>, checked: Checked) -> PyResult<RecordBatch> {
 /// Opens `data` (an object with `__arrow_c_stream__` or `__arrow_c_array__`) for
 /// conversion by `spec` (`lbfast.arrow.ColumnMap._spec()`); `start` is the row
 /// number of its first row (in errors and deterministic ids); `output` is `"bytes"`,
-/// `"arrow"` or `"encoded"`.
+/// `"arrow"` or `"encoded"`; `ontology` and `**options` as for `dumps`.
 #[pyfunction]
-#[pyo3(signature = (data, spec, /, *, start = 0, threads = None, output = "bytes"))]
+#[pyo3(signature = (data, spec, /, *, start = 0, output = "bytes", ontology = None, **options))]
 fn arrow_lines(
     data: &Bound<'_, PyAny>,
     spec: &Bound<'_, PyDict>,
     start: usize,
-    threads: Option<&Bound<'_, PyAny>>,
     output: &str,
+    ontology: Option<Py<OntologyIndex>>,
+    options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<ArrowLines> {
     let output = match output {
         "bytes" => Output::Bytes,
@@ -191,9 +202,10 @@ fn arrow_lines(
         }
     };
     let spec = Spec::read(spec)?;
-    let options = Options { threads: crate::options::threads(threads)?, ..Options::default() };
+    let options = crate::options::read(options)?;
     let source = Source::open(data)?;
-    Ok(ArrowLines { state: Mutex::new(State { source, spec, options, next_row: start, start, output }) })
+    let state = State { source, spec, options, ontology, next_row: start, start, output };
+    Ok(ArrowLines { state: Mutex::new(state) })
 }
 
 /// Shard manifests as a record batch: `path`, `rows`, `bytes`, `masks` and

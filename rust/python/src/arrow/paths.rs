@@ -69,7 +69,8 @@ fn rename(path: &str, spec: &Spec, read: Option<&Origins>) -> Option<(String, Op
         // `custom_metrics[i][k]`: metric `k` of row `i`.
         "custom_metrics" => from_list(spec.custom_metrics.get(*indices.get(1)?).map(|(_, c)| c.clone())),
         "image_index" | "data_rows" => from_list(Some(spec.data_row.clone())),
-        "class_ids" => from_list(feature_column),
+        // A mask row's annotation (dict paths): its feature, as named by the ontology check.
+        "class_ids" | "name" | "schemaId" => from_list(feature_column),
         "features" if matches!(spec.features, Some(super::spec::Names::Column { .. })) => {
             Some((feature_column?, entry_row(read.map(|r| &r.feature_rows))))
         }
