@@ -66,6 +66,10 @@ column names: ``row 17: score: confidence must be a number within [0, 1], got 1.
 null in a required column is a ``lbfast.ValidationError`` naming its row and column, as
 is a missing column; a column of the wrong Arrow type is a ``TypeError`` naming it.
 
+**Options** are those of ``lbfast.dumps`` (``lbfast.options``): with ``ontology=`` each
+batch is checked against it as a columnar batch is (names, kinds, schema ids; amended
+with ``resolve_schema_ids=True``), ``threads``, ``max_mask_pixels``.
+
 **Arrow out.** ``convert_to_arrow`` gives the lines as record batches (one ``ndjson``
 string column, a line per input row, no newline), and ``manifest_batch`` the manifest
 of shards as a record batch: what an engine such as Spark's ``mapInArrow`` needs back.
