@@ -815,3 +815,27 @@ def test_tables_are_checked_against_an_ontology_as_dumps_checks_columns(tmp_path
     ):
         w.write_arrow(unknown, BOXES)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_polars_and_duckdb_masks_in_their_own_layouts():
+    """polars: Struct{size: List(Int64), counts: String view} and Binary views; DuckDB:
+    a STRUCT of a LIST and a VARCHAR."""
+    from lbfast.masks import rle_encode
+
+    first, _ = _two_masks()
+    rle = rle_encode(first)
+    spec = ColumnMap(global_key="image", feature="label", mask="rle")
+    expected = _without_uuids(
+        lbfast.arrow.convert(pa.table({"image": ["x"], "label": ["c"], "rle": [rle]}), spec)
+    )
+    frame = pl.DataFrame({"image": ["x"], "label": ["c"], "rle": [rle]})
+    assert _without_uuids(lbfast.arrow.convert(frame, spec)) == expected
+    runs = pl.DataFrame(
+        {"image": ["x"], "label": ["c"], "rle": [rle_encode(first, compressed=False)]}
+    )
+    assert _without_uuids(lbfast.arrow.convert(runs, spec)) == expected
+    relation = duckdb.connect().sql(
+        f"select 'x' as image, 'c' as label, {{'size': [4, 5], 'counts': '{rle['counts']}'}} as rle"
+    )
+    assert _without_uuids(lbfast.arrow.convert(relation, spec)) == expected
+    assert expected[0]["mask"]["png"]
