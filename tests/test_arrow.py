@@ -839,3 +839,34 @@ def test_polars_and_duckdb_masks_in_their_own_layouts():
     )
     assert _without_uuids(lbfast.arrow.convert(relation, spec)) == expected
     assert expected[0]["mask"]["png"]
+
+
+def test_cli_checks_tables_against_an_ontology(tmp_path):
+    import io
+
+    import pyarrow.parquet as pq
+
+    import lbfast as lb
+    from lbfast.cli import main
+
+    ontology = lb.OntologyBuilder(
+        tools=[
+            lb.Tool(tool=lb.Tool.Type.BBOX, name=name, feature_schema_id=f"{name:c<25}")
+            for name in sorted(set(LABELS))
+        ]
+    )
+    (tmp_path / "ontology.json").write_text(json.dumps(ontology.asdict()))
+    maps = ["global_key=image", "feature=label", "box=x1,y1,x2,y2", "confidence=score"]
+    args = [a for m in maps for a in ("--map", m)] + ["--ontology", str(tmp_path / "ontology.json")]
+    pq.write_table(table(), tmp_path / "good.parquet")
+    out = io.StringIO()
+    good = ["convert", str(tmp_path / "good.parquet"), "-o", str(tmp_path / "good.ndjson")]
+    assert main([*good, *args, "--resolve-schema-ids"], stdout=out) == 0, out.getvalue()
+    lines = [json.loads(x) for x in (tmp_path / "good.ndjson").read_bytes().splitlines()]
+    assert [x["schemaId"] for x in lines] == [f"{name:c<25}" for name in LABELS]
+    pq.write_table(table(label=pa.array(["bicycle"] * len(IMAGES))), tmp_path / "bad.parquet")
+    out = io.StringIO()
+    bad = ["convert", str(tmp_path / "bad.parquet"), "-o", str(tmp_path / "bad.ndjson")]
+    assert main([*bad, *args], stdout=out) == 1
+    assert "label" in out.getvalue() and "bicycle" in out.getvalue()
+    assert not (tmp_path / "bad.ndjson").exists()

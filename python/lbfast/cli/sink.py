@@ -18,13 +18,16 @@ from lbfast._core import Encoded
 from lbfast.cli.errors import UsageError
 from lbfast.errors import ValidationError
 from lbfast.files import TEMPORARY_PREFIX, final_path, move_into_place, write_atomically
+from lbfast.options import Options
 from lbfast.writer import ShardWriter
 
 
 class Output:
     """The shards of one conversion, written as the lines come, kept only by ``commit``."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, options: Optional[Options] = None) -> None:
+        """``options``: what the writer applies to tables it converts itself
+        (``write_arrow``); lines checked already (``write``) are written as they are."""
         self.target: Optional[Path] = None
         caps: dict[str, Any] = {
             "max_rows": args.max_rows,
@@ -49,7 +52,7 @@ class Output:
             directory = Path(args.out_dir)
         try:
             # The lines come checked (and amended) by the conversion's Validator.
-            self.writer = ShardWriter(directory, **caps)
+            self.writer = ShardWriter(directory, **caps, **(options or {}))
         except ValueError as err:
             raise UsageError(str(err)) from err
 

@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import IO
 
 from lbfast.cli.errors import OK, PROBLEMS, UsageError
+from lbfast.cli.inputs import load_ontology
 from lbfast.cli.output import counted
 from lbfast.cli.sink import Output
 from lbfast.errors import ValidationError
+from lbfast.options import Options
 from lbfast.tables import batches, column_map, table_format
 
 
@@ -25,8 +27,9 @@ def is_table_input(args: argparse.Namespace, paths: Sequence[Path]) -> bool:
 
 def run(args: argparse.Namespace, paths: Sequence[Path], out: IO[str]) -> int:
     """Converts the table files ``paths`` into the output ``args`` names."""
-    if args.ontology is not None:
-        raise UsageError("--ontology is not supported for Parquet and Arrow inputs yet")
+    onto = load_ontology(args.ontology)
+    if args.resolve_schema_ids and onto is None:
+        raise UsageError("--resolve-schema-ids needs --ontology")
     if not args.map:
         raise UsageError(
             "Parquet and Arrow inputs need the column map, e.g. --map global_key=image "
@@ -36,7 +39,14 @@ def run(args: argparse.Namespace, paths: Sequence[Path], out: IO[str]) -> int:
         spec = column_map(args.map)
     except (ValueError, TypeError) as e:
         raise UsageError(str(e)) from e
-    sink = Output(args)
+    options: Options = {}
+    if onto is not None:
+        options = {
+            "ontology": onto,
+            "required": args.required,
+            "resolve_schema_ids": args.resolve_schema_ids,
+        }
+    sink = Output(args, options)
     started = time.perf_counter()
     rows = 0
     try:
