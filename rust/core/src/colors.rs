@@ -462,28 +462,36 @@ impl Table {
 /// into a per-thread buffer that is kept zero between calls (only its box is written,
 /// then cleared), so that each instance of a composite costs its box rather than a
 /// fresh, zeroed image: that zeroing was a third of a 20-colour 1080p composite.
-pub fn with_instance_bits<R>(image: &Arc<Image>, color: MaskColor, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+///
+/// `f` is also given a box that holds every set pixel (the whole image when none
+/// is known), so that it can skip the rest.
+pub fn with_instance_bits<R>(
+    image: &Arc<Image>,
+    color: MaskColor,
+    f: impl FnOnce(&[u8], [u32; 4]) -> R,
+) -> Option<R> {
     let n = image.pixel_count();
     let shared = image.colors.get().is_some() || Arc::strong_count(image) > 1;
     if !shared || n > SCRATCH_MAX_BYTES {
-        return instance_bits(image, color).map(|bits| f(&bits));
+        let whole = [0, 0, image.width.saturating_sub(1), image.height.saturating_sub(1)];
+        return instance_bits(image, color).map(|bits| f(&bits, whole));
     }
     let stat = image.color_index().find(color)?;
     SCRATCH.with(|cell| {
         // A nested call (none is made today) or a buffer that cannot grow: the plain way.
         let Ok(mut scratch) = cell.try_borrow_mut() else {
-            return Some(f(&bits_in_box(image, color, stat.bbox)));
+            return Some(f(&bits_in_box(image, color, stat.bbox), stat.bbox));
         };
         if scratch.len() < n {
             let more = n - scratch.len();
             if scratch.try_reserve_exact(more).is_err() {
-                return Some(f(&bits_in_box(image, color, stat.bbox)));
+                return Some(f(&bits_in_box(image, color, stat.bbox), stat.bbox));
             }
             scratch.resize(n, 0);
         }
         let mut filled = BoxFilled { buffer: &mut scratch[..n], width: image.width as usize, rows: None };
         filled.fill(image, color, stat.bbox);
-        Some(f(filled.buffer))
+        Some(f(filled.buffer, stat.bbox))
     })
 }
 
@@ -688,18 +696,21 @@ mod tests {
             for stat in image.color_index().colors.clone() {
                 let color = MaskColor::Rgb(stat.rgb.map(i64::from));
                 let fresh = bits_in_box(&image, color, stat.bbox);
-                assert_eq!(with_instance_bits(&image, color, <[u8]>::to_vec), Some(fresh));
+                assert_eq!(with_instance_bits(&image, color, |bits, _| bits.to_vec()), Some(fresh));
             }
             // A panic while the buffer is lent leaves it zero for the next instance.
             let first = MaskColor::Rgb(image.color_index().colors[0].rgb.map(i64::from));
             let caught =
-                std::panic::catch_unwind(|| with_instance_bits(&image, first, |_| panic!("encoder")));
+                std::panic::catch_unwind(|| with_instance_bits(&image, first, |_, _| panic!("encoder")));
             assert!(caught.is_err());
             let last = *image.color_index().colors.last().unwrap();
             let color = MaskColor::Rgb(last.rgb.map(i64::from));
             let fresh = bits_in_box(&image, color, last.bbox);
-            assert_eq!(with_instance_bits(&image, color, <[u8]>::to_vec), Some(fresh));
-            assert_eq!(with_instance_bits(&image, MaskColor::Rgb([300, 0, 0]), <[u8]>::to_vec), None);
+            assert_eq!(with_instance_bits(&image, color, |bits, _| bits.to_vec()), Some(fresh));
+            assert_eq!(
+                with_instance_bits(&image, MaskColor::Rgb([300, 0, 0]), |bits, _| bits.to_vec()),
+                None
+            );
         }
     }
 
