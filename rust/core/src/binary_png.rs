@@ -98,6 +98,9 @@ fn canonical(lengths: &[u8]) -> Option<(Vec<u16>, Vec<u16>)> {
     Some((codes, reversed))
 }
 
+/// The order of the code length code lengths in a dynamic block header (RFC 1951).
+const ORDER: [usize; 19] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+
 /// Parses the zlib header and dynamic block header at the start of `stream`.
 fn read_code(stream: &[u8]) -> Option<Code> {
     let mut r = BitReader { bytes: stream, at: 16 };
@@ -108,7 +111,6 @@ fn read_code(stream: &[u8]) -> Option<Code> {
     let literals = r.bits(5)? as usize + 257;
     let distances = r.bits(5)? as usize + 1;
     let length_codes = r.bits(4)? as usize + 4;
-    const ORDER: [usize; 19] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
     let mut length_lengths = [0u8; 19];
     for &i in &ORDER[..length_codes] {
         length_lengths[i] = r.bits(3)? as u8;
@@ -156,7 +158,7 @@ fn length_symbol(len: u32) -> (usize, u32, u32) {
         return (257 + offset as usize, 0, 0);
     }
     // From 11 on, each group of four symbols doubles its span and adds an extra bit.
-    let extra = 31 - offset.leading_zeros() - 2;
+    let extra = offset.ilog2() - 2;
     let symbol = 257 + 4 * extra as usize + 4 + ((offset >> extra) as usize - 4);
     (symbol, offset & ((1 << extra) - 1), extra)
 }
@@ -227,42 +229,24 @@ impl RowWriter<'_> {
     /// words wholly outside are counted, not read.
     fn row(&mut self, row: &[u8], nonzero: std::ops::Range<usize>) {
         let words = row.len() / 8;
-        let first_read = (nonzero.start / 8).max(1);
-        let last_read = nonzero.end.div_ceil(8).clamp(first_read, words.max(first_read));
         let mut run = 0u32;
-        for w in (0..words.min(1)).chain(first_read.min(words)..last_read.min(words)) {
-            if w == first_read {
-                run += 8 * (first_read - 1) as u32;
-            }
-            let chunk = &row[8 * w..8 * w + 8];
-            let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-            if word == 0 {
-                run += 8;
-                continue;
-            }
-            if run > 0 {
-                let lead = word.trailing_zeros() / 8;
-                self.run(run + lead);
-                run = 0;
-                if lead > 0 {
-                    run = word.leading_zeros() / 8;
-                    for &b in &chunk[lead as usize..8 - run as usize] {
-                        self.literal(b);
-                    }
+        if words > 0 {
+            self.word(&row[..8], &mut run);
+            let first = (nonzero.start / 8).clamp(1, words);
+            let last = nonzero.end.div_ceil(8).clamp(first, words);
+            run += 8 * (first - 1) as u32;
+            let mut w = first;
+            while w < last {
+                // Zero stretches (most of a box's rows) are counted 64 bytes at a time.
+                if w + 8 <= last && row[8 * w..8 * w + 64].iter().fold(0, |a, &b| a | b) == 0 {
+                    run += 64;
+                    w += 8;
                     continue;
                 }
+                self.word(&row[8 * w..8 * w + 8], &mut run);
+                w += 1;
             }
-            let tail = word.leading_zeros() / 8;
-            for &b in &chunk[..8 - tail as usize] {
-                self.literal(b);
-            }
-            run = tail;
-        }
-        if first_read >= last_read.min(words) {
-            // Nothing read past the first word: the words between count as zeros.
-            run += 8 * words.saturating_sub(1) as u32;
-        } else {
-            run += 8 * (words - last_read.min(words)) as u32;
+            run += 8 * (words - last) as u32;
         }
         if run > 0 {
             self.run(run);
@@ -270,6 +254,33 @@ impl RowWriter<'_> {
         for &b in &row[8 * words..] {
             self.literal(b);
         }
+    }
+
+    /// One 8-byte word of a row; `run` counts the zeros not yet written.
+    #[inline]
+    fn word(&mut self, chunk: &[u8], run: &mut u32) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        if word == 0 {
+            *run += 8;
+            return;
+        }
+        if *run > 0 {
+            let lead = word.trailing_zeros() / 8;
+            self.run(*run + lead);
+            *run = 0;
+            if lead > 0 {
+                *run = word.leading_zeros() / 8;
+                for &b in &chunk[lead as usize..8 - *run as usize] {
+                    self.literal(b);
+                }
+                return;
+            }
+        }
+        let tail = word.leading_zeros() / 8;
+        for &b in &chunk[..8 - tail as usize] {
+            self.literal(b);
+        }
+        *run = tail;
     }
 }
 
@@ -289,6 +300,12 @@ impl Adler {
         self.b = u64::from(sum >> 16);
     }
 
+    /// The Up filter's type byte, 2, that starts each row.
+    fn filter_byte(&mut self) {
+        self.a = (self.a + 2) % ADLER_MOD;
+        self.b = (self.b + self.a) % ADLER_MOD;
+    }
+
     fn zeros(&mut self, n: usize) {
         self.b = (self.b + (n as u64 % ADLER_MOD) * self.a) % ADLER_MOD;
     }
@@ -301,7 +318,15 @@ impl Adler {
 /// The zlib stream the `png` crate writes for `mask` (`width x height`, one byte per
 /// pixel), every byte outside the inclusive box `[x0, y0, x1, y1]` being zero; `None`
 /// when fdeflate's code could not be read.
-fn zlib_stream(width: usize, height: usize, mask: &[u8], bbox: [usize; 4]) -> Option<Vec<u8>> {
+///
+/// `row_in_box(y, out)` writes the mask's bytes of row `y` (`y0..=y1`), columns
+/// `x0..=x1`, into `out`.
+fn zlib_stream(
+    width: usize,
+    height: usize,
+    bbox: [usize; 4],
+    mut row_in_box: impl FnMut(usize, &mut [u8]),
+) -> Option<Vec<u8>> {
     let code = code()?;
     let [x0, y0, x1, y1] = bbox;
     let mut bits = Bits { out: Vec::with_capacity(1024), acc: 0, n: 0 };
@@ -320,7 +345,7 @@ fn zlib_stream(width: usize, height: usize, mask: &[u8], bbox: [usize; 4]) -> Op
         (w.bits.out, w.bits.acc, w.bits.n)
     };
     let mut adler = Adler { a: 1, b: 0 };
-    let mut put_blank = |writer: &mut RowWriter<'_>, adler: &mut Adler| {
+    let put_blank = |writer: &mut RowWriter<'_>, adler: &mut Adler| {
         for chunk in blank_bits.0.chunks(4) {
             let mut word = [0u8; 4];
             word[..chunk.len()].copy_from_slice(chunk);
@@ -330,38 +355,30 @@ fn zlib_stream(width: usize, height: usize, mask: &[u8], bbox: [usize; 4]) -> Op
         if blank_bits.2 > 32 {
             writer.bits.put(blank_bits.1 >> 32, blank_bits.2 - 32);
         }
-        adler.bytes(&[2]);
+        adler.filter_byte();
         adler.zeros(width);
     };
     // Rows y0..=y1 hold the box; row y1 + 1 filters to minus the row above.
     let last = (y1 + 1).min(height - 1);
     let mut filtered = blank.clone();
+    // The box's part of the current row and of the one above (zero above the box).
+    let (mut current, mut above) = (vec![0u8; x1 - x0 + 1], vec![0u8; x1 - x0 + 1]);
     for y in 0..height {
         if y < y0 || y > last {
             put_blank(&mut writer, &mut adler);
             continue;
         }
-        // The row and the one above, inside the box (zero outside it).
-        let row_of = |y: usize| &mask[y * width + x0..=y * width + x1];
-        let current = (y <= y1).then(|| row_of(y));
-        let above = (y > y0).then(|| row_of(y - 1));
-        let span = &mut filtered[1 + x0..=1 + x1];
-        match (current, above) {
-            (Some(c), Some(a)) => {
-                for ((f, &c), &a) in span.iter_mut().zip(c).zip(a) {
-                    *f = c.wrapping_sub(a);
-                }
-            }
-            (Some(c), None) => span.copy_from_slice(c),
-            (None, Some(a)) => {
-                for (f, &a) in span.iter_mut().zip(a) {
-                    *f = 0u8.wrapping_sub(a);
-                }
-            }
-            (None, None) => span.fill(0),
+        std::mem::swap(&mut current, &mut above);
+        if y <= y1 {
+            row_in_box(y, &mut current);
+        } else {
+            current.fill(0);
+        }
+        for ((f, &c), &a) in filtered[1 + x0..=1 + x1].iter_mut().zip(&current).zip(&above) {
+            *f = c.wrapping_sub(a);
         }
         writer.row(&filtered, 1 + x0..2 + x1);
-        adler.bytes(&[2]);
+        adler.filter_byte();
         adler.zeros(x0);
         adler.bytes(&filtered[1 + x0..2 + x1]);
         adler.zeros(width - 1 - x1);
@@ -380,12 +397,12 @@ impl RowWriter<'_> {
 }
 
 /// Appends a PNG chunk: length, type, data, CRC of type and data.
-fn push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+fn push_chunk(out: &mut Vec<u8>, kind: [u8; 4], data: &[u8]) {
     out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    out.extend_from_slice(kind);
+    out.extend_from_slice(&kind);
     out.extend_from_slice(data);
     let mut crc = crc32fast::Hasher::new();
-    crc.update(kind);
+    crc.update(&kind);
     crc.update(data);
     out.extend_from_slice(&crc.finalize().to_be_bytes());
 }
@@ -401,7 +418,30 @@ pub fn encode_in_box(width: u32, height: u32, mask: &[u8], bbox: [u32; 4]) -> Op
     if w == 0 || h == 0 || mask.len() != w * h || x0 > x1 || y0 > y1 || x1 >= w || y1 >= h {
         return None;
     }
-    let zlib = zlib_stream(w, h, mask, [x0, y0, x1, y1])?;
+    let zlib =
+        zlib_stream(w, h, [x0, y0, x1, y1], |y, out| out.copy_from_slice(&mask[y * w + x0..=y * w + x1]))?;
+    png_of(width, height, &zlib)
+}
+
+/// [`encode_in_box`] for the mask of the pixels labelled `label` in `labels` (one
+/// byte per pixel), all inside `bbox`, matched as they are encoded.
+pub fn encode_labelled(width: u32, height: u32, labels: &[u8], label: u8, bbox: [u32; 4]) -> Option<Vec<u8>> {
+    let (w, h) = (width as usize, height as usize);
+    let [x0, y0, x1, y1] = bbox.map(|v| v as usize);
+    if w == 0 || h == 0 || labels.len() != w * h || x0 > x1 || y0 > y1 || x1 >= w || y1 >= h {
+        return None;
+    }
+    let zlib = zlib_stream(w, h, [x0, y0, x1, y1], |y, out| {
+        for (bit, &l) in out.iter_mut().zip(&labels[y * w + x0..=y * w + x1]) {
+            *bit = u8::from(l == label);
+        }
+    })?;
+    png_of(width, height, &zlib)
+}
+
+/// The PNG around `zlib`, or `None` where the `png` crate would store the rows.
+fn png_of(width: u32, height: u32, zlib: &[u8]) -> Option<Vec<u8>> {
+    let (w, h) = (width as usize, height as usize);
     // The `png` crate stores rather than compresses when compressing does not pay.
     let raw = (w + 1) * h;
     let stored = (raw.saturating_sub(1) / 65_535) * (65_535 + 5) + (raw % 65_535 + 5) + 6;
@@ -414,9 +454,9 @@ pub fn encode_in_box(width: u32, height: u32, mask: &[u8], bbox: [u32; 4]) -> Op
     ihdr[..4].copy_from_slice(&width.to_be_bytes());
     ihdr[4..8].copy_from_slice(&height.to_be_bytes());
     ihdr[8] = 8; // bit depth; colour type 0 (gray), deflate, adaptive filtering, no interlace
-    push_chunk(&mut out, b"IHDR", &ihdr);
-    push_chunk(&mut out, b"IDAT", &zlib);
-    push_chunk(&mut out, b"IEND", &[]);
+    push_chunk(&mut out, *b"IHDR", &ihdr);
+    push_chunk(&mut out, *b"IDAT", zlib);
+    push_chunk(&mut out, *b"IEND", &[]);
     Some(out)
 }
 
@@ -491,6 +531,29 @@ mod tests {
         let mask = mask_in_box(&mut rng, w, h, bbox, 0);
         let png = encode_in_box(w as u32, h as u32, &mask, bbox.map(|v| v as u32)).unwrap();
         assert_eq!(png, encode_binary_png(w as u32, h as u32, &mask).unwrap());
+    }
+
+    #[test]
+    fn labelled_masks_are_written_as_their_binary_masks() {
+        let mut rng = fastrand::Rng::with_seed(5);
+        for _ in 0..200 {
+            let (w, h) = (rng.usize(1..90), rng.usize(1..30));
+            let mut labels = vec![0u8; w * h];
+            let mut current = 0;
+            for l in &mut labels {
+                if rng.u8(..) < 30 {
+                    current = rng.u8(..4);
+                }
+                *l = current;
+            }
+            let label = rng.u8(..4);
+            let mask: Vec<u8> = labels.iter().map(|&l| u8::from(l == label)).collect();
+            let Some(bbox) = crate::colors::mask_extent(&mask, w, h) else { continue };
+            let expected = encode_binary_png(w as u32, h as u32, &mask).unwrap();
+            if let Some(png) = encode_labelled(w as u32, h as u32, &labels, label, bbox) {
+                assert_eq!(png, expected, "{w}x{h}, box {bbox:?}");
+            }
+        }
     }
 
     #[test]

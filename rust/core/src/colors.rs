@@ -495,6 +495,20 @@ pub fn with_instance_bits<R>(
     })
 }
 
+/// For an instance of a shared image (a composite) whose pixels were labelled while
+/// indexed: the labels, the instance's label and its box; `None` otherwise (then see
+/// [`with_instance_bits`]), or when the colour does not occur.
+pub fn labelled_instance(image: &Arc<Image>, color: MaskColor) -> Option<(&[u8], u8, [u32; 4])> {
+    let shared = image.colors.get().is_some() || Arc::strong_count(image) > 1;
+    if !shared {
+        return None;
+    }
+    let index = image.color_index();
+    let stat = index.find(color)?;
+    let (labels, label) = index.labels_of(color)?;
+    Some((labels, label, stat.bbox))
+}
+
 /// Largest image (in bytes of its 0/1 mask) whose instances use the per-thread buffer.
 const SCRATCH_MAX_BYTES: usize = 64 << 20;
 
