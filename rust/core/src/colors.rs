@@ -195,14 +195,15 @@ fn index_u8_with(
             // Every pixel but the last is read as a little-endian u32 with the next
             // pixel's first byte masked off (one load instead of three).
             let n = data.len() / 3;
-            scan(w, h, n, &mut table, |i| {
+            let key = |i: usize| {
                 if i + 1 < n {
                     let b = &data[3 * i..3 * i + 4];
                     u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) & 0x00FF_FFFF)
                 } else {
                     pack8(&data[3 * i..3 * i + 3])
                 }
-            });
+            };
+            scan_skipping(w, h, n, &mut table, key, |j, end, k| skip_rgb(data, j, end, k));
         }
         4 => scan(w, h, data.len() / 4, &mut table, |i| {
             let b = &data[4 * i..4 * i + 4];
@@ -261,6 +262,29 @@ fn index_u16_with(
     table.into_index(width, height, gray, unpack)
 }
 
+/// Pixels per block of [`skip_rgb`].
+const BLOCK: usize = 16;
+
+/// From pixel `j` of RGB `data`, the end of the whole blocks of pixels (before `end`)
+/// that all have the packed colour `k`: 48 bytes compared as six words.
+fn skip_rgb(data: &[u8], mut j: usize, end: usize, k: u64) -> usize {
+    let [r, g, b, ..] = k.to_le_bytes();
+    let mut pattern = [0u8; 3 * BLOCK];
+    for px in pattern.chunks_exact_mut(3) {
+        px.copy_from_slice(&[r, g, b]);
+    }
+    let words: [u64; 6] = std::array::from_fn(|t| word(&pattern[8 * t..8 * t + 8]));
+    while j + BLOCK <= end && 3 * (j + BLOCK) <= data.len() {
+        let block = &data[3 * j..3 * (j + BLOCK)];
+        let differ = (0..6).fold(0, |acc, t| acc | (word(&block[8 * t..8 * t + 8]) ^ words[t]));
+        if differ != 0 {
+            break;
+        }
+        j += BLOCK;
+    }
+    j
+}
+
 fn pack8(px: &[u8]) -> u64 {
     u64::from(px[0]) | u64::from(px[1]) << 8 | u64::from(px[2]) << 16
 }
@@ -272,6 +296,22 @@ fn pack8(px: &[u8]) -> u64 {
 #[allow(clippy::inline_always)]
 #[inline(always)]
 fn scan(w: usize, h: usize, available: usize, table: &mut Table, key: impl Fn(usize) -> u64) {
+    scan_skipping(w, h, available, table, key, |j, _, _| j);
+}
+
+/// [`scan`], where `skip(j, end, k)` returns an index up to which (from `j`, at most
+/// `end`) every pixel is known to have key `k`: long runs are then passed over in
+/// blocks rather than pixel by pixel.
+#[allow(clippy::inline_always)]
+#[inline(always)]
+fn scan_skipping(
+    w: usize,
+    h: usize,
+    available: usize,
+    table: &mut Table,
+    key: impl Fn(usize) -> u64,
+    skip: impl Fn(usize, usize, u64) -> usize,
+) {
     let pixels = (w * h).min(available);
     if w == 0 {
         return;
@@ -287,8 +327,16 @@ fn scan(w: usize, h: usize, available: usize, table: &mut Table, key: impl Fn(us
             let k = key(i);
             let start = i;
             i += 1;
-            while i < end && key(i) == k {
+            // A few pixels one by one (short runs end here), then whole blocks.
+            let first = (i + 8).min(end);
+            while i < first && key(i) == k {
                 i += 1;
+            }
+            if i == first && i < end {
+                i = skip(i, end, k);
+                while i < end && key(i) == k {
+                    i += 1;
+                }
             }
             let label =
                 table.add(k, (start - row) as u32, (i - 1 - row) as u32, y as u32, (i - start) as u64);
@@ -680,6 +728,31 @@ mod tests {
             data.extend(&colours[current]);
         }
         Image::from_u8(w, h, c, data).unwrap()
+    }
+
+    #[test]
+    fn long_runs_are_counted_as_pixel_by_pixel() {
+        let mut rng = fastrand::Rng::with_seed(8);
+        for (w, h) in [(200, 30), (17, 40), (1920, 3), (64, 64)] {
+            let palette: Vec<[u8; 3]> = (0..6).map(|_| [rng.u8(..), rng.u8(..), rng.u8(..)]).collect();
+            let mut data = Vec::new();
+            let mut current = palette[0];
+            for _ in 0..w * h {
+                if rng.u8(..) < 4 {
+                    current = palette[rng.usize(..palette.len())];
+                }
+                data.extend(current);
+            }
+            let image = Image::from_u8(w, h, 3, data.clone()).unwrap();
+            assert_eq!(index_image(&image).colors, naive(&image), "{w}x{h}");
+            // A buffer a few bytes short: its last pixels are not counted.
+            for (cut, uncounted) in [(1, 1), (2, 1), (4, 2)] {
+                let short =
+                    Image { samples: Samples::U8(data[..data.len() - cut].to_vec()), ..image.clone() };
+                let counted: u64 = index_image(&short).colors.iter().map(|c| c.count).sum();
+                assert_eq!(counted, u64::from(w * h) - uncounted);
+            }
+        }
     }
 
     #[test]
