@@ -212,15 +212,15 @@ fn classifications(
 /// A list of strings as shared texts; the current path names the list.
 fn texts(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Vec<Text>> {
     let items = sequence(value, issues, "a list of strings")?;
-    items
-        .iter()
-        .enumerate()
-        .map(|(k, s)| match s.cast::<pyo3::types::PyString>().map(|s| s.to_str()) {
+    let mut out = Vec::with_capacity(items.len());
+    for (k, s) in items.iter().enumerate() {
+        out.push(match s.cast::<pyo3::types::PyString>().map(|s| s.to_str()) {
             // The common case without touching the path; anything else is reported at it.
-            Ok(Ok(text)) => Ok(Text::from(text)),
-            _ => issues.at_index(k, |issues| text_of(s, issues)),
-        })
-        .collect()
+            Ok(Ok(text)) => Text::from(text),
+            _ => issues.at_index(k, |issues| text_of(s, issues))?,
+        });
+    }
+    Ok(out)
 }
 
 fn feature(value: &Bound<'_, PyAny>, schema_id: bool, issues: &mut Issues) -> PyResult<Feature> {
