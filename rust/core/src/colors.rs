@@ -521,8 +521,12 @@ pub fn with_instance_bits<R>(
     let n = image.pixel_count();
     let shared = image.colors.get().is_some() || Arc::strong_count(image) > 1;
     if !shared || n > SCRATCH_MAX_BYTES {
-        let whole = [0, 0, image.width.saturating_sub(1), image.height.saturating_sub(1)];
-        return instance_bits(image, color).map(|bits| f(&bits, whole));
+        return instance_bits(image, color).map(|bits| {
+            // Finding the box costs a fraction of encoding the rows around it.
+            let (w, h) = (image.width as usize, image.height as usize);
+            let whole = [0, 0, image.width.saturating_sub(1), image.height.saturating_sub(1)];
+            f(&bits, mask_extent(&bits, w, h).unwrap_or(whole))
+        });
     }
     let stat = image.color_index().find(color)?;
     SCRATCH.with(|cell| {
