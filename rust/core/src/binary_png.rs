@@ -319,13 +319,14 @@ impl Adler {
 /// pixel), every byte outside the inclusive box `[x0, y0, x1, y1]` being zero; `None`
 /// when fdeflate's code could not be read.
 ///
-/// `row_in_box(y, out)` writes the mask's bytes of row `y` (`y0..=y1`), columns
-/// `x0..=x1`, into `out`.
+/// `filter_row(y, above, filtered)` filters row `y` (`y0..=y1`) in columns `x0..=x1`:
+/// it writes each mask byte minus `above`'s into `filtered` and the byte into `above`
+/// (one pass, for the next row).
 fn zlib_stream(
     width: usize,
     height: usize,
     bbox: [usize; 4],
-    mut row_in_box: impl FnMut(usize, &mut [u8]),
+    mut filter_row: impl FnMut(usize, &mut [u8], &mut [u8]),
 ) -> Option<Vec<u8>> {
     let code = code()?;
     let [x0, y0, x1, y1] = bbox;
@@ -361,21 +362,20 @@ fn zlib_stream(
     // Rows y0..=y1 hold the box; row y1 + 1 filters to minus the row above.
     let last = (y1 + 1).min(height - 1);
     let mut filtered = blank.clone();
-    // The box's part of the current row and of the one above (zero above the box).
-    let (mut current, mut above) = (vec![0u8; x1 - x0 + 1], vec![0u8; x1 - x0 + 1]);
+    // The box's part of the row above (zero above the box).
+    let mut above = vec![0u8; x1 - x0 + 1];
     for y in 0..height {
         if y < y0 || y > last {
             put_blank(&mut writer, &mut adler);
             continue;
         }
-        std::mem::swap(&mut current, &mut above);
+        let span = &mut filtered[1 + x0..=1 + x1];
         if y <= y1 {
-            row_in_box(y, &mut current);
+            filter_row(y, &mut above, span);
         } else {
-            current.fill(0);
-        }
-        for ((f, &c), &a) in filtered[1 + x0..=1 + x1].iter_mut().zip(&current).zip(&above) {
-            *f = c.wrapping_sub(a);
+            for (f, &a) in span.iter_mut().zip(&above) {
+                *f = 0u8.wrapping_sub(a);
+            }
         }
         writer.row(&filtered, 1 + x0..2 + x1);
         adler.filter_byte();
@@ -418,8 +418,12 @@ pub fn encode_in_box(width: u32, height: u32, mask: &[u8], bbox: [u32; 4]) -> Op
     if w == 0 || h == 0 || mask.len() != w * h || x0 > x1 || y0 > y1 || x1 >= w || y1 >= h {
         return None;
     }
-    let zlib =
-        zlib_stream(w, h, [x0, y0, x1, y1], |y, out| out.copy_from_slice(&mask[y * w + x0..=y * w + x1]))?;
+    let zlib = zlib_stream(w, h, [x0, y0, x1, y1], |y, above, filtered| {
+        for ((a, f), &m) in above.iter_mut().zip(filtered).zip(&mask[y * w + x0..=y * w + x1]) {
+            *f = m.wrapping_sub(*a);
+            *a = m;
+        }
+    })?;
     png_of(width, height, &zlib)
 }
 
@@ -431,9 +435,11 @@ pub fn encode_labelled(width: u32, height: u32, labels: &[u8], label: u8, bbox: 
     if w == 0 || h == 0 || labels.len() != w * h || x0 > x1 || y0 > y1 || x1 >= w || y1 >= h {
         return None;
     }
-    let zlib = zlib_stream(w, h, [x0, y0, x1, y1], |y, out| {
-        for (bit, &l) in out.iter_mut().zip(&labels[y * w + x0..=y * w + x1]) {
-            *bit = u8::from(l == label);
+    let zlib = zlib_stream(w, h, [x0, y0, x1, y1], |y, above, filtered| {
+        for ((a, f), &l) in above.iter_mut().zip(filtered).zip(&labels[y * w + x0..=y * w + x1]) {
+            let m = u8::from(l == label);
+            *f = m.wrapping_sub(*a);
+            *a = m;
         }
     })?;
     png_of(width, height, &zlib)
