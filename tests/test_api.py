@@ -63,6 +63,23 @@ def test_generated_uuids_are_unique_v4_and_a_given_uuid_is_kept():
     assert kept["uuid"] == "my-own-id-1"
 
 
+def test_dumps_without_options_writes_what_the_default_options_write():
+    # Without keywords `dumps` goes straight to the binding: the same bytes, and a
+    # native annotation's `extra` read directly still gives its uuid.
+    labels = [a_label(extra={"uuid": "id-1"}), a_label("g-2", extra={"uuid": "id-2"})]
+    out = lbfast.dumps(labels)
+
+    def lines_without_generated_ids(ndjson):
+        rows = [strict_loads(line) for line in ndjson.splitlines()]
+        return [r if r["uuid"].startswith("id-") else {**r, "uuid": None} for r in rows]
+
+    defaults = lbfast.dumps(labels, max_mask_pixels=None, required=True, threads=None)
+    assert lines_without_generated_ids(out) == lines_without_generated_ids(defaults)
+    assert b'"uuid":"id-1"' in out and b'"uuid":"id-2"' in out
+    with pytest.raises(TypeError, match="unexpected keyword argument 'thread'"):
+        lbfast.dumps(labels, thread=1)
+
+
 def test_serialize_and_the_drop_in_converter_yield_the_same_dicts_as_dumps():
     label = a_label(extra={"uuid": "fixed"})
     label.annotations[1].extra = {"uuid": "fixed-2"}

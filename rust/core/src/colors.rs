@@ -36,20 +36,62 @@ pub struct ColorIndex {
     /// Whether the image is gray (1 or 2 channels), so its colours are single values.
     pub gray: bool,
     pub colors: Vec<ColorStat>,
+    /// Which colour each pixel has, when the index was built for matching instances
+    /// (see [`Image::color_index`]) and the image has few enough colours.
+    labels: Labels,
 }
+
+/// For each pixel, a small number naming its colour ([`NO_LABEL`] past the samples),
+/// and the number of each colour of [`ColorIndex::colors`], by position. Matching an
+/// instance is then one byte compare per pixel, which vectorises, rather than a
+/// three-byte colour compare at a stride of three, which does not.
+#[derive(Clone, Default)]
+struct Labels(Option<(Vec<u8>, Vec<u8>)>);
+
+/// The label of pixels that have none; colours are numbered below it.
+const NO_LABEL: u8 = u8::MAX;
+
+/// Largest image (in pixels) labelled while indexed: one byte per pixel more.
+const LABELS_MAX_PIXELS: usize = 64 << 20;
+
+impl std::fmt::Debug for Labels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Labels(..)" } else { "Labels(None)" })
+    }
+}
+
+/// A cache of what the colours already say: equal whatever it holds.
+impl PartialEq for Labels {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Labels {}
 
 impl ColorIndex {
     /// The statistics of `color`, if any pixel has it.
     pub fn find(&self, color: MaskColor) -> Option<&ColorStat> {
+        self.position(color).map(|i| &self.colors[i])
+    }
+
+    fn position(&self, color: MaskColor) -> Option<usize> {
         let rgb = rgb_of(color)?;
-        self.colors.binary_search_by(|c| c.rgb.cmp(&rgb)).ok().map(|i| &self.colors[i])
+        self.colors.binary_search_by(|c| c.rgb.cmp(&rgb)).ok()
+    }
+
+    /// The pixels' labels and the label of `color`, when the image was labelled and
+    /// has that colour.
+    fn labels_of(&self, color: MaskColor) -> Option<(&[u8], u8)> {
+        let (map, of_color) = self.labels.0.as_ref()?;
+        Some((map, of_color[self.position(color)?]))
     }
 
     /// An index built from statistics known by other means (an instance-id map scanned
     /// while it was remapped); `colors` need not be sorted.
     pub fn from_stats(width: u32, height: u32, gray: bool, mut colors: Vec<ColorStat>) -> ColorIndex {
         colors.sort_unstable_by_key(|c| c.rgb);
-        ColorIndex { width, height, gray, colors }
+        ColorIndex { width, height, gray, colors, labels: Labels::default() }
     }
 }
 
@@ -89,9 +131,18 @@ impl ColorCache {
 }
 
 impl Image {
-    /// Every colour of the image, computed on first use and kept.
+    /// Every colour of the image, computed on first use and kept, with each pixel's
+    /// colour labelled (when there are few) for matching instances.
     pub fn color_index(&self) -> &ColorIndex {
-        self.colors.get_or_init(|| index_image(self))
+        self.colors.get_or_init(|| {
+            let labelled = self.pixel_count() <= LABELS_MAX_PIXELS;
+            let (w, h, c) = (self.width, self.height, self.channels);
+            let index = match &self.samples {
+                Samples::U8(data) => index_u8_with(w, h, c, data, labelled),
+                Samples::U16(data) => index_u16_with(w, h, c, data, labelled),
+            };
+            index.unwrap_or_else(|err| panic!("{err}"))
+        })
     }
 
     /// Keeps an index measured while the image was built (ignored if one is already
@@ -123,8 +174,19 @@ pub fn index_u8(width: u32, height: u32, channels: u8, data: &[u8]) -> ColorInde
 
 /// [`index_u8`], with an error where the memory for the colours is not there.
 pub fn try_index_u8(width: u32, height: u32, channels: u8, data: &[u8]) -> Result<ColorIndex, String> {
+    index_u8_with(width, height, channels, data, false)
+}
+
+/// [`try_index_u8`], labelling each pixel's colour when `labelled`.
+fn index_u8_with(
+    width: u32,
+    height: u32,
+    channels: u8,
+    data: &[u8],
+    labelled: bool,
+) -> Result<ColorIndex, String> {
     let (w, h, c) = (width as usize, height as usize, usize::from(channels));
-    let mut table = Table::new();
+    let mut table = Table::new(labelled, w * h)?;
     match c {
         0 => {}
         1 => scan(w, h, data.len(), &mut table, |i| u64::from(data[i])),
@@ -133,14 +195,15 @@ pub fn try_index_u8(width: u32, height: u32, channels: u8, data: &[u8]) -> Resul
             // Every pixel but the last is read as a little-endian u32 with the next
             // pixel's first byte masked off (one load instead of three).
             let n = data.len() / 3;
-            scan(w, h, n, &mut table, |i| {
+            let key = |i: usize| {
                 if i + 1 < n {
                     let b = &data[3 * i..3 * i + 4];
                     u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) & 0x00FF_FFFF)
                 } else {
                     pack8(&data[3 * i..3 * i + 3])
                 }
-            });
+            };
+            scan_skipping(w, h, n, &mut table, key, |j, end, k| skip_rgb(data, j, end, k));
         }
         4 => scan(w, h, data.len() / 4, &mut table, |i| {
             let b = &data[4 * i..4 * i + 4];
@@ -156,7 +219,7 @@ pub fn try_index_u8(width: u32, height: u32, channels: u8, data: &[u8]) -> Resul
             [key as u16 & 0xFF, (key >> 8) as u16 & 0xFF, (key >> 16) as u16 & 0xFF]
         }
     };
-    Ok(ColorIndex::from_stats(width, height, gray, table.into_stats(unpack)?))
+    table.into_index(width, height, gray, unpack)
 }
 
 /// Like [`index_u8`] for `u16` samples (16-bit gray PNGs keep their raw values).
@@ -166,8 +229,19 @@ pub fn index_u16(width: u32, height: u32, channels: u8, data: &[u16]) -> ColorIn
 
 /// [`index_u16`], with an error where the memory for the colours is not there.
 pub fn try_index_u16(width: u32, height: u32, channels: u8, data: &[u16]) -> Result<ColorIndex, String> {
+    index_u16_with(width, height, channels, data, false)
+}
+
+/// [`try_index_u16`], labelling each pixel's colour when `labelled`.
+fn index_u16_with(
+    width: u32,
+    height: u32,
+    channels: u8,
+    data: &[u16],
+    labelled: bool,
+) -> Result<ColorIndex, String> {
     let (w, h, c) = (width as usize, height as usize, usize::from(channels));
-    let mut table = Table::new();
+    let mut table = Table::new(labelled, w * h)?;
     match c {
         0 => {}
         1 => scan(w, h, data.len(), &mut table, |i| u64::from(data[i])),
@@ -185,7 +259,30 @@ pub fn try_index_u16(width: u32, height: u32, channels: u8, data: &[u16]) -> Res
             [key as u16, (key >> 16) as u16, (key >> 32) as u16]
         }
     };
-    Ok(ColorIndex::from_stats(width, height, gray, table.into_stats(unpack)?))
+    table.into_index(width, height, gray, unpack)
+}
+
+/// Pixels per block of [`skip_rgb`].
+const BLOCK: usize = 16;
+
+/// From pixel `j` of RGB `data`, the end of the whole blocks of pixels (before `end`)
+/// that all have the packed colour `k`: 48 bytes compared as six words.
+fn skip_rgb(data: &[u8], mut j: usize, end: usize, k: u64) -> usize {
+    let [r, g, b, ..] = k.to_le_bytes();
+    let mut pattern = [0u8; 3 * BLOCK];
+    for px in pattern.chunks_exact_mut(3) {
+        px.copy_from_slice(&[r, g, b]);
+    }
+    let words: [u64; 6] = std::array::from_fn(|t| word(&pattern[8 * t..8 * t + 8]));
+    while j + BLOCK <= end && 3 * (j + BLOCK) <= data.len() {
+        let block = &data[3 * j..3 * (j + BLOCK)];
+        let differ = (0..6).fold(0, |acc, t| acc | (word(&block[8 * t..8 * t + 8]) ^ words[t]));
+        if differ != 0 {
+            break;
+        }
+        j += BLOCK;
+    }
+    j
 }
 
 fn pack8(px: &[u8]) -> u64 {
@@ -199,6 +296,22 @@ fn pack8(px: &[u8]) -> u64 {
 #[allow(clippy::inline_always)]
 #[inline(always)]
 fn scan(w: usize, h: usize, available: usize, table: &mut Table, key: impl Fn(usize) -> u64) {
+    scan_skipping(w, h, available, table, key, |j, _, _| j);
+}
+
+/// [`scan`], where `skip(j, end, k)` returns an index up to which (from `j`, at most
+/// `end`) every pixel is known to have key `k`: long runs are then passed over in
+/// blocks rather than pixel by pixel.
+#[allow(clippy::inline_always)]
+#[inline(always)]
+fn scan_skipping(
+    w: usize,
+    h: usize,
+    available: usize,
+    table: &mut Table,
+    key: impl Fn(usize) -> u64,
+    skip: impl Fn(usize, usize, u64) -> usize,
+) {
     let pixels = (w * h).min(available);
     if w == 0 {
         return;
@@ -214,10 +327,22 @@ fn scan(w: usize, h: usize, available: usize, table: &mut Table, key: impl Fn(us
             let k = key(i);
             let start = i;
             i += 1;
-            while i < end && key(i) == k {
+            // A few pixels one by one (short runs end here), then whole blocks.
+            let first = (i + 8).min(end);
+            while i < first && key(i) == k {
                 i += 1;
             }
-            table.add(k, (start - row) as u32, (i - 1 - row) as u32, y as u32, (i - start) as u64);
+            if i == first && i < end {
+                i = skip(i, end, k);
+                while i < end && key(i) == k {
+                    i += 1;
+                }
+            }
+            let label =
+                table.add(k, (start - row) as u32, (i - 1 - row) as u32, y as u32, (i - start) as u64);
+            if let Some(labels) = &mut table.labels {
+                labels[start..i].fill(label);
+            }
         }
     }
 }
@@ -236,10 +361,15 @@ struct Table {
     /// Why the table could not grow; further colours are ignored and the scan's
     /// result is this error.
     failed: Option<String>,
+    /// Each pixel's colour, by order of first appearance, while there are at most
+    /// [`NO_LABEL`] colours (dropped past that).
+    labels: Option<Vec<u8>>,
 }
 
 #[derive(Clone, Copy, Default)]
 struct Slot {
+    /// Order of first appearance.
+    order: u32,
     count: u64,
     x0: u32,
     y0: u32,
@@ -250,8 +380,14 @@ struct Slot {
 const EMPTY: u64 = u64::MAX;
 
 impl Table {
-    fn new() -> Table {
+    /// A table for an image of `pixels` pixels, labelling them when `labelled`.
+    fn new(labelled: bool, pixels: usize) -> Result<Table, String> {
         let seed = RandomState::new().hash_one(0x6c62_6661_7374u64) | 1;
+        let labels = if labelled {
+            Some(try_filled(pixels, NO_LABEL, "the colour labels of the image")?)
+        } else {
+            None
+        };
         let mut table = Table {
             keys: Vec::new(),
             stats: Vec::new(),
@@ -260,9 +396,10 @@ impl Table {
             seed,
             last: (EMPTY, 0),
             failed: None,
+            labels,
         };
         table.resize(64);
-        table
+        Ok(table)
     }
 
     /// Grows to `capacity` slots, or records why it cannot (and keeps its slots).
@@ -304,8 +441,10 @@ impl Table {
         }
     }
 
+    /// Counts a run of `key`; returns the label of its colour ([`NO_LABEL`] when
+    /// the colours are too many to label).
     #[inline]
-    fn add(&mut self, key: u64, x0: u32, x1: u32, y: u32, n: u64) {
+    fn add(&mut self, key: u64, x0: u32, x1: u32, y: u32, n: u64) -> u8 {
         let slot = if self.last.0 == key {
             self.last.1
         } else {
@@ -313,17 +452,20 @@ impl Table {
             if self.keys[slot] == EMPTY {
                 if 2 * (self.len + 1) > self.keys.len() {
                     if self.failed.is_some() {
-                        return;
+                        return NO_LABEL;
                     }
                     self.resize(2 * self.keys.len());
                     if self.failed.is_some() {
-                        return;
+                        return NO_LABEL;
                     }
                     slot = self.probe(key);
                 }
                 self.keys[slot] = key;
-                self.stats[slot] = Slot { count: 0, x0, y0: y, x1, y1: y };
+                self.stats[slot] = Slot { order: self.len as u32, count: 0, x0, y0: y, x1, y1: y };
                 self.len += 1;
+                if self.len > usize::from(NO_LABEL) {
+                    self.labels = None;
+                }
             }
             self.last = (key, slot);
             slot
@@ -333,19 +475,33 @@ impl Table {
         s.x0 = s.x0.min(x0);
         s.x1 = s.x1.max(x1);
         s.y1 = y; // rows are scanned in order
+        u8::try_from(s.order).unwrap_or(NO_LABEL)
     }
 
-    fn into_stats(self, unpack: impl Fn(u64) -> [u16; 3]) -> Result<Vec<ColorStat>, String> {
+    /// The index of the colours counted, sorted, with the pixels' labels if kept.
+    fn into_index(
+        self,
+        width: u32,
+        height: u32,
+        gray: bool,
+        unpack: impl Fn(u64) -> [u16; 3],
+    ) -> Result<ColorIndex, String> {
         if let Some(err) = self.failed {
             return Err(err);
         }
-        Ok(self
-            .keys
-            .iter()
-            .zip(&self.stats)
+        let mut found: Vec<(ColorStat, u32)> = (self.keys.iter().zip(&self.stats))
             .filter(|(&k, _)| k != EMPTY)
-            .map(|(&k, s)| ColorStat { rgb: unpack(k), count: s.count, bbox: [s.x0, s.y0, s.x1, s.y1] })
-            .collect())
+            .map(|(&k, s)| {
+                (ColorStat { rgb: unpack(k), count: s.count, bbox: [s.x0, s.y0, s.x1, s.y1] }, s.order)
+            })
+            .collect();
+        found.sort_unstable_by_key(|(c, _)| c.rgb);
+        let labels = self.labels.map(|map| {
+            let of_color = found.iter().map(|&(_, order)| u8::try_from(order).unwrap_or(NO_LABEL)).collect();
+            (map, of_color)
+        });
+        let colors = found.into_iter().map(|(c, _)| c).collect();
+        Ok(ColorIndex { width, height, gray, colors, labels: Labels(labels) })
     }
 }
 
@@ -354,29 +510,55 @@ impl Table {
 /// into a per-thread buffer that is kept zero between calls (only its box is written,
 /// then cleared), so that each instance of a composite costs its box rather than a
 /// fresh, zeroed image: that zeroing was a third of a 20-colour 1080p composite.
-pub fn with_instance_bits<R>(image: &Arc<Image>, color: MaskColor, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+///
+/// `f` is also given a box that holds every set pixel (the whole image when none
+/// is known), so that it can skip the rest.
+pub fn with_instance_bits<R>(
+    image: &Arc<Image>,
+    color: MaskColor,
+    f: impl FnOnce(&[u8], [u32; 4]) -> R,
+) -> Option<R> {
     let n = image.pixel_count();
     let shared = image.colors.get().is_some() || Arc::strong_count(image) > 1;
     if !shared || n > SCRATCH_MAX_BYTES {
-        return instance_bits(image, color).map(|bits| f(&bits));
+        return instance_bits(image, color).map(|bits| {
+            // Finding the box costs a fraction of encoding the rows around it.
+            let (w, h) = (image.width as usize, image.height as usize);
+            let whole = [0, 0, image.width.saturating_sub(1), image.height.saturating_sub(1)];
+            f(&bits, mask_extent(&bits, w, h).unwrap_or(whole))
+        });
     }
     let stat = image.color_index().find(color)?;
     SCRATCH.with(|cell| {
         // A nested call (none is made today) or a buffer that cannot grow: the plain way.
         let Ok(mut scratch) = cell.try_borrow_mut() else {
-            return Some(f(&bits_in_box(image, color, stat.bbox)));
+            return Some(f(&bits_in_box(image, color, stat.bbox), stat.bbox));
         };
         if scratch.len() < n {
             let more = n - scratch.len();
             if scratch.try_reserve_exact(more).is_err() {
-                return Some(f(&bits_in_box(image, color, stat.bbox)));
+                return Some(f(&bits_in_box(image, color, stat.bbox), stat.bbox));
             }
             scratch.resize(n, 0);
         }
         let mut filled = BoxFilled { buffer: &mut scratch[..n], width: image.width as usize, rows: None };
         filled.fill(image, color, stat.bbox);
-        Some(f(filled.buffer))
+        Some(f(filled.buffer, stat.bbox))
     })
+}
+
+/// For an instance of a shared image (a composite) whose pixels were labelled while
+/// indexed: the labels, the instance's label and its box; `None` otherwise (then see
+/// [`with_instance_bits`]), or when the colour does not occur.
+pub fn labelled_instance(image: &Arc<Image>, color: MaskColor) -> Option<(&[u8], u8, [u32; 4])> {
+    let shared = image.colors.get().is_some() || Arc::strong_count(image) > 1;
+    if !shared {
+        return None;
+    }
+    let index = image.color_index();
+    let stat = index.find(color)?;
+    let (labels, label) = index.labels_of(color)?;
+    Some((labels, label, stat.bbox))
 }
 
 /// Largest image (in bytes of its 0/1 mask) whose instances use the per-thread buffer.
@@ -448,9 +630,17 @@ fn match_box(image: &Image, color: MaskColor, bbox: [u32; 4], bits: &mut [u8]) -
     if x1 >= w || x0 > x1 || y0 > y1 || y1 >= image.height as usize {
         return false;
     }
+    let labels = image.colors.get().and_then(|index| index.labels_of(color));
     for y in y0..=y1 {
-        let start = y * w + x0;
-        match_pixels(image, color, start, &mut bits[start..=y * w + x1]);
+        let (start, end) = (y * w + x0, y * w + x1);
+        match labels {
+            Some((map, label)) => {
+                for (bit, &l) in bits[start..=end].iter_mut().zip(&map[start..=end]) {
+                    *bit = u8::from(l == label);
+                }
+            }
+            None => match_pixels(image, color, start, &mut bits[start..=end]),
+        }
     }
     true
 }
@@ -545,6 +735,50 @@ mod tests {
     }
 
     #[test]
+    fn long_runs_are_counted_as_pixel_by_pixel() {
+        let mut rng = fastrand::Rng::with_seed(8);
+        for (w, h) in [(200, 30), (17, 40), (1920, 3), (64, 64)] {
+            let palette: Vec<[u8; 3]> = (0..6).map(|_| [rng.u8(..), rng.u8(..), rng.u8(..)]).collect();
+            let mut data = Vec::new();
+            let mut current = palette[0];
+            for _ in 0..w * h {
+                if rng.u8(..) < 4 {
+                    current = palette[rng.usize(..palette.len())];
+                }
+                data.extend(current);
+            }
+            let image = Image::from_u8(w, h, 3, data.clone()).unwrap();
+            assert_eq!(index_image(&image).colors, naive(&image), "{w}x{h}");
+            // A buffer a few bytes short: its last pixels are not counted.
+            for (cut, uncounted) in [(1, 1), (2, 1), (4, 2)] {
+                let short =
+                    Image { samples: Samples::U8(data[..data.len() - cut].to_vec()), ..image.clone() };
+                let counted: u64 = index_image(&short).colors.iter().map(|c| c.count).sum();
+                assert_eq!(counted, u64::from(w * h) - uncounted);
+            }
+        }
+    }
+
+    #[test]
+    fn labelled_matching_equals_matching_the_pixels() {
+        let mut rng = fastrand::Rng::with_seed(4);
+        // Few colours (labelled), more than a label can number (not), gray and RGBA.
+        for (w, h, c, palette) in
+            [(61, 17, 3, 20), (80, 60, 3, 1000), (23, 9, 1, 7), (16, 16, 4, 255), (9, 5, 2, 3)]
+        {
+            let image = Arc::new(random_image(&mut rng, w, h, c, palette));
+            let index = image.color_index();
+            assert_eq!(index.colors, naive(&image));
+            for stat in &index.colors {
+                let color = MaskColor::Rgb(stat.rgb.map(i64::from));
+                let mut direct = vec![0u8; image.pixel_count()];
+                match_pixels(&image, color, 0, &mut direct);
+                assert_eq!(bits_in_box(&image, color, stat.bbox), direct, "{w}x{h}x{c}, {palette} colours");
+            }
+        }
+    }
+
+    #[test]
     fn instances_of_a_shared_image_match_in_the_kept_buffer_as_in_a_fresh_one() {
         let mut rng = fastrand::Rng::with_seed(9);
         for (w, h, c) in [(64, 33, 3), (13, 7, 1), (40, 40, 4), (64, 33, 3)] {
@@ -553,18 +787,21 @@ mod tests {
             for stat in image.color_index().colors.clone() {
                 let color = MaskColor::Rgb(stat.rgb.map(i64::from));
                 let fresh = bits_in_box(&image, color, stat.bbox);
-                assert_eq!(with_instance_bits(&image, color, <[u8]>::to_vec), Some(fresh));
+                assert_eq!(with_instance_bits(&image, color, |bits, _| bits.to_vec()), Some(fresh));
             }
             // A panic while the buffer is lent leaves it zero for the next instance.
             let first = MaskColor::Rgb(image.color_index().colors[0].rgb.map(i64::from));
             let caught =
-                std::panic::catch_unwind(|| with_instance_bits(&image, first, |_| panic!("encoder")));
+                std::panic::catch_unwind(|| with_instance_bits(&image, first, |_, _| panic!("encoder")));
             assert!(caught.is_err());
             let last = *image.color_index().colors.last().unwrap();
             let color = MaskColor::Rgb(last.rgb.map(i64::from));
             let fresh = bits_in_box(&image, color, last.bbox);
-            assert_eq!(with_instance_bits(&image, color, <[u8]>::to_vec), Some(fresh));
-            assert_eq!(with_instance_bits(&image, MaskColor::Rgb([300, 0, 0]), <[u8]>::to_vec), None);
+            assert_eq!(with_instance_bits(&image, color, |bits, _| bits.to_vec()), Some(fresh));
+            assert_eq!(
+                with_instance_bits(&image, MaskColor::Rgb([300, 0, 0]), |bits, _| bits.to_vec()),
+                None
+            );
         }
     }
 

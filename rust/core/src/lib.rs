@@ -6,6 +6,7 @@
 //! the whole flow.
 
 pub mod batch;
+pub mod binary_png;
 pub mod colors;
 pub mod columnar;
 pub mod issues;

@@ -33,6 +33,9 @@ use pyo3::types::{PyBytes, PyDict};
 use crate::errors::{guarded, validation_error};
 use crate::lower_typed::TypedLowering;
 
+/// `lbfast.types.Label`, looked up once.
+static LABEL: pyo3::sync::PyOnceLock<Py<pyo3::types::PyType>> = pyo3::sync::PyOnceLock::new();
+
 /// Lowers Labels, NDJSON-shaped dicts and columnar batches, in order. Each item is
 /// one row in errors, except a columnar batch, which is as many rows as it has
 /// predictions (prediction `i` of a batch starting at row `r` is row `r + i`).
@@ -50,6 +53,7 @@ fn lower<'py>(
     lowering.max_mask_pixels = options.max_mask_pixels;
     let mask_items = masks::MaskItems::new(py, options.max_mask_pixels)?;
     let columnar = lower_columns::ColumnarLowering::new(py, options.threads)?;
+    let label_type = LABEL.import(py, "lbfast.types", "Label")?;
     let iter = items.try_iter().map_err(|_| {
         pyo3::exceptions::PyTypeError::new_err("expected an iterable of Labels or NDJSON-shaped dicts")
     })?;
@@ -59,6 +63,9 @@ fn lower<'py>(
         let (annotations, batches) = (lowering.batch.items.len(), lowering.batch.columns.len());
         let lowered = if item.is_instance_of::<PyDict>() {
             lower_dicts::lower_dict(&mut lowering.batch, row, &item).map(|()| 1)
+        } else if item.get_type().is(label_type) {
+            // A Label (the common case) is no batch: three isinstance checks spared.
+            lowering.label(row, &item).map(|()| 1)
         } else if columnar.is_columns(&item)? {
             columnar.lower(&mut lowering.batch, row, &item)
         } else {

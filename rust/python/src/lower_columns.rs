@@ -17,7 +17,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyType};
 
 use crate::arrays::{ints, opt_floats, opt_ints, rows_of};
-use crate::extract::{flag_of, sequence, string_of, type_error};
+use crate::extract::{flag_of, sequence, string_of, text_of, type_error};
 
 use crate::tags::{BOXES, CLASSIFICATIONS, POINTS, POLYGONS, POLYLINES};
 
@@ -221,15 +221,19 @@ fn classifications(
 /// A list of strings as shared texts; the current path names the list.
 fn texts(value: &Bound<'_, PyAny>, issues: &mut Issues) -> PyResult<Vec<Text>> {
     let items = sequence(value, issues, "a list of strings")?;
-    items
-        .iter()
-        .enumerate()
-        .map(|(k, s)| issues.at_index(k, |issues| string_of(s, issues).map(Text::from)))
-        .collect()
+    let mut out = Vec::with_capacity(items.len());
+    for (k, s) in items.iter().enumerate() {
+        out.push(match s.cast::<pyo3::types::PyString>().map(|s| s.to_str()) {
+            // The common case without touching the path; anything else is reported at it.
+            Ok(Ok(text)) => Text::from(text),
+            _ => issues.at_index(k, |issues| text_of(s, issues))?,
+        });
+    }
+    Ok(out)
 }
 
 fn feature(value: &Bound<'_, PyAny>, schema_id: bool, issues: &mut Issues) -> PyResult<Feature> {
-    let text: Text = string_of(value, issues)?.into();
+    let text = text_of(value, issues)?;
     Ok(if schema_id { Feature { name: None, schema_id: Some(text) } } else { Feature::named(text) })
 }
 

@@ -141,6 +141,7 @@ impl<'py> TypedLowering<'py> {
         // Each line goes straight into the batch (no copy per Label); a Label with a
         // relationship is reordered after, as the SDK writes relationships first.
         let start = self.batch.items.len();
+        self.batch.items.reserve(items.len());
         let mut ends = Vec::new();
         let mut relationships = 0;
         for (slot, item) in items.iter().enumerate() {
@@ -263,7 +264,16 @@ impl<'py> TypedLowering<'py> {
                             ScalarMetric or ConfusionMatrixMetric)";
             return Err(type_error(&self.batch.issues, expected, ann));
         }
-        let uuid = uuid_of(&ann.getattr(intern!(py, "extra"))?, &mut self.batch.issues)?;
+        // The native ObjectAnnotation's `extra` is read as stored (its getter would
+        // make an empty dict when there is none).
+        let extra = match ann.cast::<crate::types::ObjectAnnotation>() {
+            Ok(native) => native.borrow().extra.as_ref().map(|e| e.bind(py).clone()),
+            Err(_) => Some(ann.getattr(intern!(py, "extra"))?),
+        };
+        let uuid = match extra {
+            Some(extra) => uuid_of(&extra, &mut self.batch.issues)?,
+            None => None,
+        };
         let other = match kind {
             OBJECT_ANNOTATION => Some((Body::Object(self.object(ann)?), [None, None])),
             SCALAR_METRIC => Some((Body::Metric(self.metric(ann, MetricKind::Scalar)?), [None, None])),

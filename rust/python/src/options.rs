@@ -5,7 +5,7 @@
 use lbfast_core::options::{Options, Scores};
 use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict};
+use pyo3::types::{PyBool, PyDict, PyString};
 
 /// The most threads a call may ask for: far more than any machine has cores.
 pub const MAX_THREADS: u64 = 1024;
@@ -50,11 +50,12 @@ const KEYWORDS: [&str; 5] = ["max_mask_pixels", "resolve_schema_ids", "required"
 /// unknown keyword is a `TypeError`, as for any Python function.
 pub fn read(keywords: Option<&Bound<'_, PyDict>>) -> PyResult<Options> {
     let mut options = Options::default();
-    let Some(keywords) = keywords else { return Ok(options) };
+    let Some(keywords) = keywords.filter(|k| !k.is_empty()) else { return Ok(options) };
     for (key, value) in keywords.iter() {
-        let key: String = key.extract()?;
+        // Keywords are always `str`; borrowed, not copied.
+        let key = key.cast_into::<PyString>()?;
         let value = Some(&value).filter(|v| !v.is_none());
-        match key.as_str() {
+        match key.to_str()? {
             "max_mask_pixels" => {
                 if let Some(limit) = pixel_cap("max_mask_pixels", value)? {
                     options.max_mask_pixels = limit;

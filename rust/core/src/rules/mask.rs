@@ -50,8 +50,18 @@ pub fn check_mask(m: &mut Mask, style: Style, options: &Options, issues: &mut Is
 /// The binary PNG of the pixels of `image` that equal `color`. A colour that does not
 /// occur is an error: an empty mask is never what the caller meant.
 fn threshold(image: &Arc<mask::Image>, color: MaskColor) -> Result<Vec<u8>, Problem> {
-    let encoded = crate::colors::with_instance_bits(image, color, |bits| {
-        mask::encode_binary_png(image.width, image.height, bits)
+    // An instance of a labelled composite is matched as it is encoded.
+    if let Some((labels, label, bbox)) = crate::colors::labelled_instance(image, color) {
+        if let Some(png) = crate::binary_png::encode_labelled(image.width, image.height, labels, label, bbox)
+        {
+            return Ok(png);
+        }
+    }
+    let encoded = crate::colors::with_instance_bits(image, color, |bits, bbox| {
+        // Rows outside the instance's box are encoded without being read; the bytes
+        // are the `png` crate's either way.
+        crate::binary_png::encode_in_box(image.width, image.height, bits, bbox)
+            .map_or_else(|| mask::encode_binary_png(image.width, image.height, bits), Ok)
     });
     let Some(encoded) = encoded else {
         return Err(Problem::new(
