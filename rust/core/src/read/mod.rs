@@ -11,6 +11,7 @@ pub mod json;
 pub mod metric;
 pub mod ndjson;
 pub mod node;
+pub mod quick;
 
 pub use annotation::{read_annotation, MAX_DEPTH};
 pub use ndjson::{

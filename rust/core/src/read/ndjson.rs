@@ -8,6 +8,7 @@ use std::ops::Range;
 use super::annotation::{data_row_named, read_annotation};
 use super::json::{self, JsonNode, Texts};
 use super::node::Node;
+use super::quick;
 use crate::batch::{Batch, Located};
 use crate::issues::{Code, Issues, MAX_LISTED};
 use crate::parallel;
@@ -121,8 +122,13 @@ fn read_rows(text: &[u8], ranges: &[Range<usize>], first_row: usize) -> (Vec<Loc
     let mut items = Vec::with_capacity(ranges.len());
     for (i, range) in ranges.iter().enumerate() {
         let row = first_row + i;
+        let line = &text[range.clone()];
+        if let Some(annotation) = quick::read_line(line, &texts) {
+            items.push(Located { row, slot: None, annotation });
+            continue;
+        }
         issues.set_row(row);
-        match json::parse(&text[range.clone()]) {
+        match json::parse(line) {
             Ok(value) => {
                 let node = JsonNode { value: &value, texts: &texts };
                 if let Ok(Some(annotation)) = read_annotation(&node, &mut issues) {
