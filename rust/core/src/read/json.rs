@@ -23,7 +23,7 @@ pub const MAX_NESTING: usize = 128;
 pub struct Refused;
 
 /// Names seen in one piece of reading, shared rather than allocated per line. Fx, not
-/// SipHash: the keys are short and a lookup is made for most strings of every line.
+/// `SipHash`: the keys are short and a lookup is made for most strings of every line.
 #[derive(Debug, Default)]
 pub struct Texts(RefCell<FxHashMap<Box<str>, Text>>);
 

@@ -7,6 +7,7 @@
 //! texts: lines split and numbered, read in parallel, in file order.
 
 pub mod annotation;
+pub mod blocks;
 pub mod json;
 pub mod metric;
 pub mod ndjson;

@@ -54,15 +54,25 @@ pub fn read_ndjson_after(
     let text = text.strip_prefix(BOM).unwrap_or(text);
     let (ranges, lines) = split_lines(text, first_line);
     let threads = if ranges.len() < PARALLEL_LINES { Some(1) } else { threads };
+    let mut batch = Batch::new();
+    batch.items = before;
+    batch.items.reserve(ranges.len());
+    if parallel::thread_count(threads) == 1 {
+        // Straight into the batch: no part to move the items from.
+        let mut issues = Issues::with_limit(MAX_LISTED);
+        read_rows(text, &ranges, first_row, &mut batch.items, &mut issues);
+        batch.issues.extend(issues);
+        return ReadLines { batch, lines };
+    }
     let tasks = ranges.len().div_ceil(TASK_LINES);
     let parts = parallel::map_ordered(threads, tasks, |t| {
         let start = t * TASK_LINES;
         let end = ranges.len().min(start + TASK_LINES);
-        read_rows(text, &ranges[start..end], first_row + start)
+        let mut items = Vec::with_capacity(end - start);
+        let mut issues = Issues::with_limit(MAX_LISTED);
+        read_rows(text, &ranges[start..end], first_row + start, &mut items, &mut issues);
+        (items, issues)
     });
-    let mut batch = Batch::new();
-    batch.items = before;
-    batch.items.reserve(ranges.len());
     for (items, issues) in parts {
         batch.items.extend(items);
         batch.issues.extend(issues);
@@ -115,11 +125,15 @@ fn split_lines(text: &[u8], first_line: u64) -> (Vec<Range<usize>>, Vec<u64>) {
     (ranges, lines)
 }
 
-/// Reads consecutive lines, the first of them row `first_row`.
-fn read_rows(text: &[u8], ranges: &[Range<usize>], first_row: usize) -> (Vec<Located>, Issues) {
+/// Reads consecutive lines, the first of them row `first_row`, into `items`.
+fn read_rows(
+    text: &[u8],
+    ranges: &[Range<usize>],
+    first_row: usize,
+    items: &mut Vec<Located>,
+    issues: &mut Issues,
+) {
     let texts = Texts::default();
-    let mut issues = Issues::with_limit(MAX_LISTED);
-    let mut items = Vec::with_capacity(ranges.len());
     for (i, range) in ranges.iter().enumerate() {
         let row = first_row + i;
         let line = &text[range.clone()];
@@ -131,14 +145,13 @@ fn read_rows(text: &[u8], ranges: &[Range<usize>], first_row: usize) -> (Vec<Loc
         match json::parse(line) {
             Ok(value) => {
                 let node = JsonNode { value: &value, texts: &texts };
-                if let Ok(Some(annotation)) = read_annotation(&node, &mut issues) {
+                if let Ok(Some(annotation)) = read_annotation(&node, issues) {
                     items.push(Located { row, slot: None, annotation });
                 }
             }
             Err(reason) => issues.report(Code::Unreadable, reason),
         }
     }
-    (items, issues)
 }
 
 #[cfg(test)]
