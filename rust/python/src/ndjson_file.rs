@@ -20,7 +20,8 @@ impl NdjsonFile {
     #[new]
     #[pyo3(signature = (path, /, *, block_bytes = BLOCK_BYTES))]
     fn new(path: std::path::PathBuf, block_bytes: usize) -> PyResult<Self> {
-        let file = File::open(&path).map_err(|err| PyOSError::new_err(format!("{}: {err}", path.display())))?;
+        let file =
+            File::open(&path).map_err(|err| PyOSError::new_err(format!("{}: {err}", path.display())))?;
         Ok(NdjsonFile(Blocks::new(file, block_bytes)))
     }
 
