@@ -91,6 +91,14 @@ impl<R: Read> Blocks<R> {
     }
 }
 
+/// Where the block of whole lines of `text` starting at `start` ends, for a text read
+/// in place ([`super::mapped::Mapped`]): at the first line end `block_bytes` or more
+/// past `start`, or at the end.
+pub fn block_end(text: &[u8], start: usize, block_bytes: usize) -> usize {
+    let from = start.saturating_add(block_bytes.max(1) - 1).min(text.len());
+    memchr::memchr(b'\n', &text[from..]).map_or(text.len(), |at| from + at + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +126,17 @@ mod tests {
         assert_eq!(blocks(text, 1 << 20), [(text.to_string(), 1)]);
         assert!(blocks("", 4).is_empty());
         assert_eq!(blocks("\n\n", 1), [("\n".into(), 1), ("\n".into(), 2)]);
+    }
+
+    #[test]
+    fn a_text_in_place_is_cut_at_line_ends() {
+        let text = b"ab\ncd\n\nef";
+        assert_eq!(block_end(text, 0, 1), 3);
+        assert_eq!(block_end(text, 0, 3), 3, "a line end at the block size ends it");
+        assert_eq!(block_end(text, 0, 4), 6);
+        assert_eq!(block_end(text, 6, 1), 7);
+        assert_eq!(block_end(text, 7, 1), 9, "the last line, without a line end");
+        assert_eq!(block_end(text, 0, 1 << 20), 9);
+        assert_eq!(block_end(b"", 0, 4), 0);
     }
 }

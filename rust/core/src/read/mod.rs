@@ -9,6 +9,7 @@
 pub mod annotation;
 pub mod blocks;
 pub mod json;
+pub mod mapped;
 pub mod metric;
 pub mod ndjson;
 pub mod node;
