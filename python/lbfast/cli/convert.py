@@ -127,9 +127,7 @@ class Conversion:
         if encoded is not None:
             self._write(encoded)
 
-    def _send_text(
-        self, name: str, block: NdjsonText, first_line: int, *, last: bool
-    ) -> None:
+    def _send_text(self, name: str, block: NdjsonText, first_line: int, *, last: bool) -> None:
         """Checks NDJSON ``block`` (from ``first_line`` of ``name``) and, while nothing
         has been wrong, writes it."""
         v = self.validator
