@@ -16,4 +16,5 @@ fn main() {
     let rows = read.rows();
     let (checked, report) = read.batch.check_and_report(&options);
     println!("{rows} rows, written: {}, problems: {}", checked.is_some(), report.issues.len());
+    println!("{} bytes an annotation", std::mem::size_of::<lbfast_core::batch::Located>());
 }

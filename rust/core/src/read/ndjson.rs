@@ -11,6 +11,7 @@ use super::node::Node;
 use super::quick;
 use crate::batch::{Batch, Located};
 use crate::issues::{Code, Issues, MAX_LISTED};
+use crate::kept::Kept;
 use crate::parallel;
 
 /// Lines per unit of parallel reading.
@@ -19,6 +20,10 @@ const TASK_LINES: usize = 4096;
 const PARALLEL_LINES: usize = 16_384;
 
 const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// The vectors each piece of parallel reading fills, kept from block to block (fresh
+/// ones fault their pages in again each time).
+static PARTS: Kept<Located> = Kept::new(1 << 20, 64 << 20);
 
 /// What [`read_ndjson`] read: the annotations and problems, by row, and the line of
 /// each row (row `first_row + i` is line `lines[i]`).
@@ -68,13 +73,15 @@ pub fn read_ndjson_after(
     let parts = parallel::map_ordered(threads, tasks, |t| {
         let start = t * TASK_LINES;
         let end = ranges.len().min(start + TASK_LINES);
-        let mut items = Vec::with_capacity(end - start);
+        let mut items = PARTS.take();
+        items.reserve(end - start);
         let mut issues = Issues::with_limit(MAX_LISTED);
         read_rows(text, &ranges[start..end], first_row + start, &mut items, &mut issues);
         (items, issues)
     });
-    for (items, issues) in parts {
-        batch.items.extend(items);
+    for (mut items, issues) in parts {
+        batch.items.append(&mut items);
+        PARTS.give(items);
         batch.issues.extend(issues);
     }
     ReadLines { batch, lines }
