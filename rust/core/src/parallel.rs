@@ -77,7 +77,7 @@ pub fn map_chunks_mut<T: Send, R: Send>(
 
 /// Drops the items of `items` (keeping its memory), in parallel.
 pub fn drop_all<T: Send>(threads: Option<usize>, items: &mut Vec<T>) {
-    if sequential(threads, 2) {
+    if thread_count(threads) == 1 {
         items.clear();
         return;
     }
