@@ -348,3 +348,30 @@ def test_a_relationship_is_linked_across_the_blocks_files_are_read_in(
     assert [(p.source, p.kind) for p in report.errors] == [(f"{path}:3", "relationship_end")]
     with pytest.raises(lbfast.ValidationError, match=r"rel.ndjson:3: relationship.target"):
         list(lbfast.iter_load(path.open("rb"), block_bytes=1000))
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_a_file_is_read_in_blocks_of_whole_lines_numbered_as_the_file(
+    tmp_path, monkeypatch, compressed
+):
+    from lbfast.ontology import files
+
+    text = b"".join(b'{"line": %d, "pad": "%s"}\n' % (i, b"x" * (i % 7)) for i in range(200))
+    text += b"\n\r\n" + b'{"last": true}'  # blank lines, and no line end at the end
+    path = tmp_path / "a.ndjson"
+    path.write_bytes(gzip.compress(text) if compressed else text)
+    monkeypatch.setattr(files, "BLOCK_BYTES", 500)
+    sizes: list[int] = []
+    at = 0
+    for block, first_line in files.ndjson_file_blocks(path, on_bytes=sizes.append):
+        data = text[at : at + sizes[-1]]
+        assert first_line == text[:at].count(b"\n") + 1
+        assert data.endswith(b"\n") or at + len(data) == len(text), "whole lines"
+        assert len(block) == len(data) and (not isinstance(block, bytes) or block == data)
+        # What the core reads of the block (in place, when the core read the file).
+        _, _, lines = lbfast._core.check_ndjson(block, first_line=first_line)
+        numbered = enumerate(data.split(b"\n"), first_line)
+        assert list(lines) == [n for n, line in numbered if line.strip()]
+        at += len(data)
+    assert at == len(text) and len(sizes) > 5
+    assert isinstance(block, bytes) == compressed, "a plain file is read by the core"

@@ -194,11 +194,29 @@ pub fn ndjson_read(data: &[u8]) {
     assert!(read.lines.windows(2).all(|w| w[0] < w[1]), "lines in order");
     assert!(read.batch.issues.listed().iter().all(|i| i.row < rows));
     assert!(read.batch.items.windows(2).all(|w| w[0].row < w[1].row), "one annotation a row, in order");
+    for line in text.split(|&b| b == b'\n') {
+        quick_as_general(line);
+    }
     let Ok(written) = read.batch.into_ndjson(&Options::default()) else { return };
     let again = read_ndjson(&written, 0, 1, Some(1));
     assert!(again.batch.issues.is_empty(), "what was written reads back");
     let rewritten = again.batch.into_ndjson(&Options::default()).expect("what was written is valid");
     assert_eq!(rewritten, written);
+}
+
+/// A line the quick reader of common lines reads is one the general path reads the
+/// same, without a problem.
+fn quick_as_general(line: &[u8]) {
+    use lbfast_core::issues::Issues;
+    use lbfast_core::read::json::{self, JsonNode, Texts};
+    use lbfast_core::read::{quick, read_annotation};
+    let texts = Texts::default();
+    let Some(quick) = quick::read_line(line, &texts) else { return };
+    let value = json::parse(line).expect("a line read quickly is JSON");
+    let mut issues = Issues::default();
+    let general = read_annotation(&JsonNode { value: &value, texts: &texts }, &mut issues);
+    assert!(issues.is_empty(), "a line read quickly has no problem");
+    assert_eq!(format!("{general:?}"), format!("{:?}", Ok::<_, json::Refused>(Some(quick))));
 }
 
 #[cfg(test)]

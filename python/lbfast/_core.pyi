@@ -42,6 +42,7 @@ __all__ = [
     "CheckState",
     "Encoded",
     "Held",
+    "NdjsonFile",
     "ObjectAnnotation",
     "OntologyIndex",
     "Point",
@@ -299,6 +300,13 @@ def read_labels(
 class Held:
     def __init__(self) -> None: ...
 
+# lbfast.ontology.files: an NDJSON file read a block at a time into one kept buffer.
+@final
+class NdjsonFile:
+    def __new__(cls, path: str, /, *, block_bytes: int = ...) -> NdjsonFile: ...
+    def advance(self) -> Optional[tuple[int, int]]: ...
+    def __len__(self) -> int: ...
+
 # lbfast.ontology.files: the number of line ends of a block of NDJSON.
 def ndjson_line_ends(data: bytes, /) -> int: ...
 
@@ -308,7 +316,7 @@ def last_label_of(values: list[Any], /) -> int: ...
 # lbfast.ontology.validate: NDJSON text read, checked (and with `encode`, written) by
 # the core; the line of each row.
 def check_ndjson(
-    data: bytes,
+    data: Union[bytes, NdjsonFile],
     /,
     *,
     first_row: int = 0,

@@ -18,7 +18,7 @@ from lbfast.cli.output import Progress, counted, print_report
 from lbfast.cli.sink import Output
 from lbfast.errors import PER_DATA_ROW_LIMIT, UNREADABLE, Problem, ValidationError
 from lbfast.ontology import CHUNK_LINES, Ontology, Report, SourceLines, Validator, empty_file
-from lbfast.ontology.files import chunked, is_json_array, ndjson_blocks, open_predictions
+from lbfast.ontology.files import NdjsonText, chunked, is_json_array, ndjson_file_blocks
 from lbfast.ontology.validate import Locate
 from lbfast.writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_MASKS, DEFAULT_MAX_ROWS
 
@@ -67,9 +67,8 @@ class Conversion:
         """NDJSON text, read, checked and written by the core a block at a time (a
         block's last Label held for the next, so that its relationships are linked)."""
         name = str(path)
-        with open_predictions(path) as f:
-            for block, first_line in ndjson_blocks(f, on_bytes=progress):
-                self._send_text(name, block, first_line, last=False)
+        for block, first_line in ndjson_file_blocks(path, on_bytes=progress):
+            self._send_text(name, block, first_line, last=False)
         self._send_text(name, b"", 1, last=True)
 
     def _array(self, name: str, values: Values) -> None:
@@ -128,7 +127,7 @@ class Conversion:
         if encoded is not None:
             self._write(encoded)
 
-    def _send_text(self, name: str, block: bytes, first_line: int, *, last: bool) -> None:
+    def _send_text(self, name: str, block: NdjsonText, first_line: int, *, last: bool) -> None:
         """Checks NDJSON ``block`` (from ``first_line`` of ``name``) and, while nothing
         has been wrong, writes it."""
         v = self.validator

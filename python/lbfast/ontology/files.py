@@ -71,6 +71,32 @@ def ndjson_blocks(
         line += _core.ndjson_line_ends(block)
 
 
+#: NDJSON text for the core (``_core.check_ndjson``): ``bytes``, or the current block of
+#: a file the core reads.
+NdjsonText = Union[bytes, "_core.NdjsonFile"]
+
+
+def ndjson_file_blocks(
+    path: PathLike, *, on_bytes: Optional[OnBytes] = None
+) -> Iterator[tuple[NdjsonText, int]]:
+    """``(block, first_line)`` of an NDJSON file, as :func:`ndjson_blocks`. A file that is
+    not compressed is read by the core into one buffer kept from block to block, with
+    the GIL released (no ``bytes`` per block, no copy); its block is then the
+    ``_core.NdjsonFile`` itself, valid until the next is asked for."""
+    with open(Path(os.fspath(path)), "rb") as f:
+        compressed = f.read(2) == _GZIP
+    if compressed:
+        with open_predictions(path) as g:
+            yield from ndjson_blocks(g, on_bytes=on_bytes)
+        return
+    blocks = _core.NdjsonFile(os.fspath(path), block_bytes=BLOCK_BYTES)
+    while (block := blocks.advance()) is not None:
+        first_line, size = block
+        if on_bytes:
+            on_bytes(size)
+        yield blocks, first_line
+
+
 def read_predictions(
     path: PathLike, *, on_bytes: Optional[OnBytes] = None
 ) -> Iterator[tuple[int, Any]]:

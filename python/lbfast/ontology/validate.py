@@ -10,13 +10,13 @@ from lbfast import _core
 from lbfast.columnar import _Columns
 from lbfast.errors import UNREADABLE, Problem, ProblemTuple
 from lbfast.ontology.files import (
+    NdjsonText,
     PathLike,
     SourceLines,
     chunked,
     empty_file,
     is_json_array,
-    ndjson_blocks,
-    open_predictions,
+    ndjson_file_blocks,
     read_predictions,
 )
 from lbfast.ontology.ontology import Ontology, ontology_index
@@ -144,7 +144,7 @@ class Validator:
 
     def check_ndjson(
         self,
-        data: bytes,
+        data: NdjsonText,
         *,
         name: str,
         sources: SourceLines,
@@ -162,7 +162,7 @@ class Validator:
 
     def encode_ndjson(
         self,
-        data: bytes,
+        data: NdjsonText,
         *,
         name: str,
         sources: SourceLines,
@@ -176,7 +176,7 @@ class Validator:
 
     def _ndjson(
         self,
-        data: bytes,
+        data: NdjsonText,
         name: str,
         sources: SourceLines,
         first_line: int,
@@ -318,11 +318,8 @@ def validate_files(
         name = os.fspath(path)
         if not is_json_array(path):
             rows = v.rows
-            with open_predictions(path) as f:
-                for block, first_line in ndjson_blocks(f, on_bytes=progress):
-                    v.check_ndjson(
-                        block, name=name, sources=sources, first_line=first_line, last=False
-                    )
+            for block, first_line in ndjson_file_blocks(path, on_bytes=progress):
+                v.check_ndjson(block, name=name, sources=sources, first_line=first_line, last=False)
             v.check_ndjson(b"", name=name, sources=sources)  # the file's last Label
             if v.rows == rows:
                 v.add_problem(empty_file(path, v.rows))

@@ -55,7 +55,12 @@ static ITEMS: Kept<Located> = Kept::new(16 << 20, 64 << 20);
 
 impl Drop for Checked {
     fn drop(&mut self) {
-        ITEMS.give(std::mem::take(&mut self.items));
+        let mut items = std::mem::take(&mut self.items);
+        // Each annotation frees its own texts: on every thread when there are many.
+        if items.len() >= PARALLEL_LINES {
+            parallel::drop_all(self.threads, &mut items);
+        }
+        ITEMS.give(items);
     }
 }
 

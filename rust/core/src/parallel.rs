@@ -75,6 +75,15 @@ pub fn map_chunks_mut<T: Send, R: Send>(
     install(threads, || items.par_chunks_mut(chunk).enumerate().map(|(k, c)| f(k * chunk, c)).collect())
 }
 
+/// Drops the items of `items` (keeping its memory), in parallel.
+pub fn drop_all<T: Send>(threads: Option<usize>, items: &mut Vec<T>) {
+    if thread_count(threads) == 1 {
+        items.clear();
+        return;
+    }
+    install(threads, || items.par_drain(..).for_each(drop));
+}
+
 /// How many threads `threads` means.
 pub fn thread_count(threads: Option<usize>) -> usize {
     match threads.filter(|&n| n > 0) {

@@ -17,6 +17,7 @@ mod lower_dicts;
 mod lower_typed;
 mod masks;
 mod ndjson;
+mod ndjson_file;
 mod ontology;
 mod options;
 mod output;
@@ -211,6 +212,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ndjson::ndjson_line_ends, m)?)?;
     m.add_function(wrap_pyfunction!(ndjson::last_label_of, m)?)?;
     m.add_class::<ndjson::Held>()?;
+    m.add_class::<ndjson_file::NdjsonFile>()?;
     m.add_class::<encoded::Encoded>()?;
     m.add_class::<types::Point>()?;
     m.add_class::<types::Rectangle>()?;

@@ -14,6 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::errors::{guarded, problem, Problem};
+use crate::ndjson_file::Text;
 use crate::ontology::{check_read, CheckState, Checked, OntologyIndex};
 use crate::py_node::PyNode;
 
@@ -90,14 +91,15 @@ pub fn read_labels<'py>(
 /// `encoded` being `None` unless `encode` and no error was found, `checked` the
 /// problems, counts and number of annotations, and `lines` the line of each row (one
 /// row per line that is not blank, from `first_row`; a line that is not JSON is a
-/// problem of its row, kind `unreadable`). With `held`, a block of a longer text: see
-/// [`Held`]; `last` for its last block. `**options`: see `options::read`.
+/// problem of its row, kind `unreadable`). `data`: `bytes`, or an `NdjsonFile`'s
+/// current block. With `held`, a block of a longer text: see [`Held`]; `last` for its
+/// last block. `**options`: see `options::read`.
 #[pyfunction]
 #[pyo3(signature = (data, /, *, first_row = 0, first_line = 1, encode = false, ontology = None, state = None, held = None, last = true, **options))]
 #[allow(clippy::too_many_arguments)] // Python's keywords
 pub fn check_ndjson<'py>(
     py: Python<'py>,
-    data: &Bound<'py, PyBytes>,
+    data: Text<'py>,
     first_row: usize,
     first_line: u64,
     encode: bool,

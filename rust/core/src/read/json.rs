@@ -4,7 +4,8 @@
 //! into without bound.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 
 use sonic_rs::{JsonContainerTrait as _, JsonType, JsonValueTrait as _, Value};
 
@@ -21,15 +22,17 @@ pub const MAX_NESTING: usize = 128;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Refused;
 
-/// Names seen in one piece of reading, shared rather than allocated per line.
+/// Names seen in one piece of reading, shared rather than allocated per line. Fx, not
+/// `SipHash`: the keys are short and a lookup is made for most strings of every line.
 #[derive(Debug, Default)]
-pub struct Texts(RefCell<HashMap<Box<str>, Text>>);
+pub struct Texts(RefCell<FxHashMap<Box<str>, Text>>);
 
 /// Upper bound on remembered names; past it the memo starts afresh.
 const TEXTS_LIMIT: usize = 1 << 12;
 
 impl Texts {
-    fn get(&self, text: &str) -> Text {
+    /// The shared text equal to `text`.
+    pub fn get(&self, text: &str) -> Text {
         let mut texts = self.0.borrow_mut();
         if let Some(found) = texts.get(text) {
             return found.clone();

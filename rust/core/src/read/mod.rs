@@ -7,10 +7,13 @@
 //! texts: lines split and numbered, read in parallel, in file order.
 
 pub mod annotation;
+pub mod blocks;
 pub mod json;
+pub mod mapped;
 pub mod metric;
 pub mod ndjson;
 pub mod node;
+pub mod quick;
 
 pub use annotation::{read_annotation, MAX_DEPTH};
 pub use ndjson::{

@@ -8,8 +8,10 @@ use std::ops::Range;
 use super::annotation::{data_row_named, read_annotation};
 use super::json::{self, JsonNode, Texts};
 use super::node::Node;
+use super::quick;
 use crate::batch::{Batch, Located};
 use crate::issues::{Code, Issues, MAX_LISTED};
+use crate::kept::Kept;
 use crate::parallel;
 
 /// Lines per unit of parallel reading.
@@ -18,6 +20,10 @@ const TASK_LINES: usize = 4096;
 const PARALLEL_LINES: usize = 16_384;
 
 const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// The vectors each piece of parallel reading fills, kept from block to block (fresh
+/// ones fault their pages in again each time).
+static PARTS: Kept<Located> = Kept::new(1 << 20, 64 << 20);
 
 /// What [`read_ndjson`] read: the annotations and problems, by row, and the line of
 /// each row (row `first_row + i` is line `lines[i]`).
@@ -53,17 +59,29 @@ pub fn read_ndjson_after(
     let text = text.strip_prefix(BOM).unwrap_or(text);
     let (ranges, lines) = split_lines(text, first_line);
     let threads = if ranges.len() < PARALLEL_LINES { Some(1) } else { threads };
+    let mut batch = Batch::new();
+    batch.items = before;
+    batch.items.reserve(ranges.len());
+    if parallel::thread_count(threads) == 1 {
+        // Straight into the batch: no part to move the items from.
+        let mut issues = Issues::with_limit(MAX_LISTED);
+        read_rows(text, &ranges, first_row, &mut batch.items, &mut issues);
+        batch.issues.extend(issues);
+        return ReadLines { batch, lines };
+    }
     let tasks = ranges.len().div_ceil(TASK_LINES);
     let parts = parallel::map_ordered(threads, tasks, |t| {
         let start = t * TASK_LINES;
         let end = ranges.len().min(start + TASK_LINES);
-        read_rows(text, &ranges[start..end], first_row + start)
+        let mut items = PARTS.take();
+        items.reserve(end - start);
+        let mut issues = Issues::with_limit(MAX_LISTED);
+        read_rows(text, &ranges[start..end], first_row + start, &mut items, &mut issues);
+        (items, issues)
     });
-    let mut batch = Batch::new();
-    batch.items = before;
-    batch.items.reserve(ranges.len());
-    for (items, issues) in parts {
-        batch.items.extend(items);
+    for (mut items, issues) in parts {
+        batch.items.append(&mut items);
+        PARTS.give(items);
         batch.issues.extend(issues);
     }
     ReadLines { batch, lines }
@@ -114,25 +132,33 @@ fn split_lines(text: &[u8], first_line: u64) -> (Vec<Range<usize>>, Vec<u64>) {
     (ranges, lines)
 }
 
-/// Reads consecutive lines, the first of them row `first_row`.
-fn read_rows(text: &[u8], ranges: &[Range<usize>], first_row: usize) -> (Vec<Located>, Issues) {
+/// Reads consecutive lines, the first of them row `first_row`, into `items`.
+fn read_rows(
+    text: &[u8],
+    ranges: &[Range<usize>],
+    first_row: usize,
+    items: &mut Vec<Located>,
+    issues: &mut Issues,
+) {
     let texts = Texts::default();
-    let mut issues = Issues::with_limit(MAX_LISTED);
-    let mut items = Vec::with_capacity(ranges.len());
     for (i, range) in ranges.iter().enumerate() {
         let row = first_row + i;
+        let line = &text[range.clone()];
+        if let Some(annotation) = quick::read_line(line, &texts) {
+            items.push(Located { row, slot: None, annotation });
+            continue;
+        }
         issues.set_row(row);
-        match json::parse(&text[range.clone()]) {
+        match json::parse(line) {
             Ok(value) => {
                 let node = JsonNode { value: &value, texts: &texts };
-                if let Ok(Some(annotation)) = read_annotation(&node, &mut issues) {
+                if let Ok(Some(annotation)) = read_annotation(&node, issues) {
                     items.push(Located { row, slot: None, annotation });
                 }
             }
             Err(reason) => issues.report(Code::Unreadable, reason),
         }
     }
-    (items, issues)
 }
 
 #[cfg(test)]
