@@ -206,3 +206,29 @@ def test_the_counting_job_sends_python_only_a_constant_column_unless_the_plan_sh
     assert not _shuffles(frame)
     assert _shuffles(frame.repartition(3))
     assert _shuffles(frame.groupBy("image").count())
+
+
+def _one_partition_always_fails(done: str):
+    """Partition 0 passes its rows on at once; every other partition waits until a
+    shard of partition 0 is on disk, then fails, on every attempt."""
+
+    def passthrough(batches):
+        import time
+
+        from pyspark import TaskContext
+
+        if TaskContext.get().partitionId() != 0:
+            deadline = time.monotonic() + 60
+            while not any(Path(done).glob("*-00000-*.ndjson")) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            raise RuntimeError("injected failure of every attempt")
+        yield from batches
+
+    return passthrough
+
+
+def test_a_failed_job_leaves_no_shard_of_the_partitions_that_succeeded(frame, tmp_path):
+    failing = frame.mapInArrow(_one_partition_always_fails(str(tmp_path)), frame.schema)
+    with pytest.raises(Exception, match="injected failure of every attempt"):
+        lbfast.spark.write_shards(failing, SPEC, tmp_path, index="row", max_rows=SHARD_ROWS)
+    assert list(tmp_path.iterdir()) == []

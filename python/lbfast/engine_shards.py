@@ -15,7 +15,9 @@ batches anyway. It is untyped, hence ``Any`` at this boundary.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional, TypedDict
 
@@ -105,6 +107,18 @@ class ShardJob:
         killed attempts, when the driver sees the directory (local or shared)."""
         if os.path.isdir(self.directory):
             remove_temporaries(self.directory)
+
+    def fail(self) -> None:
+        """After a failed job, on the driver: removes every shard a task of it may have
+        committed (a task killed when another failed can have renamed some, and a
+        retried partition may have finished), so that a failed job leaves nothing."""
+        if not os.path.isdir(self.directory):
+            return
+        shard = re.compile(rf"{re.escape(self.prefix)}-\d+-\d{{5}}\.ndjson(\.gz)?")
+        for entry in os.scandir(self.directory):
+            if shard.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                Path(entry.path).unlink(missing_ok=True)
+        remove_temporaries(self.directory)
 
 
 def index_runs(batch: Any, index: str) -> list[tuple[int, int, int]]:

@@ -31,7 +31,8 @@ first row: ``{prefix}-{first row:012d}-{n}.ndjson``.
 Each shard is atomic (temporary name, renamed when complete); the temporary files of
 failed attempts are removed when the job ends (when the driver sees the directory). Give
 each job a directory of its own: when the job ends, every lbfast temporary file
-(``.lbfast-*``) there is removed.
+(``.lbfast-*``) there is removed, and when it fails, every shard of its ``prefix``
+too: a failed job leaves nothing.
 """
 
 from __future__ import annotations
@@ -77,8 +78,12 @@ def write_shards(
         manifest = write_task(job, f"{first:012d}", [table], None)
         return pa.Table.from_batches([manifest])
 
-    manifest = ds.map_batches(
-        task, batch_format="pyarrow", batch_size=batch_size, zero_copy_batch=True
-    ).materialize()
+    try:
+        manifest = ds.map_batches(
+            task, batch_format="pyarrow", batch_size=batch_size, zero_copy_batch=True
+        ).materialize()
+    except BaseException:
+        job.fail()
+        raise
     job.finish()
     return manifest

@@ -30,7 +30,8 @@ on the attempt either: a retried or speculative task writes the same files with 
 bytes. The temporary files of failed attempts are removed when the job ends (when the
 driver sees the directory). Give
 each job a directory of its own: when the job ends, every lbfast temporary file
-(``.lbfast-*``) there is removed.
+(``.lbfast-*``) there is removed, and when it fails, every shard of its ``prefix``
+too: a failed job leaves nothing.
 
 **Row numbers.** By default a first job counts the rows of each partition, and
 partition ``p``'s rows are numbered after those of partitions ``0..p-1``: the lines equal
@@ -104,8 +105,12 @@ def write_shards(
         yield manifest
 
     ddl = manifest_ddl()
-    # Only the manifest comes to the driver: a row per shard.
-    rows = df.mapInArrow(task, ddl).collect()
+    try:
+        # Only the manifest comes to the driver: a row per shard.
+        rows = df.mapInArrow(task, ddl).collect()
+    except BaseException:
+        job.fail()
+        raise
     job.finish()
     rows.sort(key=lambda row: row["path"])
     return df.sparkSession.createDataFrame(rows, ddl)
