@@ -69,21 +69,36 @@ pub fn read_ndjson_after(
         batch.issues.extend(issues);
         return ReadLines { batch, lines };
     }
-    let tasks = ranges.len().div_ceil(TASK_LINES);
-    let parts = parallel::map_ordered(threads, tasks, |t| {
-        let start = t * TASK_LINES;
-        let end = ranges.len().min(start + TASK_LINES);
+    // A line gives at most one item: each task moves its items into the batch's own
+    // slots for its lines, on its thread, so no thread moves them all afterwards.
+    let base = batch.items.len();
+    let slots = &mut batch.items.spare_capacity_mut()[..ranges.len()];
+    let filled = parallel::map_chunks_mut(threads, slots, TASK_LINES, |start, slots| {
         let mut items = PARTS.take();
-        items.reserve(end - start);
+        items.reserve(slots.len());
         let mut issues = Issues::with_limit(MAX_LISTED);
-        read_rows(text, &ranges[start..end], first_row + start, &mut items, &mut issues);
-        (items, issues)
-    });
-    for (mut items, issues) in parts {
-        batch.items.append(&mut items);
+        read_rows(text, &ranges[start..start + slots.len()], first_row + start, &mut items, &mut issues);
+        let count = items.len().min(slots.len());
+        for (slot, item) in slots.iter_mut().zip(items.drain(..)) {
+            slot.write(item);
+        }
         PARTS.give(items);
+        (start, count, issues)
+    });
+    let mut len = base;
+    let at = batch.items.as_mut_ptr();
+    for (start, count, issues) in filled {
+        // Lines that gave no item (a problem, reported) leave a gap: close it.
+        if len != base + start {
+            // SAFETY: slots `base + start ..+ count` were written above, and `len` is
+            // below `base + start`; `copy` allows the two ranges to overlap.
+            unsafe { std::ptr::copy(at.add(base + start), at.add(len), count) };
+        }
+        len += count;
         batch.issues.extend(issues);
     }
+    // SAFETY: `base..len` now holds exactly the items written, each once.
+    unsafe { batch.items.set_len(len) };
     ReadLines { batch, lines }
 }
 
@@ -380,5 +395,16 @@ mod tests {
         assert_eq!(many.batch.items.len(), 40_000 - 40);
         assert_eq!(problems(&many), problems(&one));
         assert_eq!(problems(&many)[0].0, 5 + 7);
+        // Held items go first, and the block's items after them, gaps closed.
+        let held = read_ndjson(
+            b"{\"dataRow\":{\"globalKey\":\"h\"},\"name\":\"c\",\"point\":{\"x\":1,\"y\":0}}\n",
+            0,
+            1,
+            Some(1),
+        );
+        let after = read_ndjson_after(held.batch.items, text.as_bytes(), 5, 10, Some(4));
+        assert_eq!(after.batch.items.len(), 1 + 40_000 - 40);
+        assert_eq!(keys(&after)[0], (0, DataRow::global_key("h")));
+        assert_eq!(keys(&after)[1..], keys(&one)[..]);
     }
 }
