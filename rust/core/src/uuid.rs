@@ -4,7 +4,7 @@
 //! A fresh id per annotation is all the format needs (Labelbox echoes it back in
 //! import statuses); the OS is asked for entropy once per thread, not per id.
 //! Deterministic ids (RFC 4122 version 5: SHA-1 of a namespace and a name) make a
-//! re-run of the same job write identical bytes. SHA-1 is RustCrypto's `sha1`, which
+//! re-run of the same job write identical bytes. SHA-1 is `RustCrypto`'s `sha1`, which
 //! picks the CPU's SHA extensions at run time where there are any (most x86-64 since
 //! about 2017): a deterministic id costs a fifth of what a portable SHA-1 takes.
 
