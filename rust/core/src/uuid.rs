@@ -10,6 +10,7 @@
 
 use std::cell::RefCell;
 
+use sha1::digest::generic_array::GenericArray;
 use sha1::{Digest as _, Sha1};
 
 thread_local! {
@@ -42,25 +43,56 @@ pub fn v5(namespace: &[u8; 16], name: &[u8]) -> [u8; 16] {
     v5_from(hasher)
 }
 
-/// A SHA-1 state that has absorbed a namespace: cloning it is cheaper than hashing
-/// the namespace again for every id of a batch.
+/// Version-5 ids in one namespace. A name that fits two SHA-1 blocks with the
+/// namespace (103 bytes; ids of columnar rows are about 60) is laid out with its
+/// padding on the stack and compressed directly, skipping the streaming hasher's
+/// buffering of each part; longer names take the streaming hasher.
 #[derive(Clone)]
-pub struct V5Hasher(Sha1);
+pub struct V5Hasher {
+    namespace: [u8; 16],
+    streaming: Sha1,
+}
+
+/// SHA-1's initial state (FIPS 180-4, 5.3.1).
+const SHA1_INITIAL: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
 
 impl V5Hasher {
     pub fn new(namespace: &[u8; 16]) -> Self {
-        let mut hasher = Sha1::new();
-        hasher.update(namespace);
-        V5Hasher(hasher)
+        let mut streaming = Sha1::new();
+        streaming.update(namespace);
+        V5Hasher { namespace: *namespace, streaming }
     }
 
     /// The version-5 UUID of the concatenation of `parts`.
     pub fn uuid(&self, parts: &[&[u8]]) -> [u8; 16] {
-        let mut hasher = self.0.clone();
-        for part in parts {
-            hasher.update(part);
+        let len = 16 + parts.iter().map(|p| p.len()).sum::<usize>();
+        // The message, a 0x80 byte and the 8-byte bit length fit in 1 or 2 blocks.
+        if len + 9 > 128 {
+            let mut hasher = self.streaming.clone();
+            for part in parts {
+                hasher.update(part);
+            }
+            return v5_from(hasher);
         }
-        v5_from(hasher)
+        let mut message = [0u8; 128];
+        message[..16].copy_from_slice(&self.namespace);
+        let mut at = 16;
+        for part in parts {
+            message[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        }
+        message[len] = 0x80;
+        let end = if len + 9 <= 64 { 64 } else { 128 };
+        message[end - 8..end].copy_from_slice(&((len as u64) * 8).to_be_bytes());
+        let mut state = SHA1_INITIAL;
+        for block in message[..end].chunks_exact(64) {
+            sha1::compress(&mut state, std::slice::from_ref(GenericArray::from_slice(block)));
+        }
+        let mut digest = [0u8; 16];
+        for (bytes, word) in digest.chunks_exact_mut(4).zip(state) {
+            bytes.copy_from_slice(&word.to_be_bytes());
+        }
+        versioned(digest)
     }
 }
 
@@ -68,6 +100,11 @@ fn v5_from(hasher: Sha1) -> [u8; 16] {
     let digest = hasher.finalize();
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
+    versioned(bytes)
+}
+
+/// The first 16 bytes of a SHA-1 digest with the version and variant bits of a `UUIDv5`.
+fn versioned(mut bytes: [u8; 16]) -> [u8; 16] {
     bytes[6] = (bytes[6] & 0x0f) | 0x50; // version 5
     bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
     bytes
