@@ -102,15 +102,6 @@ fn push_exact(out: &mut Vec<u8>, value: f64) -> bool {
         }
         table
     };
-    const POW10: [u128; 28] = {
-        let mut table = [1u128; 28];
-        let mut i = 1;
-        while i < 28 {
-            table[i] = table[i - 1] * 10;
-            i += 1;
-        }
-        table
-    };
     let bits = value.to_bits();
     let biased = ((bits >> 52) & 0x7ff) as i32;
     if biased == 0 || biased == 0x7ff {
@@ -122,63 +113,48 @@ fn push_exact(out: &mut Vec<u8>, value: f64) -> bool {
     // value = m * 2^(biased - 1075 + zeros), and 2^e2 <= |value| < 2^(e2 + 1).
     let k = 1075 - biased - zeros as i32;
     let e2 = biased - 1023;
-    if m == 1 || !(1..22).contains(&k) || !(-60..=53).contains(&e2) {
+    if m == 1 || !(1..28).contains(&k) || !(-60..=53).contains(&e2) {
         return false;
     }
     // Half an ulp is 2^(e2 - 53); the grid point is 5 * 10^-k away: compare
     // 5 * 2^(53 - e2) with 10^k, in integers.
-    let k = k as usize;
-    if (5u128 << (53 - e2)) <= POW10[k] {
+    let pow10 = 10u128.pow(k as u32);
+    if (5u128 << (53 - e2)) <= pow10 {
         return false;
     }
-    let exact = u128::from(m) * u128::from(POW5[k]);
-    if exact >= POW10[17] {
+    let exact = u128::from(m) * u128::from(POW5[k as usize]);
+    if exact >= 100_000_000_000_000_000 {
         return false; // more than 17 digits: cannot happen when the test above passed
     }
-    let exact = exact as u64;
-    let n = exact.ilog10() as usize + 1;
-    // Fixed notation only: from 0.0000d (4 zeros after the point) to 16 digits before it.
-    if k > n + 4 || n - k.min(n) > 16 {
+    let mut digits = [0u8; 20];
+    let text = decimal(exact as u64, &mut digits);
+    let n = text.len() as i32;
+    let point = n - k; // digits before the decimal point
+    if !(-4..=16).contains(&point) {
         return false;
     }
-    // The 17 digits, zero-padded, right-aligned in 24 bytes of '0'.
-    let mut digits = [b'0'; 24];
-    digits[7] = b'0' + (exact / 10_000_000_000_000_000) as u8;
-    digits[8..16].copy_from_slice(&eight_digits((exact / 100_000_000 % 100_000_000) as u32));
-    digits[16..24].copy_from_slice(&eight_digits((exact % 100_000_000) as u32));
+    let mut line = [b'0'; 48];
+    let mut at = 0;
     if value.is_sign_negative() {
-        out.push(b'-');
+        line[0] = b'-';
+        at = 1;
     }
-    if n > k {
-        push_short(out, &digits[24 - n..24 - k]);
-        out.push(b'.');
+    if point > 0 {
+        let point = point as usize;
+        line[at..at + point].copy_from_slice(&text[..point]);
+        line[at + point] = b'.';
+        line[(at + point + 1)..=(at + text.len())].copy_from_slice(&text[point..]);
+        at += text.len() + 1;
     } else {
-        out.extend_from_slice(b"0.");
+        // "0." and -point zeros (already there) before the digits.
+        line[at + 1] = b'.';
+        at += 2 + (-point) as usize;
+        line[at..at + text.len()].copy_from_slice(text);
+        at += text.len();
     }
-    push_short(out, &digits[24 - k..]);
+    push_short(out, &line[..at]);
     true
 }
-
-/// `x < 10^8` as exactly eight decimal digits.
-fn eight_digits(x: u32) -> [u8; 8] {
-    let (high, low) = (x / 10_000, x % 10_000);
-    let mut text = [0u8; 8];
-    for (at, pair) in [high / 100, high % 100, low / 100, low % 100].into_iter().enumerate() {
-        text[2 * at..2 * at + 2].copy_from_slice(&DIGIT_PAIRS[pair as usize]);
-    }
-    text
-}
-
-/// "00" to "99".
-static DIGIT_PAIRS: [[u8; 2]; 100] = {
-    let mut table = [[0u8; 2]; 100];
-    let mut i = 0;
-    while i < 100 {
-        table[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
-        i += 1;
-    }
-    table
-};
 
 /// Appends `bytes` like `extend_from_slice`, but copies up to 64 bytes (a float, a
 /// rendered data row or feature) with two overlapping fixed-size moves instead of a
