@@ -73,87 +73,8 @@ pub fn push_f64(out: &mut Vec<u8>, value: f64) {
         out.extend_from_slice(b".0");
         return;
     }
-    if push_exact(out, value) {
-        return;
-    }
     let mut buf = zmij::Buffer::new();
     push_short(out, buf.format_finite(value).as_bytes());
-}
-
-/// Writes `value` as its exact decimal expansion when that is also its shortest
-/// round-trip text, in zmij's fixed notation; false (nothing written) otherwise.
-///
-/// A finite `value = m * 2^-k` (`m` odd, `k >= 1`) is exactly `m * 5^k * 10^-k`: a
-/// decimal `D` of `n` digits ending in 5. A text with fewer digits lies on the grid
-/// of `10^(1-k)`, whose nearest point to `value` is `5 * 10^-k` away; when that is more
-/// than half an ulp, no shorter text reads back as `value`, so the shortest has `n`
-/// digits and the closest of those (the rule of shortest round-trip printing) is `D`
-/// itself. That holds for many pixel coordinates that come from `float32` (1234.5677490234375)
-/// and their differences, and costs a multiplication instead of the general algorithm.
-/// Powers of two (an uneven interval), subnormals and texts outside zmij's fixed
-/// notation (decimal exponents -5..=15) are left to zmij.
-fn push_exact(out: &mut Vec<u8>, value: f64) -> bool {
-    const POW5: [u64; 28] = {
-        let mut table = [1u64; 28];
-        let mut i = 1;
-        while i < 28 {
-            table[i] = table[i - 1] * 5;
-            i += 1;
-        }
-        table
-    };
-    let bits = value.to_bits();
-    let biased = ((bits >> 52) & 0x7ff) as i32;
-    if biased == 0 || biased == 0x7ff {
-        return false;
-    }
-    let significand = (bits & ((1 << 52) - 1)) | (1 << 52);
-    let zeros = significand.trailing_zeros();
-    let m = significand >> zeros;
-    // value = m * 2^(biased - 1075 + zeros), and 2^e2 <= |value| < 2^(e2 + 1).
-    let k = 1075 - biased - zeros as i32;
-    let e2 = biased - 1023;
-    if m == 1 || !(1..28).contains(&k) || !(-60..=53).contains(&e2) {
-        return false;
-    }
-    // Half an ulp is 2^(e2 - 53); the grid point is 5 * 10^-k away: compare
-    // 5 * 2^(53 - e2) with 10^k, in integers.
-    let pow10 = 10u128.pow(k as u32);
-    if (5u128 << (53 - e2)) <= pow10 {
-        return false;
-    }
-    let exact = u128::from(m) * u128::from(POW5[k as usize]);
-    if exact >= 100_000_000_000_000_000 {
-        return false; // more than 17 digits: cannot happen when the test above passed
-    }
-    let mut digits = [0u8; 20];
-    let text = decimal(exact as u64, &mut digits);
-    let n = text.len() as i32;
-    let point = n - k; // digits before the decimal point
-    if !(-4..=16).contains(&point) {
-        return false;
-    }
-    let mut line = [b'0'; 48];
-    let mut at = 0;
-    if value.is_sign_negative() {
-        line[0] = b'-';
-        at = 1;
-    }
-    if point > 0 {
-        let point = point as usize;
-        line[at..at + point].copy_from_slice(&text[..point]);
-        line[at + point] = b'.';
-        line[(at + point + 1)..=(at + text.len())].copy_from_slice(&text[point..]);
-        at += text.len() + 1;
-    } else {
-        // "0." and -point zeros (already there) before the digits.
-        line[at + 1] = b'.';
-        at += 2 + (-point) as usize;
-        line[at..at + text.len()].copy_from_slice(text);
-        at += text.len();
-    }
-    push_short(out, &line[..at]);
-    true
 }
 
 /// Appends `bytes` like `extend_from_slice`, but copies up to 64 bytes (a float, a
@@ -321,35 +242,6 @@ mod tests {
             let mut general = zmij::Buffer::new();
             assert_eq!(f(v), general.format_finite(v), "{v:?}");
         }
-    }
-
-    /// The exact-decimal shortcut must give zmij's text for every value it takes.
-    #[test]
-    fn exact_decimals_are_the_shortest_text_zmij_gives() {
-        let mut rng = fastrand::Rng::with_seed(7);
-        let mut values = vec![1e-5, 1e-4, 0.5, 0.25, 0.75, 1.5, 1e15 + 0.5, 9.5e15, 1_234.567_749_023_437_5];
-        for _ in 0..300_000 {
-            let scale = 10f64.powi(rng.i32(-7..17));
-            let a = f64::from(rng.f32()) * scale;
-            let b = f64::from(rng.f32() * scale as f32);
-            values.extend([a, b, f64::from(rng.f32() * 2000.0), f64::from(rng.f32())]);
-            let (x, y) = (f64::from(rng.f32() * 1800.0), f64::from(rng.f32() * 1800.0));
-            values.extend([x - y, (x - y).abs(), x + y, (x - y) / 2.0]);
-            values.push(rng.u64(1..1 << 53) as f64 / 2f64.powi(rng.i32(1..80)));
-            values.push(f64::from_bits(rng.u64(..)));
-        }
-        let mut taken = 0;
-        for v in values.into_iter().filter(|v| v.is_finite()) {
-            for v in [v, -v] {
-                let mut out = Vec::new();
-                if push_exact(&mut out, v) {
-                    taken += 1;
-                    let mut general = zmij::Buffer::new();
-                    assert_eq!(std::str::from_utf8(&out).unwrap(), general.format_finite(v), "{v:?}");
-                }
-            }
-        }
-        assert!(taken > 1_000_000, "{taken}");
     }
 
     #[test]
