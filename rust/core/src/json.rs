@@ -74,48 +74,7 @@ pub fn push_f64(out: &mut Vec<u8>, value: f64) {
         return;
     }
     let mut buf = zmij::Buffer::new();
-    push_short(out, buf.format_finite(value).as_bytes());
-}
-
-/// Appends `bytes` like `extend_from_slice`, but copies up to 64 bytes (a float, a
-/// rendered data row or feature) with two overlapping fixed-size moves instead of a
-/// call to `memcpy`: a line is a dozen such pieces, and the calls showed in profiles.
-#[inline]
-pub fn push_short(out: &mut Vec<u8>, bytes: &[u8]) {
-    /// Copies `N <= n <= 2N` bytes as the first and the last `N`.
-    ///
-    /// # Safety
-    /// `dst` must be valid for writing `src.len()` bytes, and `N <= src.len() <= 2N`.
-    #[inline]
-    unsafe fn two<const N: usize>(dst: *mut u8, src: &[u8]) {
-        let n = src.len();
-        let head: [u8; N] = src[..N].try_into().unwrap_or([0; N]);
-        let tail: [u8; N] = src[n - N..].try_into().unwrap_or([0; N]);
-        // SAFETY: both ranges lie in `dst[..n]` (the caller's guarantee).
-        unsafe {
-            dst.cast::<[u8; N]>().write_unaligned(head);
-            dst.add(n - N).cast::<[u8; N]>().write_unaligned(tail);
-        }
-    }
-    let n = bytes.len();
-    if !(4..=64).contains(&n) {
-        out.extend_from_slice(bytes);
-        return;
-    }
-    out.reserve(n);
-    let len = out.len();
-    // SAFETY: `reserve(n)` leaves room for `n` more bytes after `len`; each branch
-    // meets `two`'s bounds; the `n` bytes are written before `set_len` counts them.
-    unsafe {
-        let dst = out.as_mut_ptr().add(len);
-        match n {
-            32.. => two::<32>(dst, bytes),
-            16.. => two::<16>(dst, bytes),
-            8.. => two::<8>(dst, bytes),
-            _ => two::<4>(dst, bytes),
-        }
-        out.set_len(len + n);
-    }
+    out.extend_from_slice(buf.format_finite(value).as_bytes());
 }
 
 /// Appends a finite float as a JSON string holding Python's `str` of it (`"0.1"`,
@@ -241,19 +200,6 @@ mod tests {
         for v in values.into_iter().filter(|v| v.is_finite()) {
             let mut general = zmij::Buffer::new();
             assert_eq!(f(v), general.format_finite(v), "{v:?}");
-        }
-    }
-
-    #[test]
-    fn short_pieces_are_appended_whole() {
-        let source: Vec<u8> = (0..=255u8).collect();
-        for start in [0, 1, 7] {
-            for n in 0..=100 {
-                let mut out = b"head".to_vec();
-                push_short(&mut out, &source[start..start + n]);
-                assert_eq!(&out[..4], b"head");
-                assert_eq!(&out[4..], &source[start..start + n], "{n}");
-            }
         }
     }
 

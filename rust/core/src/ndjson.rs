@@ -77,7 +77,7 @@ pub struct Rendered<'a>(pub &'a [u8]);
 
 impl Fragment for Rendered<'_> {
     fn write_json(&self, out: &mut Vec<u8>) {
-        crate::json::push_short(out, self.0);
+        out.extend_from_slice(self.0);
     }
 }
 
