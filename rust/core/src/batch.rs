@@ -82,7 +82,11 @@ impl Batch {
     pub fn into_ndjson(self, options: &Options) -> Result<Vec<u8>, Report> {
         let checked = self.check(options)?;
         let mut out = Vec::with_capacity(checked.size_hint());
-        checked.write(&mut |piece| out.extend_from_slice(piece));
+        checked.write(&mut |pieces| {
+            for piece in pieces {
+                out.extend_from_slice(piece);
+            }
+        });
         Ok(out)
     }
 
@@ -185,9 +189,9 @@ impl Checked {
     }
 
     /// Writes every line, in input order, on the batch's threads: consecutive pieces
-    /// of the output are handed to `sink` in order, each as soon as those before it
-    /// were, on whichever thread wrote it. The pieces' buffers are reused.
-    pub fn write(&self, sink: &mut (dyn FnMut(&[u8]) + Send)) {
+    /// of the output are handed to `sink` in order, a few per thread at a time, on
+    /// the calling thread. The pieces' buffers are reused for the next ones.
+    pub fn write(&self, sink: &mut dyn FnMut(&[Vec<u8>])) {
         let writers: Vec<ColumnsWriter<'_>> = self.writers().collect();
         let mut tasks = Vec::new();
         for segment in self.segments() {

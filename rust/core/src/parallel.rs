@@ -4,9 +4,7 @@
 //! `RAYON_NUM_THREADS`), `Some(1)` runs on the calling thread with no pool at all,
 //! `Some(n)` uses a pool of `n` threads, made once and kept for later calls.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use crate::kept::Kept;
 
@@ -18,7 +16,7 @@ type Pools = Vec<(usize, Arc<ThreadPool>)>;
 static POOLS: Mutex<Pools> = Mutex::new(Vec::new());
 
 fn pool(threads: usize) -> Option<Arc<ThreadPool>> {
-    let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut pools = POOLS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some((_, pool)) = pools.iter().find(|(n, _)| *n == threads) {
         return Some(pool.clone());
     }
@@ -90,143 +88,70 @@ pub fn thread_count(threads: Option<usize>) -> usize {
 const POOL_BYTES: usize = 64 << 20;
 static BUFFERS: Kept<u8> = Kept::new(0, POOL_BYTES);
 
+fn take_buffers(count: usize) -> Vec<Vec<u8>> {
+    (0..count).map(|_| BUFFERS.take()).collect()
+}
+
 fn give_back(buffers: Vec<Vec<u8>>) {
     for buffer in buffers {
         BUFFERS.give(buffer);
     }
 }
 
-/// Finished buffers a worker may hold while an earlier task is still being written
-/// elsewhere, before it waits for its turn.
-const MAX_PENDING: usize = 2;
-
-/// Runs `produce(t, buffer)` for tasks `0..tasks` on `threads` threads and hands each
-/// buffer to `sink` in task order, as soon as every earlier one has been handed over.
-/// Workers take tasks in order from a shared counter and pass each buffer on
-/// themselves (under a lock), so there is no barrier: a worker waits only when it
-/// holds `MAX_PENDING` buffers that are not yet due. Buffers are reused from task to
-/// task and from call to call.
+/// Runs `produce(t, buffer)` for tasks `0..tasks` on `threads` threads, a wave of a
+/// few tasks per thread at a time, and hands each wave's buffers to `sink` in task
+/// order on the calling thread. Buffers are reused from wave to wave and call to call.
 pub fn write_ordered(
     threads: Option<usize>,
     tasks: usize,
-    sink: &mut (dyn FnMut(&[u8]) + Send),
+    sink: &mut dyn FnMut(&[Vec<u8>]),
     produce: impl Fn(usize, &mut Vec<u8>) + Sync + Send,
 ) {
-    if sequential(threads, tasks) {
-        let mut buffer = BUFFERS.take();
-        for t in 0..tasks {
-            buffer.clear();
-            produce(t, &mut buffer);
-            sink(&buffer);
+    let sequential = sequential(threads, tasks);
+    let wave = if sequential { 1 } else { thread_count(threads) * 4 };
+    let mut buffers = take_buffers(wave.min(tasks));
+    for first in (0..tasks).step_by(wave) {
+        let count = wave.min(tasks - first);
+        let current = &mut buffers[..count];
+        if sequential {
+            for (j, buffer) in current.iter_mut().enumerate() {
+                buffer.clear();
+                produce(first + j, buffer);
+            }
+        } else {
+            install(threads, || {
+                current.par_iter_mut().enumerate().for_each(|(j, buffer)| {
+                    buffer.clear();
+                    produce(first + j, buffer);
+                });
+            });
         }
-        BUFFERS.give(buffer);
+        sink(&buffers[..count]);
+    }
+    give_back(buffers);
+}
+
+/// Copies `pieces` one after another into the start of `dest`, which must be long
+/// enough, on `threads` threads.
+pub fn copy_into(threads: Option<usize>, dest: &mut [u8], pieces: &[Vec<u8>]) {
+    let total: usize = pieces.iter().map(Vec::len).sum();
+    if sequential(threads, pieces.len()) || total < (1 << 20) {
+        let mut rest = dest;
+        for piece in pieces {
+            let (head, tail) = rest.split_at_mut(piece.len());
+            head.copy_from_slice(piece);
+            rest = tail;
+        }
         return;
     }
-    let workers = thread_count(threads).min(tasks);
-    let order = Order {
-        next_task: AtomicUsize::new(0),
-        turn: Mutex::new(Turn { next: 0, failed: false, sink }),
-        due: Condvar::new(),
-    };
-    install(threads, || {
-        rayon::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|_| order.work(tasks, &produce));
-            }
-        });
-    });
-}
-
-/// The state shared by the workers of [`write_ordered`].
-struct Order<'s> {
-    next_task: AtomicUsize,
-    turn: Mutex<Turn<'s>>,
-    /// Signalled whenever `turn.next` moves on (or a worker failed).
-    due: Condvar,
-}
-
-struct Turn<'s> {
-    /// The task whose buffer is to be handed to the sink next.
-    next: usize,
-    /// A worker panicked: the others stop instead of waiting for its tasks.
-    failed: bool,
-    sink: &'s mut (dyn FnMut(&[u8]) + Send),
-}
-
-/// Marks the order failed when a worker unwinds, so that no one waits for it.
-struct FailOnUnwind<'a, 's>(&'a Order<'s>);
-
-impl Drop for FailOnUnwind<'_, '_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.lock().failed = true;
-            self.0.due.notify_all();
-        }
+    let mut targets = Vec::with_capacity(pieces.len());
+    let mut rest = dest;
+    for piece in pieces {
+        let (head, tail) = rest.split_at_mut(piece.len());
+        targets.push((head, piece));
+        rest = tail;
     }
-}
-
-impl<'s> Order<'s> {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Turn<'s>> {
-        self.turn.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn work(&self, tasks: usize, produce: &(impl Fn(usize, &mut Vec<u8>) + Sync)) {
-        let _fail = FailOnUnwind(self);
-        let mut pending: VecDeque<(usize, Vec<u8>)> = VecDeque::with_capacity(MAX_PENDING);
-        let mut spare: Vec<Vec<u8>> = Vec::new();
-        loop {
-            let full = pending.len() >= MAX_PENDING;
-            if !self.hand_over(&mut pending, &mut spare, full) {
-                break;
-            }
-            if pending.len() >= MAX_PENDING {
-                continue;
-            }
-            let t = self.next_task.fetch_add(1, Ordering::Relaxed);
-            if t >= tasks {
-                break;
-            }
-            let mut buffer = spare.pop().unwrap_or_else(|| BUFFERS.take());
-            buffer.clear();
-            produce(t, &mut buffer);
-            pending.push_back((t, buffer));
-        }
-        while !pending.is_empty() && self.hand_over(&mut pending, &mut spare, true) {}
-        give_back(pending.into_iter().map(|(_, b)| b).chain(spare).collect());
-    }
-
-    /// Hands the pending buffers that are due to the sink, in order; with `wait`, first
-    /// waits until the oldest is due. False when another worker failed.
-    fn hand_over(
-        &self,
-        pending: &mut VecDeque<(usize, Vec<u8>)>,
-        spare: &mut Vec<Vec<u8>>,
-        wait: bool,
-    ) -> bool {
-        let Some(&(first, _)) = pending.front() else { return true };
-        let mut turn = self.lock();
-        if wait {
-            while turn.next != first && !turn.failed {
-                turn = self.due.wait(turn).unwrap_or_else(PoisonError::into_inner);
-            }
-        }
-        if turn.failed {
-            return false;
-        }
-        let mut moved = false;
-        while pending.front().is_some_and(|(t, _)| *t == turn.next) {
-            let Some((_, buffer)) = pending.pop_front() else { break };
-            (turn.sink)(&buffer);
-            turn.next += 1;
-            spare.push(buffer);
-            moved = true;
-        }
-        drop(turn);
-        if moved {
-            self.due.notify_all();
-        }
-        true
-    }
+    install(threads, || targets.into_par_iter().for_each(|(head, piece)| head.copy_from_slice(piece)));
 }
 
 #[cfg(test)]
@@ -247,49 +172,29 @@ mod tests {
             assert_eq!(starts, (0..1000).step_by(64).collect::<Vec<_>>());
             assert_eq!(items, (1..1001).collect::<Vec<_>>());
             let mut out = Vec::new();
-            write_ordered(threads, 50, &mut |piece| out.extend_from_slice(piece), |t, b| {
-                b.extend_from_slice(t.to_string().as_bytes());
-                b.push(b' ');
-            });
+            write_ordered(
+                threads,
+                50,
+                &mut |pieces| {
+                    for p in pieces {
+                        out.extend_from_slice(p);
+                    }
+                },
+                |t, b| {
+                    b.extend_from_slice(t.to_string().as_bytes());
+                    b.push(b' ');
+                },
+            );
             let expected: String = (0..50).fold(String::new(), |mut s, t| {
                 use std::fmt::Write as _;
                 let _ = write!(s, "{t} ");
                 s
             });
             assert_eq!(String::from_utf8(out).unwrap(), expected);
-        }
-    }
-
-    #[test]
-    fn pieces_come_in_order_however_unequal_the_tasks() {
-        for threads in [Some(2), Some(3), Some(8)] {
-            let mut seen = Vec::new();
-            write_ordered(
-                threads,
-                200,
-                &mut |piece| seen.push(u32::from_le_bytes(piece[..4].try_into().unwrap())),
-                |t, b| {
-                    // Early tasks are slow, so later ones finish first and wait.
-                    if t % 17 == 0 {
-                        std::thread::sleep(std::time::Duration::from_millis(2));
-                    }
-                    b.extend_from_slice(&(t as u32).to_le_bytes());
-                },
-            );
-            assert_eq!(seen, (0..200).collect::<Vec<u32>>());
-        }
-    }
-
-    #[test]
-    fn a_panicking_task_fails_the_call_instead_of_leaving_the_others_waiting() {
-        for threads in [Some(1), Some(2), Some(4)] {
-            let result = std::panic::catch_unwind(|| {
-                write_ordered(threads, 100, &mut |_| {}, |t, b| {
-                    assert!(t != 3, "task 3 fails");
-                    b.push(0);
-                });
-            });
-            assert!(result.is_err());
+            let pieces: Vec<Vec<u8>> = (0..300u32).map(|i| vec![i as u8; 5000]).collect();
+            let mut dest = vec![0u8; 300 * 5000 + 3];
+            copy_into(threads, &mut dest, &pieces);
+            assert_eq!(&dest[..300 * 5000], &pieces.concat()[..]);
         }
     }
 }

@@ -78,10 +78,10 @@ pub struct Encoded {
 }
 
 impl Encoded {
-    /// Writes a checked batch (on its threads), with the facts of its lines.
-    pub fn write(py: Python<'_>, checked: Checked) -> PyResult<Encoded> {
+    /// Writes a checked batch on `threads` threads, with the facts of its lines.
+    pub fn write(py: Python<'_>, checked: Checked, threads: Option<usize>) -> PyResult<Encoded> {
         let facts = Facts::of(&checked);
-        let data = crate::output::write_bytes(py, checked)?;
+        let data = crate::output::write_bytes(py, checked, threads)?;
         Encoded::new(py, data, facts)
     }
 

@@ -120,7 +120,7 @@ fn dumps<'py>(
 ) -> PyResult<Bound<'py, PyBytes>> {
     let options = options::read(options)?;
     let checked = check_items(py, items, ontology.as_deref(), &options)?;
-    output::write_bytes(py, checked)
+    output::write_bytes(py, checked, options.threads)
 }
 
 /// Like `dumps`, and also what a shard writer needs to know of each line: where it
@@ -135,7 +135,7 @@ fn encode<'py>(
 ) -> PyResult<encoded::Encoded> {
     let options = options::read(options)?;
     let checked = check_items(py, items, ontology.as_deref(), &options)?;
-    encoded::Encoded::write(py, checked)
+    encoded::Encoded::write(py, checked, options.threads)
 }
 
 /// Lowers and checks `items` once, as one call of a job (see `check`: `state`,
@@ -157,7 +157,7 @@ fn check_and_encode<'py>(
     let options = options::read(options)?;
     let (checked, report) =
         ontology::run_job(py, items, ontology.as_deref(), state.as_deref(), first_row, &options)?;
-    let encoded = checked.map(|checked| encoded::Encoded::write(py, checked)).transpose()?;
+    let encoded = checked.map(|checked| encoded::Encoded::write(py, checked, options.threads)).transpose()?;
     Ok((encoded, report))
 }
 

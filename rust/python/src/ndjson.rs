@@ -113,7 +113,7 @@ pub fn check_ndjson<'py>(
     // Rows are the file's already: no offset.
     let (checked, report) = check_read(py, batch, ontology.as_deref(), state.as_deref(), 0, &options)?;
     let encoded = match checked.filter(|_| encode) {
-        Some(checked) => Some(crate::encoded::Encoded::write(py, checked)?),
+        Some(checked) => Some(crate::encoded::Encoded::write(py, checked, options.threads)?),
         None => None,
     };
     Ok((encoded, report, lines.into_pyarray(py)))

@@ -5,6 +5,7 @@
 use std::os::raw::c_int;
 
 use lbfast_core::batch::Checked;
+use lbfast_core::parallel;
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -28,8 +29,8 @@ struct Destination {
 // returns it (see `Destination`); writing it from another thread is sound.
 unsafe impl Send for Destination {}
 
-/// Writes `checked` into a new `bytes` object, on the batch's threads.
-pub fn write_bytes(py: Python<'_>, checked: Checked) -> PyResult<Bound<'_, PyBytes>> {
+/// Writes `checked` into a new `bytes` object on `threads` threads.
+pub fn write_bytes(py: Python<'_>, checked: Checked, threads: Option<usize>) -> PyResult<Bound<'_, PyBytes>> {
     let capacity = checked.size_hint().max(1);
     // SAFETY: a NULL source asks CPython for an uninitialised buffer of `capacity`
     // bytes, which is then only written before it is read.
@@ -48,12 +49,15 @@ pub fn write_bytes(py: Python<'_>, checked: Checked) -> PyResult<Bound<'_, PyByt
             let buffer = unsafe { std::slice::from_raw_parts_mut(destination.ptr, destination.capacity) };
             let mut at = 0;
             let mut overflow: Vec<u8> = Vec::new();
-            checked.write(&mut |piece| {
-                if overflow.is_empty() && at + piece.len() <= buffer.len() {
-                    buffer[at..at + piece.len()].copy_from_slice(piece);
-                    at += piece.len();
+            checked.write(&mut |pieces| {
+                let len: usize = pieces.iter().map(Vec::len).sum();
+                if overflow.is_empty() && at + len <= buffer.len() {
+                    parallel::copy_into(threads, &mut buffer[at..at + len], pieces);
+                    at += len;
                 } else {
-                    overflow.extend_from_slice(piece);
+                    for p in pieces {
+                        overflow.extend_from_slice(p);
+                    }
                 }
             });
             (at, overflow)

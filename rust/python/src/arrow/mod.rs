@@ -80,10 +80,13 @@ impl ArrowLines {
             let first_row = state.next_row;
             state.next_row += batch.num_rows();
             let Some(checked) = check(py, &state.spec, &batch, first_row, &state.options)? else { continue };
+            let threads = state.options.threads;
             return Ok(Some(match state.output {
                 Output::Arrow => Py::new(py, ArrowBatch::new(lines_batch(py, checked)?))?.into_any(),
-                Output::Bytes => crate::output::write_bytes(py, checked)?.into_any().unbind(),
-                Output::Encoded => Py::new(py, crate::encoded::Encoded::write(py, checked)?)?.into_any(),
+                Output::Bytes => crate::output::write_bytes(py, checked, threads)?.into_any().unbind(),
+                Output::Encoded => {
+                    Py::new(py, crate::encoded::Encoded::write(py, checked, threads)?)?.into_any()
+                }
             }));
         }
     }
@@ -132,7 +135,7 @@ fn lines_batch(py: Python<'_>, checked: Checked) -> PyResult<RecordBatch> {
     let (values, offsets) = py.detach(|| {
         guarded(|| {
             let mut out = Vec::with_capacity(checked.size_hint());
-            checked.write(&mut |piece| out.extend_from_slice(piece));
+            checked.write(&mut |pieces| pieces.iter().for_each(|p| out.extend_from_slice(p)));
             // Lines end in '\n' and hold none inside (JSON escapes it): drop them.
             let mut offsets = Vec::with_capacity(checked.lines() + 1);
             offsets.push(0usize);
