@@ -22,6 +22,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
+# numpy's BLAS threads would spin beside the reader's (benches/summary.py does the same).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import numpy as np
 
 
