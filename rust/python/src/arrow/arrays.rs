@@ -1,7 +1,7 @@
 //! The physical layouts of Arrow columns, read into plain values: strings (Utf8,
 //! LargeUtf8, Utf8View, or a Dictionary of them with any key width), numbers (any
-//! float or integer type), and lists (List, LargeList, FixedSizeList) of numbers
-//! or of `Struct{x, y}`. A column of a layout that cannot mean what is asked is an
+//! float or integer type), bytes (Binary, LargeBinary, BinaryView), and lists (List,
+//! LargeList, FixedSizeList) of numbers or of `Struct{x, y}`. A column of a layout that cannot mean what is asked is an
 //! `Err` with the expected layout, which the caller raises as a `TypeError`.
 
 use std::collections::HashMap;
@@ -11,7 +11,10 @@ use arrow_array::types::{
     Decimal128Type, Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
     UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
-use arrow_array::{Array, ArrayRef, LargeStringArray, StringArray, StringViewArray};
+use arrow_array::{
+    Array, ArrayRef, BinaryArray, BinaryViewArray, LargeBinaryArray, LargeStringArray, StringArray,
+    StringViewArray,
+};
 use arrow_buffer::NullBuffer;
 use arrow_schema::DataType;
 
@@ -54,6 +57,32 @@ impl<'a> Strings<'a> {
             Strings::Utf8(a) => a.len(),
             Strings::Large(a) => a.len(),
             Strings::View(a) => a.len(),
+        }
+    }
+}
+
+/// A column of bytes, whichever of the three binary layouts.
+pub enum Binaries<'a> {
+    Small(&'a BinaryArray),
+    Large(&'a LargeBinaryArray),
+    View(&'a BinaryViewArray),
+}
+
+impl<'a> Binaries<'a> {
+    pub fn of(array: &'a dyn Array) -> Option<Self> {
+        Some(match array.data_type() {
+            DataType::Binary => Binaries::Small(array.as_binary::<i32>()),
+            DataType::LargeBinary => Binaries::Large(array.as_binary::<i64>()),
+            DataType::BinaryView => Binaries::View(array.as_binary_view()),
+            _ => return None,
+        })
+    }
+
+    pub fn value(&self, i: usize) -> &'a [u8] {
+        match self {
+            Binaries::Small(a) => a.value(i),
+            Binaries::Large(a) => a.value(i),
+            Binaries::View(a) => a.value(i),
         }
     }
 }

@@ -6,9 +6,8 @@
 //! layout that cannot mean what the map says is a [`WrongLayout`].
 
 use arrow_array::cast::AsArray;
-use arrow_array::{Array, ArrayRef, BinaryArray, BinaryViewArray, LargeBinaryArray, RecordBatch};
+use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_buffer::NullBuffer;
-use arrow_schema::DataType;
 use lbfast_core::columnar::{
     AnswerColumn, BoxColumn, ClassificationColumns, ColumnKind, Columns, Confidences, GeometryColumn,
     MetricColumn, ObjectColumns, RadioColumn, Ragged,
@@ -18,7 +17,7 @@ use lbfast_core::mask_rows::{MaskRows, RowMask};
 use lbfast_core::model::{DataRow, Feature, Pt, Text};
 use lbfast_core::rle;
 
-use super::arrays::{floats, intern, ints, xy, Layout, Lists, StringColumn};
+use super::arrays::{floats, intern, ints, xy, Binaries, Layout, Lists, StringColumn};
 use super::spec::{Geometry, Names, Spec};
 
 /// A column whose Arrow type cannot mean what the map says (a `TypeError`).
@@ -562,32 +561,6 @@ impl<'b> Reader<'b> {
 const MASKS: Layout = "PNG bytes (Binary, LargeBinary or BinaryView) or a COCO RLE Struct{size, counts}";
 const RLE: Layout =
     "a COCO RLE Struct{size: list of [height, width], counts: a string or a list of integers}";
-
-/// A column of bytes, whichever of the three binary layouts.
-enum Binaries<'a> {
-    Small(&'a BinaryArray),
-    Large(&'a LargeBinaryArray),
-    View(&'a BinaryViewArray),
-}
-
-impl<'a> Binaries<'a> {
-    fn of(array: &'a dyn Array) -> Option<Self> {
-        Some(match array.data_type() {
-            DataType::Binary => Binaries::Small(array.as_binary::<i32>()),
-            DataType::LargeBinary => Binaries::Large(array.as_binary::<i64>()),
-            DataType::BinaryView => Binaries::View(array.as_binary_view()),
-            _ => return None,
-        })
-    }
-
-    fn value(&self, i: usize) -> &'a [u8] {
-        match self {
-            Binaries::Small(a) => a.value(i),
-            Binaries::Large(a) => a.value(i),
-            Binaries::View(a) => a.value(i),
-        }
-    }
-}
 
 /// RLE counts: the compressed COCO string, or a list of run lengths.
 enum Counts<'a> {
