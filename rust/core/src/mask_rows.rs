@@ -7,14 +7,13 @@
 use std::sync::Arc;
 
 use crate::batch::Located;
-use crate::columnar::{metrics_of, Confidences, Ids, MetricColumn};
+use crate::columnar::{derived_id, id_name_parts, metrics_of, Confidences, Ids, MetricColumn};
 use crate::issues::{Code, Issues, Problem};
 use crate::mask::Image;
 use crate::model::{
     Annotation, AnnotationId, Body, DataRow, Feature, Geometry, Marks, Mask, MaskColor, Object, Scores,
 };
 use crate::rle;
-use crate::uuid::V5Hasher;
 
 /// One row's mask, as read.
 #[derive(Debug, Clone)]
@@ -47,17 +46,14 @@ impl MaskRows {
     /// Appends an annotation per row to `items`; problems of decoding go to `issues`
     /// at the row, under `column` (the mask column's name).
     pub fn lower(self, column: &str, max_pixels: u64, issues: &mut Issues, items: &mut Vec<Located>) {
-        let hasher = match self.ids {
-            Ids::Random => None,
-            Ids::Derived(namespace) => Some(V5Hasher::new(&namespace)),
-        };
-        for (i, mask) in self.masks.iter().enumerate() {
+        let hasher = self.ids.hasher();
+        for (i, mask) in self.masks.into_iter().enumerate() {
             let row = self.index_base + i;
             let Some(mask) = mask else { continue };
             let mask = match mask {
-                RowMask::Png(bytes) => Mask::Png(bytes.clone()),
+                RowMask::Png(bytes) => Mask::Png(bytes),
                 RowMask::Rle { height, width, counts } => {
-                    match rle_pixels(*height, *width, counts, max_pixels) {
+                    match rle_pixels(height, width, &counts, max_pixels) {
                         Ok(image) => Mask::Pixels { image: Arc::new(image), color: MaskColor::Gray(1) },
                         Err(problem) => {
                             issues.set_row(row);
@@ -71,7 +67,10 @@ impl MaskRows {
             };
             let data_row = &self.data_rows[self.image_index[i] as usize];
             let feature = &self.features[self.class_ids[i] as usize];
-            let uuid = hasher.as_ref().map_or(AnnotationId::Random, |h| derived(h, data_row, feature, row));
+            // Named as columnar predictions are, of the kind `mask`.
+            let uuid = hasher.as_ref().map_or(AnnotationId::Random, |h| {
+                derived_id(h, id_name_parts("mask", data_row, feature), row)
+            });
             let object = Object {
                 feature: feature.clone(),
                 scores: Scores {
@@ -113,30 +112,4 @@ fn rle_pixels(height: usize, width: usize, counts: &[u32], max_pixels: u64) -> R
         return Err(Problem::new(Code::MaskImage, format!("a {height}x{width} mask is too large")));
     };
     Image::from_u8(w, h, 1, bits).map_err(|e| Problem::new(Code::MaskImage, e))
-}
-
-/// Row `row`'s deterministic id: the name is
-/// `mask \0 dataRowKey \0 dataRow \0 featureKey \0 feature \0 row`, as columnar
-/// batches name theirs (see `Columns::uuid_name`).
-fn derived(hasher: &V5Hasher, data_row: &DataRow, feature: &Feature, row: usize) -> AnnotationId {
-    let (f_key, f_text) = match (&feature.name, &feature.schema_id) {
-        (Some(name), _) => ("name", &**name),
-        (None, Some(id)) => ("schemaId", &**id),
-        (None, None) => ("name", ""),
-    };
-    let mut digits = [0u8; 20];
-    let index = crate::json::decimal(row as u64, &mut digits);
-    AnnotationId::Derived(hasher.uuid(&[
-        b"mask",
-        b"\0",
-        data_row.key().as_bytes(),
-        b"\0",
-        data_row.text().as_bytes(),
-        b"\0",
-        f_key.as_bytes(),
-        b"\0",
-        f_text.as_bytes(),
-        b"\0",
-        index,
-    ]))
 }

@@ -329,40 +329,18 @@ impl Columns {
     }
 
     fn name_parts(&self, data_row: usize, feature: usize) -> [&[u8]; 9] {
-        let row = &self.data_rows[data_row];
-        let (dr_key, dr) = (row.key(), &**row.text());
-        let f = self.feature(feature);
-        let (f_key, f_text) = either(f.name.as_ref(), "name", f.schema_id.as_ref(), "schemaId");
-        [
-            self.kind_word().as_bytes(),
-            b"\0",
-            dr_key.as_bytes(),
-            b"\0",
-            dr.as_bytes(),
-            b"\0",
-            f_key.as_bytes(),
-            b"\0",
-            f_text.as_bytes(),
-        ]
+        id_name_parts(self.kind_word(), &self.data_rows[data_row], self.feature(feature))
     }
 
     fn uuid(&self, hasher: Option<&V5Hasher>, i: usize, data_row: usize, feature: usize) -> AnnotationId {
         match hasher {
             None => AnnotationId::Random,
-            Some(hasher) => {
-                let [a, b, c, d, e, f, g, h, k] = self.name_parts(data_row, feature);
-                let mut digits = [0u8; 20];
-                let index = crate::json::decimal((self.index_base + i) as u64, &mut digits);
-                AnnotationId::Derived(hasher.uuid(&[a, b, c, d, e, f, g, h, k, b"\0", index]))
-            }
+            Some(hasher) => derived_id(hasher, self.name_parts(data_row, feature), self.index_base + i),
         }
     }
 
     fn hasher(&self) -> Option<V5Hasher> {
-        match self.ids {
-            Ids::Random => None,
-            Ids::Derived(namespace) => Some(V5Hasher::new(&namespace)),
-        }
+        self.ids.hasher()
     }
 
     /// Prediction `i` as a model annotation: what [`Columns::process`] writes for it.
@@ -456,6 +434,41 @@ const CHECK_ROWS: usize = 65_536;
 
 /// The first of two optional texts that is set, with its key (a feature's name,
 /// else its schema id; checked features have one).
+impl Ids {
+    /// The hasher of deterministic ids; `None` for random ones.
+    pub fn hasher(self) -> Option<V5Hasher> {
+        match self {
+            Ids::Random => None,
+            Ids::Derived(namespace) => Some(V5Hasher::new(&namespace)),
+        }
+    }
+}
+
+/// A deterministic id's name but its index (see [`Columns::uuid_name`]):
+/// `kind \0 dataRowKey \0 dataRow \0 featureKey \0 feature`.
+pub fn id_name_parts<'a>(kind: &'a str, row: &'a DataRow, f: &'a Feature) -> [&'a [u8]; 9] {
+    let (f_key, f_text) = either(f.name.as_ref(), "name", f.schema_id.as_ref(), "schemaId");
+    [
+        kind.as_bytes(),
+        b"\0",
+        row.key().as_bytes(),
+        b"\0",
+        row.text().as_bytes(),
+        b"\0",
+        f_key.as_bytes(),
+        b"\0",
+        f_text.as_bytes(),
+    ]
+}
+
+/// The id of prediction `index` whose name starts with `parts`.
+pub fn derived_id(hasher: &V5Hasher, parts: [&[u8]; 9], index: usize) -> AnnotationId {
+    let [a, b, c, d, e, f, g, h, k] = parts;
+    let mut digits = [0u8; 20];
+    let index = crate::json::decimal(index as u64, &mut digits);
+    AnnotationId::Derived(hasher.uuid(&[a, b, c, d, e, f, g, h, k, b"\0", index]))
+}
+
 pub(super) fn either<'a>(
     first: Option<&'a Text>,
     first_key: &'static str,

@@ -1,8 +1,9 @@
 //! The physical layouts of Arrow columns, read into plain values: strings (Utf8,
 //! LargeUtf8, Utf8View, or a Dictionary of them with any key width), numbers (any
 //! float or integer type), bytes (Binary, LargeBinary, BinaryView), and lists (List,
-//! LargeList, FixedSizeList) of numbers or of `Struct{x, y}`. A column of a layout that cannot mean what is asked is an
-//! `Err` with the expected layout, which the caller raises as a `TypeError`.
+//! LargeList, FixedSizeList) of numbers or of `Struct{x, y}`. A column of a layout that
+//! cannot mean what is asked is an `Err` with the expected layout, which the caller
+//! raises as a `TypeError`.
 
 use std::collections::HashMap;
 

@@ -121,21 +121,8 @@ impl<'b> Reader<'b> {
 
     fn confidences(&mut self, name: Option<&String>) -> R<Option<Confidences>> {
         let Some(name) = name else { return Ok(None) };
-        let Some(array) = self.column(name) else { return Ok(None) };
         // A checklist's confidences: a list per prediction, one per chosen answer.
-        let (values, nulls) = match Lists::of(array.as_ref()) {
-            Some(lists) => {
-                let values =
-                    floats(lists.child.as_ref()).map_err(|e| Self::wrong(name, e, array.as_ref()))?;
-                (values, lists.child.logical_nulls())
-            }
-            None => (
-                floats(array.as_ref()).map_err(|e| Self::wrong(name, e, array.as_ref()))?,
-                array.logical_nulls(),
-            ),
-        };
-        let present = nulls.map(|n| n.iter().collect());
-        Ok(Some(Confidences { values, present }))
+        self.nullable_numbers(name, true)
     }
 
     /// A mask per row: PNG bytes (Binary, LargeBinary, BinaryView), or a COCO RLE
@@ -186,11 +173,16 @@ impl<'b> Reader<'b> {
         Ok(Some(masks))
     }
 
-    /// A number per row, a null meaning "none" (custom metrics).
-    fn nullable_numbers(&mut self, name: &str) -> R<Option<Confidences>> {
+    /// A number per row, a null meaning "none" (confidences, custom metrics); with
+    /// `lists`, a list column's numbers, all of them.
+    fn nullable_numbers(&mut self, name: &str, lists: bool) -> R<Option<Confidences>> {
         let Some(array) = self.column(name) else { return Ok(None) };
-        let values = floats(array.as_ref()).map_err(|e| Self::wrong(name, e, array.as_ref()))?;
-        let present = array.logical_nulls().map(|n| n.iter().collect());
+        let numbers = match Lists::of(array.as_ref()).filter(|_| lists) {
+            Some(lists) => lists.child,
+            None => ArrayRef::clone(array),
+        };
+        let values = floats(numbers.as_ref()).map_err(|e| Self::wrong(name, e, array.as_ref()))?;
+        let present = numbers.logical_nulls().map(|n| n.iter().collect());
         Ok(Some(Confidences { values, present }))
     }
 
@@ -410,7 +402,7 @@ impl<'b> Reader<'b> {
                 feature_rows = first;
                 let mut custom_metrics = Vec::with_capacity(spec.custom_metrics.len());
                 for (name, column) in &spec.custom_metrics {
-                    let Some(values) = self.nullable_numbers(column)? else { return Ok(None) };
+                    let Some(values) = self.nullable_numbers(column, false)? else { return Ok(None) };
                     custom_metrics.push(MetricColumn { name: name.clone(), values });
                 }
                 if let Geometry::Mask { column } = geometry {
