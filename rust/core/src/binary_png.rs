@@ -413,11 +413,7 @@ fn push_chunk(out: &mut Vec<u8>, kind: [u8; 4], data: &[u8]) {
 /// (fdeflate's code unread, or an output larger than stored blocks, which the `png`
 /// crate then writes instead).
 pub fn encode_in_box(width: u32, height: u32, mask: &[u8], bbox: [u32; 4]) -> Option<Vec<u8>> {
-    let (w, h) = (width as usize, height as usize);
-    let [x0, y0, x1, y1] = bbox.map(|v| v as usize);
-    if w == 0 || h == 0 || mask.len() != w * h || x0 > x1 || y0 > y1 || x1 >= w || y1 >= h {
-        return None;
-    }
+    let (w, h, [x0, y0, x1, y1]) = image_box(width, height, mask.len(), bbox)?;
     let zlib = zlib_stream(w, h, [x0, y0, x1, y1], |y, above, filtered| {
         for ((a, f), &m) in above.iter_mut().zip(filtered).zip(&mask[y * w + x0..=y * w + x1]) {
             *f = m.wrapping_sub(*a);
@@ -427,14 +423,19 @@ pub fn encode_in_box(width: u32, height: u32, mask: &[u8], bbox: [u32; 4]) -> Op
     png_of(width, height, &zlib)
 }
 
+/// `(width, height, bbox)` as indices, when an image of `len` bytes is `width x height`
+/// (both non-zero) and the inclusive `bbox` lies inside it.
+fn image_box(width: u32, height: u32, len: usize, bbox: [u32; 4]) -> Option<(usize, usize, [usize; 4])> {
+    let (w, h) = (width as usize, height as usize);
+    let [x0, y0, x1, y1] = bbox.map(|v| v as usize);
+    let fits = w > 0 && h > 0 && len == w * h && x0 <= x1 && y0 <= y1 && x1 < w && y1 < h;
+    fits.then_some((w, h, [x0, y0, x1, y1]))
+}
+
 /// [`encode_in_box`] for the mask of the pixels labelled `label` in `labels` (one
 /// byte per pixel), all inside `bbox`, matched as they are encoded.
 pub fn encode_labelled(width: u32, height: u32, labels: &[u8], label: u8, bbox: [u32; 4]) -> Option<Vec<u8>> {
-    let (w, h) = (width as usize, height as usize);
-    let [x0, y0, x1, y1] = bbox.map(|v| v as usize);
-    if w == 0 || h == 0 || labels.len() != w * h || x0 > x1 || y0 > y1 || x1 >= w || y1 >= h {
-        return None;
-    }
+    let (w, h, [x0, y0, x1, y1]) = image_box(width, height, labels.len(), bbox)?;
     let zlib = zlib_stream(w, h, [x0, y0, x1, y1], |y, above, filtered| {
         for ((a, f), &l) in above.iter_mut().zip(filtered).zip(&labels[y * w + x0..=y * w + x1]) {
             let m = u8::from(l == label);
