@@ -11,7 +11,6 @@ use super::node::Node;
 use super::quick;
 use crate::batch::{Batch, Located};
 use crate::issues::{Code, Issues, MAX_LISTED};
-use crate::kept::Kept;
 use crate::parallel;
 
 /// Lines per unit of parallel reading.
@@ -20,10 +19,6 @@ const TASK_LINES: usize = 4096;
 const PARALLEL_LINES: usize = 16_384;
 
 const BOM: &[u8] = b"\xef\xbb\xbf";
-
-/// The vectors each piece of parallel reading fills, kept from block to block (fresh
-/// ones fault their pages in again each time).
-static PARTS: Kept<Located> = Kept::new(1 << 20, 64 << 20);
 
 /// What [`read_ndjson`] read: the annotations and problems, by row, and the line of
 /// each row (row `first_row + i` is line `lines[i]`).
@@ -65,7 +60,7 @@ pub fn read_ndjson_after(
     if parallel::thread_count(threads) == 1 {
         // Straight into the batch: no part to move the items from.
         let mut issues = Issues::with_limit(MAX_LISTED);
-        read_rows(text, &ranges, first_row, &mut batch.items, &mut issues);
+        read_rows(text, &ranges, first_row, &mut issues, |item| batch.items.push(item));
         batch.issues.extend(issues);
         return ReadLines { batch, lines };
     }
@@ -74,15 +69,13 @@ pub fn read_ndjson_after(
     let base = batch.items.len();
     let slots = &mut batch.items.spare_capacity_mut()[..ranges.len()];
     let filled = parallel::map_chunks_mut(threads, slots, TASK_LINES, |start, slots| {
-        let mut items = PARTS.take();
-        items.reserve(slots.len());
         let mut issues = Issues::with_limit(MAX_LISTED);
-        read_rows(text, &ranges[start..start + slots.len()], first_row + start, &mut items, &mut issues);
-        let count = items.len().min(slots.len());
-        for (slot, item) in slots.iter_mut().zip(items.drain(..)) {
-            slot.write(item);
-        }
-        PARTS.give(items);
+        // Each item is moved once, into its slot: no vector of the task's own between.
+        let mut count = 0;
+        read_rows(text, &ranges[start..start + slots.len()], first_row + start, &mut issues, |item| {
+            slots[count].write(item);
+            count += 1;
+        });
         (start, count, issues)
     });
     let mut len = base;
@@ -147,20 +140,21 @@ fn split_lines(text: &[u8], first_line: u64) -> (Vec<Range<usize>>, Vec<u64>) {
     (ranges, lines)
 }
 
-/// Reads consecutive lines, the first of them row `first_row`, into `items`.
+/// Reads consecutive lines, the first of them row `first_row`, giving each item read
+/// (at most one a line, in order) to `push`.
 fn read_rows(
     text: &[u8],
     ranges: &[Range<usize>],
     first_row: usize,
-    items: &mut Vec<Located>,
     issues: &mut Issues,
+    mut push: impl FnMut(Located),
 ) {
     let texts = Texts::default();
     for (i, range) in ranges.iter().enumerate() {
         let row = first_row + i;
         let line = &text[range.clone()];
         if let Some(annotation) = quick::read_line(line, &texts) {
-            items.push(Located { row, slot: None, annotation });
+            push(Located { row, slot: None, annotation });
             continue;
         }
         issues.set_row(row);
@@ -168,7 +162,7 @@ fn read_rows(
             Ok(value) => {
                 let node = JsonNode { value: &value, texts: &texts };
                 if let Ok(Some(annotation)) = read_annotation(&node, issues) {
-                    items.push(Located { row, slot: None, annotation });
+                    push(Located { row, slot: None, annotation });
                 }
             }
             Err(reason) => issues.report(Code::Unreadable, reason),
