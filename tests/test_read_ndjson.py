@@ -375,3 +375,21 @@ def test_a_file_is_read_in_blocks_of_whole_lines_numbered_as_the_file(
         at += len(data)
     assert at == len(text) and len(sizes) > 5
     assert isinstance(block, bytes) == compressed, "a plain file is read by the core"
+
+
+def test_a_blocks_line_ends_are_counted_whether_or_not_it_was_read(tmp_path, monkeypatch):
+    # The core counts a block's line ends while reading it, and the file counts them
+    # itself for a block that was not read (or read in part).
+    from lbfast.ontology import files
+
+    text = b"".join(b'{"line": %d}\n%s' % (i, b"\n" * (i % 3)) for i in range(300))
+    path = tmp_path / "a.ndjson"
+    path.write_bytes(text)
+    monkeypatch.setattr(files, "BLOCK_BYTES", 400)
+    at = 0
+    for k, (block, first_line) in enumerate(files.ndjson_file_blocks(path)):
+        assert first_line == text[:at].count(b"\n") + 1
+        if k % 2:
+            lbfast._core.check_ndjson(block, first_line=first_line)
+        at += len(block)
+    assert at == len(text) and k > 5

@@ -123,23 +123,34 @@ impl Batch {
     /// Applies every rule to every annotation and columnar batch, adding the problems
     /// to `issues`; returns the threads to write with.
     fn run_rules(&mut self, options: &Options) -> Option<usize> {
-        let pixels = self.items.iter().any(has_pixels);
-        let chunk = if pixels { CHECK_MASKS } else { CHECK_ANNOTATIONS };
         // A small batch is done before other threads would have woken up.
-        let threads = if !pixels && self.lines() < PARALLEL_LINES { Some(1) } else { options.threads };
+        let small = self.lines() < PARALLEL_LINES;
+        let pixels = parallel::any(if small { Some(1) } else { options.threads }, &self.items, has_pixels);
+        let chunk = if pixels { CHECK_MASKS } else { CHECK_ANNOTATIONS };
+        let threads = if !pixels && small { Some(1) } else { options.threads };
+        // What the serial steps below need to know is found here, on every thread, so
+        // that they need not scan all the annotations again when there is nothing to do.
         let results = parallel::map_chunks_mut(threads, &mut self.items, chunk, |_, chunk| {
             let mut issues = Issues::with_limit(MAX_LISTED);
+            let (mut relationships, mut stripped) = (false, false);
             for item in chunk.iter_mut() {
                 check(item, options, &mut issues);
+                relationships |= matches!(item.annotation.body, Body::Relationship(_));
+                stripped |= is_stripped(&item.annotation.body, options.scores);
             }
-            issues
+            (issues, relationships, stripped)
         });
-        for issues in results {
+        let (mut relationships, mut stripped) = (false, false);
+        for (issues, has_relationships, has_stripped) in results {
             self.issues.extend(issues);
+            relationships |= has_relationships;
+            stripped |= has_stripped;
         }
         // Across lines: relationships name other lines (by index, so before any is left out).
-        self.issues.extend(link_relationships(&mut self.items));
-        if self.items.iter().any(|item| is_stripped(&item.annotation.body, options.scores)) {
+        if relationships {
+            self.issues.extend(link_relationships(&mut self.items));
+        }
+        if stripped {
             self.items.retain(|item| !is_stripped(&item.annotation.body, options.scores));
         }
         for part in &mut self.columns {

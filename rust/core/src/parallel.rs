@@ -60,6 +60,14 @@ pub fn map_ordered<R: Send>(
     install(threads, || (0..tasks).into_par_iter().map(f).collect())
 }
 
+/// Whether `test` holds for any of `items`, tested in parallel.
+pub fn any<T: Sync>(threads: Option<usize>, items: &[T], test: impl Fn(&T) -> bool + Sync + Send) -> bool {
+    if thread_count(threads) == 1 {
+        return items.iter().any(test);
+    }
+    install(threads, || items.par_iter().any(test))
+}
+
 /// `f(start, chunk)` for consecutive chunks of `items` of `chunk` items, in order,
 /// computed in parallel.
 pub fn map_chunks_mut<T: Send, R: Send>(

@@ -78,7 +78,7 @@ pub fn read_labels<'py>(
     last: bool,
 ) -> PyResult<Read<'py>> {
     let threads = crate::options::threads(threads)?;
-    let ReadLines { batch, lines } =
+    let ReadLines { batch, lines, .. } =
         read(py, data.as_bytes(), first_row, first_line, threads, (held.as_deref(), last))?;
     let mut issues = batch.issues;
     let labels = crate::raise_typed::labels(py, batch.items, &mut issues)?;
@@ -111,7 +111,11 @@ pub fn check_ndjson<'py>(
 ) -> PyResult<(Option<crate::encoded::Encoded>, Checked, Bound<'py, PyArray1<u64>>)> {
     let options = crate::options::read(options)?;
     let held = (held.as_deref(), last);
-    let ReadLines { batch, lines } = read(py, data.as_bytes(), first_row, first_line, options.threads, held)?;
+    let ReadLines { batch, lines, line_ends } =
+        read(py, data.as_bytes(), first_row, first_line, options.threads, held)?;
+    if let Text::File(file) = &data {
+        file.counted(line_ends);
+    }
     // Rows are the file's already: no offset.
     let (checked, report) = check_read(py, batch, ontology.as_deref(), state.as_deref(), 0, &options)?;
     let encoded = match checked.filter(|_| encode) {

@@ -5,6 +5,7 @@
 
 use std::fs::File;
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use lbfast_core::read::blocks::{block_end, Blocks};
 use lbfast_core::read::count_lines;
@@ -20,7 +21,12 @@ const BLOCK_BYTES: usize = 16 << 20;
 pub struct NdjsonFile {
     source: Source,
     block_bytes: usize,
+    /// The current block's line ends, once a reading of it has counted them
+    /// ([`NdjsonFile::counted`]); else [`UNCOUNTED`], and `advance` counts them.
+    line_ends: AtomicU64,
 }
+
+const UNCOUNTED: u64 = u64::MAX;
 
 enum Source {
     /// The whole file; the current block and the line it starts on.
@@ -43,17 +49,21 @@ impl NdjsonFile {
             Ok(file) => Source::Mapped { file, block: 0..0, first_line: 1 },
             Err(_) => Source::Read(Blocks::new(file, block_bytes)),
         };
-        Ok(NdjsonFile { source, block_bytes })
+        Ok(NdjsonFile { source, block_bytes, line_ends: AtomicU64::new(UNCOUNTED) })
     }
 
     /// Reads the next block of whole lines: `(first_line, bytes)`, `None` at the end.
     fn advance(&mut self, py: Python<'_>) -> PyResult<Option<(u64, usize)>> {
         let block_bytes = self.block_bytes;
+        let counted = self.line_ends.swap(UNCOUNTED, Ordering::Relaxed);
         match &mut self.source {
             Source::Mapped { file, block, first_line } => {
                 let text = file.bytes();
                 let (start, lines) = (block.end, &text[block.clone()]);
-                *first_line += py.detach(|| count_lines(lines));
+                *first_line += match counted {
+                    UNCOUNTED => py.detach(|| count_lines(lines)),
+                    ends => ends,
+                };
                 *block = start..block_end(text, start, block_bytes);
                 Ok((block.end > block.start).then(|| (*first_line, block.len())))
             }
@@ -72,6 +82,12 @@ impl NdjsonFile {
 }
 
 impl NdjsonFile {
+    /// Records the current block's line ends, counted by a reading of all of it, so
+    /// that `advance` need not count them again.
+    pub fn counted(&self, line_ends: u64) {
+        self.line_ends.store(line_ends, Ordering::Relaxed);
+    }
+
     fn block(&self) -> &[u8] {
         match &self.source {
             Source::Mapped { file, block, .. } => &file.bytes()[block.clone()],

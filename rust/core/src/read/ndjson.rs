@@ -7,6 +7,7 @@ use std::ops::Range;
 
 use super::annotation::{data_row_named, read_annotation};
 use super::json::{self, JsonNode, Texts};
+use super::lines::{split_lines, Lines};
 use super::node::Node;
 use super::quick;
 use crate::batch::{Batch, Located};
@@ -26,6 +27,8 @@ const BOM: &[u8] = b"\xef\xbb\xbf";
 pub struct ReadLines {
     pub batch: Batch,
     pub lines: Vec<u64>,
+    /// The text's line ends (`\n`): the next block's first line is this many on.
+    pub line_ends: u64,
 }
 
 impl ReadLines {
@@ -52,7 +55,7 @@ pub fn read_ndjson_after(
     threads: Option<usize>,
 ) -> ReadLines {
     let text = text.strip_prefix(BOM).unwrap_or(text);
-    let (ranges, lines) = split_lines(text, first_line);
+    let Lines { ranges, numbers: lines, line_ends } = split_lines(text, first_line, threads);
     let threads = if ranges.len() < PARALLEL_LINES { Some(1) } else { threads };
     let mut batch = Batch::new();
     batch.items = before;
@@ -62,7 +65,7 @@ pub fn read_ndjson_after(
         let mut issues = Issues::with_limit(MAX_LISTED);
         read_rows(text, &ranges, first_row, &mut issues, |item| batch.items.push(item));
         batch.issues.extend(issues);
-        return ReadLines { batch, lines };
+        return ReadLines { batch, lines, line_ends };
     }
     // A line gives at most one item: each task moves its items into the batch's own
     // slots for its lines, on its thread, so no thread moves them all afterwards.
@@ -92,12 +95,7 @@ pub fn read_ndjson_after(
     }
     // SAFETY: `base..len` now holds exactly the items written, each once.
     unsafe { batch.items.set_len(len) };
-    ReadLines { batch, lines }
-}
-
-/// The number of line ends (`\n`) in `text`: where the next block's lines start.
-pub fn count_lines(text: &[u8]) -> u64 {
-    memchr::memchr_iter(b'\n', text).count() as u64
+    ReadLines { batch, lines, line_ends }
 }
 
 /// Takes off the end of `items` the lines of its last data row (its last run of
@@ -118,26 +116,6 @@ pub fn split_last_label(items: &mut Vec<Located>) -> Vec<Located> {
 pub fn last_label_start<N: Node>(values: &[N]) -> usize {
     let Some(last) = values.last().and_then(data_row_named) else { return values.len() };
     values.iter().rposition(|value| data_row_named(value).as_ref() != Some(&last)).map_or(0, |at| at + 1)
-}
-
-/// The byte ranges of the lines that are not blank (without `\r\n`), and their numbers.
-fn split_lines(text: &[u8], first_line: u64) -> (Vec<Range<usize>>, Vec<u64>) {
-    let mut ranges = Vec::new();
-    let mut lines = Vec::new();
-    let mut start = 0;
-    let mut number = first_line;
-    while start < text.len() {
-        let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |at| start + at);
-        let line = &text[start..end];
-        if !line.iter().all(u8::is_ascii_whitespace) {
-            let trimmed = if line.ends_with(b"\r") { end - 1 } else { end };
-            ranges.push(start..trimmed);
-            lines.push(number);
-        }
-        number += 1;
-        start = end + 1;
-    }
-    (ranges, lines)
 }
 
 /// Reads consecutive lines, the first of them row `first_row`, giving each item read
@@ -341,10 +319,9 @@ mod tests {
 
     #[test]
     fn line_ends_are_counted_as_the_reader_numbers_lines() {
-        let text = "{}\n\n  \r\n{}";
-        assert_eq!(count_lines(text.as_bytes()), 3);
-        assert_eq!(read(text).lines, [1, 4], "the line after three line ends is line 4");
-        assert_eq!(count_lines(b""), 0);
+        let read = read("{}\n\n  \r\n{}");
+        assert_eq!(read.lines, [1, 4], "the line after three line ends is line 4");
+        assert_eq!(read.line_ends, 3);
     }
 
     #[test]
