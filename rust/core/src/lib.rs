@@ -24,5 +24,6 @@ pub mod parallel;
 pub mod read;
 pub mod rle;
 pub mod rules;
+pub mod short_text;
 pub mod stacks;
 pub mod uuid;

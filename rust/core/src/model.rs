@@ -12,6 +12,7 @@ pub type Text = Arc<str>;
 
 use crate::issues::{Code, Problem};
 use crate::mask::Image;
+use crate::short_text::ShortText;
 
 /// The data row a prediction belongs to, by id or by global key: decided once, when
 /// the input is read ([`DataRow::from_parts`]), and never an empty reference.
@@ -355,15 +356,21 @@ pub enum AnnotationId {
     /// A fresh random `UUIDv4`, made by the writer.
     #[default]
     Random,
-    /// The caller's own id, written as given.
-    Given(String),
+    /// The caller's own id, written as given (inline: no allocation per line).
+    Given(ShortText),
     /// A UUID computed from the prediction (deterministic ids), written hyphenated.
     Derived([u8; 16]),
 }
 
 impl From<Option<String>> for AnnotationId {
     fn from(given: Option<String>) -> Self {
-        given.map_or(AnnotationId::Random, AnnotationId::Given)
+        given.map_or(AnnotationId::Random, |id| AnnotationId::Given(id.into()))
+    }
+}
+
+impl From<Option<&str>> for AnnotationId {
+    fn from(given: Option<&str>) -> Self {
+        given.map_or(AnnotationId::Random, |id| AnnotationId::Given(id.into()))
     }
 }
 

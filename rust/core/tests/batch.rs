@@ -21,7 +21,7 @@ fn located(row: usize, body: Body) -> Located {
         row,
         slot: None,
         annotation: Annotation {
-            uuid: AnnotationId::Given(format!("u{row}")),
+            uuid: AnnotationId::Given(format!("u{row}").into()),
             data_row: DataRow::global_key("gk"),
             body,
             marks: Marks::default(),

@@ -101,7 +101,7 @@ pub fn labels<'py>(
         let group = &mut groups[at];
         group.benchmark |= annotation.marks.benchmark_reference;
         let uuid = match &annotation.uuid {
-            AnnotationId::Given(uuid) => Some(uuid.clone()),
+            AnnotationId::Given(uuid) => Some(uuid.to_string()),
             AnnotationId::Random | AnnotationId::Derived(_) => None,
         };
         let extra = extra_of(py, &annotation.uuid)?;
@@ -139,7 +139,7 @@ fn extra_of<'py>(py: Python<'py>, uuid: &AnnotationId) -> PyResult<Option<Bound<
     match uuid {
         AnnotationId::Given(uuid) => {
             let extra = PyDict::new(py);
-            extra.set_item(intern!(py, "uuid"), uuid)?;
+            extra.set_item(intern!(py, "uuid"), uuid.as_str())?;
             Ok(Some(extra.into_any()))
         }
         AnnotationId::Random | AnnotationId::Derived(_) => Ok(None),

@@ -64,7 +64,7 @@ impl<'a> Line<'a> {
             classifications: Vec::new(),
         };
         Some(Annotation {
-            uuid: self.uuid.map(str::to_owned).into(),
+            uuid: self.uuid.into(),
             data_row: self.data_row?,
             body: Body::Object(object),
             marks: crate::model::Marks::default(),

@@ -79,7 +79,7 @@ pub fn link_relationships(items: &mut [Located]) -> Issues {
     }
     for (k, side, j) in links {
         let uuid = match &items[j].annotation.uuid {
-            AnnotationId::Given(uuid) => uuid.clone(),
+            AnnotationId::Given(uuid) => uuid.to_string(),
             AnnotationId::Derived(bytes) => {
                 let mut out = Vec::with_capacity(36);
                 crate::uuid::push_hyphenated(&mut out, bytes);
@@ -87,7 +87,7 @@ pub fn link_relationships(items: &mut [Located]) -> Issues {
             }
             AnnotationId::Random => {
                 let uuid = crate::uuid::v4_string();
-                items[j].annotation.uuid = AnnotationId::Given(uuid.clone());
+                items[j].annotation.uuid = AnnotationId::Given(uuid.as_str().into());
                 uuid
             }
         };
@@ -264,7 +264,7 @@ mod tests {
         assert!(link_relationships(&mut items).is_empty());
         let AnnotationId::Given(fixed) = items[2].annotation.uuid.clone() else { panic!("fixed") };
         assert_eq!(fixed.len(), 36);
-        assert_eq!(ends(&items[0]), (Some(End::Uuid("car".into())), End::Uuid(fixed)));
+        assert_eq!(ends(&items[0]), (Some(End::Uuid("car".into())), End::Uuid(fixed.to_string())));
     }
 
     #[test]
